@@ -1,0 +1,330 @@
+//! Shared data types: what the browser, the REST API and the socket all speak.
+//! Field names are camelCase on the wire, as in the brief's endpoint and event tables.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+pub type Id = i64;
+/// Milliseconds since the Unix epoch, UTC.
+pub type Millis = i64;
+
+pub const HOUR_MS: Millis = 60 * 60 * 1000;
+pub const DAY_MS: Millis = 24 * HOUR_MS;
+/// Messenger's standard messaging window, counted from the customer's last message.
+pub const STANDARD_WINDOW_MS: Millis = DAY_MS;
+/// With the HUMAN_AGENT tag a reply may still go out this long after the customer's last message.
+pub const HUMAN_AGENT_WINDOW_MS: Millis = 7 * DAY_MS;
+
+/// Declares a string-backed enum with `as_str`, `FromStr`, `Display` and snake_case serde.
+macro_rules! string_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s { $($text => Ok($name::$variant),)+ other => Err(UnknownValue(other.to_string())) }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+    };
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownValue(pub String);
+
+impl fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown value `{}`", self.0)
+    }
+}
+
+string_enum!(
+    /// What a member of an organization may do: owners and admins manage channels and people.
+    Role { Owner => "owner", Admin => "admin", Agent => "agent" }
+);
+
+impl Role {
+    pub fn can_manage(self) -> bool {
+        matches!(self, Role::Owner | Role::Admin)
+    }
+}
+
+string_enum!(ConversationStatus { New => "new", Active => "active", Resolved => "resolved", Closed => "closed" });
+
+string_enum!(Direction { Inbound => "inbound", Outbound => "outbound", System => "system" });
+
+string_enum!(
+    /// Delivery state. Inbound messages are `received`; outbound ones climb
+    /// pending → sending → sent → delivered → read, or end `failed`.
+    MessageStatus {
+        Received => "received",
+        Pending => "pending",
+        Sending => "sending",
+        Sent => "sent",
+        Delivered => "delivered",
+        Read => "read",
+        Failed => "failed",
+    }
+);
+
+impl MessageStatus {
+    /// Platform reports may arrive out of order; a status never moves to a lower rank.
+    pub fn rank(self) -> i64 {
+        match self {
+            MessageStatus::Received | MessageStatus::Pending => 0,
+            MessageStatus::Sending => 1,
+            MessageStatus::Sent => 2,
+            MessageStatus::Failed => 3,
+            MessageStatus::Delivered => 4,
+            MessageStatus::Read => 5,
+        }
+    }
+}
+
+string_enum!(ChannelKind { Messenger => "messenger", Demo => "demo" });
+
+impl ChannelKind {
+    pub fn label(self) -> &'static str {
+        match self {
+            ChannelKind::Messenger => "Facebook Messenger",
+            ChannelKind::Demo => "Demo channel",
+        }
+    }
+}
+
+string_enum!(ChannelStatus { Active => "active", NeedsReconnect => "needs_reconnect", Disconnected => "disconnected" });
+
+string_enum!(AttachmentKind { Image => "image", Video => "video", Audio => "audio", File => "file", Other => "other" });
+
+string_enum!(InboxView { All => "all", Mine => "mine", Unassigned => "unassigned" });
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Organization {
+    pub id: Id,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: Id,
+    pub organization_id: Id,
+    pub name: String,
+    pub email: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Channel {
+    pub id: Id,
+    pub kind: ChannelKind,
+    pub external_id: String,
+    pub name: String,
+    pub status: ChannelStatus,
+    pub last_error: Option<String>,
+    pub created_at: Millis,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContactIdentity {
+    pub channel_id: Id,
+    pub channel_kind: ChannelKind,
+    pub external_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Contact {
+    pub id: Id,
+    pub name: String,
+    pub avatar_url: Option<String>,
+    pub identities: Vec<ContactIdentity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attachment {
+    pub kind: AttachmentKind,
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Conversation {
+    pub id: Id,
+    pub contact_id: Id,
+    pub contact_name: String,
+    pub contact_avatar_url: Option<String>,
+    pub channel_id: Id,
+    pub channel_kind: ChannelKind,
+    pub channel_name: String,
+    pub status: ConversationStatus,
+    pub assignee_id: Option<Id>,
+    pub assignee_name: Option<String>,
+    pub unread_count: i64,
+    pub last_message_preview: Option<String>,
+    pub last_message_at: Millis,
+    pub last_inbound_at: Option<Millis>,
+    pub created_at: Millis,
+}
+
+/// Which replies the platform still accepts, counted from the customer's last message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReplyWindow {
+    /// Free-form replies are allowed until `closes_at`.
+    Open { closes_at: Millis },
+    /// Only replies tagged HUMAN_AGENT are allowed, until `closes_at`.
+    HumanAgentOnly { closes_at: Millis },
+    /// No reply may be sent until the customer writes again.
+    Closed,
+}
+
+impl ReplyWindow {
+    pub fn at(kind: ChannelKind, last_inbound_at: Option<Millis>, now: Millis) -> Self {
+        if kind == ChannelKind::Demo {
+            return ReplyWindow::Open { closes_at: Millis::MAX };
+        }
+        let Some(last) = last_inbound_at else {
+            return ReplyWindow::Closed;
+        };
+        if now <= last + STANDARD_WINDOW_MS {
+            ReplyWindow::Open { closes_at: last + STANDARD_WINDOW_MS }
+        } else if now <= last + HUMAN_AGENT_WINDOW_MS {
+            ReplyWindow::HumanAgentOnly { closes_at: last + HUMAN_AGENT_WINDOW_MS }
+        } else {
+            ReplyWindow::Closed
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub id: Id,
+    pub conversation_id: Id,
+    pub direction: Direction,
+    pub sender_user_id: Option<Id>,
+    pub sender_name: Option<String>,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub status: MessageStatus,
+    pub error: Option<String>,
+    pub platform_message_id: Option<String>,
+    /// Set by the composer so its optimistic copy can be matched to the stored one.
+    pub client_id: Option<String>,
+    pub tag: Option<String>,
+    pub created_at: Millis,
+    pub edited_at: Option<Millis>,
+    pub deleted_at: Option<Millis>,
+}
+
+/// A page of a keyset-paginated list; `next_cursor` is passed back as `before`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationFilter {
+    #[serde(default)]
+    pub view: Option<InboxView>,
+    #[serde(default)]
+    pub status: Option<ConversationStatus>,
+    #[serde(default)]
+    pub channel: Option<Id>,
+    #[serde(default)]
+    pub before: Option<String>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ConversationDetail {
+    pub conversation: Conversation,
+    pub contact: Contact,
+    pub window: ReplyWindow,
+    pub channel_status: ChannelStatus,
+}
+
+/// One entry of an organization's event log: what realtime clients receive.
+/// `seq` counts up by one per organization, so a client can tell whether it missed anything.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: i64,
+    pub organization_id: Id,
+    pub name: String,
+    pub payload: serde_json::Value,
+}
+
+pub mod events {
+    pub const CONVERSATION_NEW: &str = "conversation:new";
+    pub const CONVERSATION_UPDATED: &str = "conversation:updated";
+    pub const CONVERSATION_STATUS: &str = "conversation:status";
+    pub const CONVERSATION_ASSIGNED: &str = "conversation:assigned";
+    pub const MESSAGE_RECEIVED: &str = "message:received";
+    pub const MESSAGE_SENT: &str = "message:sent";
+    pub const MESSAGE_STATUS: &str = "message:status";
+    pub const CHANNEL_STATUS: &str = "channel:status";
+}
+
+/// Shortens a message body for list previews without splitting a character.
+pub fn preview(body: &str, attachments: &[Attachment]) -> String {
+    const MAX: usize = 120;
+    let text = body.trim();
+    if text.is_empty() {
+        return match attachments.first() {
+            Some(a) => format!("[{}]", a.kind),
+            None => String::new(),
+        };
+    }
+    let mut out: String = text.chars().take(MAX).collect();
+    if text.chars().count() > MAX {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_window_edges() {
+        let last = 1_000_000;
+        let k = ChannelKind::Messenger;
+        assert!(matches!(ReplyWindow::at(k, Some(last), last + DAY_MS - 60_000), ReplyWindow::Open { .. }));
+        assert!(matches!(ReplyWindow::at(k, Some(last), last + DAY_MS + 60_000), ReplyWindow::HumanAgentOnly { .. }));
+        assert_eq!(ReplyWindow::at(k, Some(last), last + 7 * DAY_MS + 1), ReplyWindow::Closed);
+        assert_eq!(ReplyWindow::at(k, None, last), ReplyWindow::Closed);
+    }
+
+    #[test]
+    fn status_never_ranks_read_below_delivered() {
+        assert!(MessageStatus::Read.rank() > MessageStatus::Delivered.rank());
+        assert!(MessageStatus::Delivered.rank() > MessageStatus::Sent.rank());
+    }
+}

@@ -1,0 +1,187 @@
+//! The store interface: everything Messio keeps, scoped by organization.
+//!
+//! One trait, one implementation per backend (`sqlite`, `postgres`), sharing the SQL
+//! text that both dialects accept (`sql.rs`). Every method that changes what agents see
+//! also appends to the organization's event log in the same transaction and returns
+//! those events, so the caller can fan them out only after they are durable.
+
+mod postgres;
+mod sql;
+mod sqlite;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+use crate::model::*;
+use async_trait::async_trait;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A user row with the password hash, for login only.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// A channel as the server needs it: with its owner and its (encrypted) credentials.
+#[derive(Debug, Clone)]
+pub struct ChannelRecord {
+    pub organization_id: Id,
+    pub channel: Channel,
+    pub credentials: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewChannel {
+    pub kind: ChannelKind,
+    pub external_id: String,
+    pub name: String,
+    pub credentials: String,
+}
+
+/// A customer's message as a channel adapter normalized it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboundMessage {
+    pub external_user_id: String,
+    pub contact_name: Option<String>,
+    pub platform_message_id: String,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub sent_at: Millis,
+}
+
+/// A message sent from the platform account outside Messio (an echo), or by Messio itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EchoMessage {
+    pub external_user_id: String,
+    pub platform_message_id: String,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub sent_at: Millis,
+    /// The metadata Messio attached when it sent the message itself.
+    pub our_message_id: Option<Id>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatusUpdate {
+    /// Specific platform message ids reached a status.
+    Messages { platform_message_ids: Vec<String>, status: MessageStatus, error: Option<String> },
+    /// Everything sent to this customer up to `watermark` reached a status.
+    Watermark { external_user_id: String, watermark: Millis, status: MessageStatus },
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOutbound {
+    pub conversation_id: Id,
+    pub sender: User,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub client_id: Option<String>,
+    pub tag: Option<String>,
+}
+
+/// An outbound message claimed for sending, with what the adapter needs to deliver it.
+#[derive(Debug, Clone)]
+pub struct OutboundJob {
+    pub message: Message,
+    pub channel: ChannelRecord,
+    pub recipient_external_id: String,
+}
+
+/// What a write produced: the affected value and the events to fan out.
+#[derive(Debug, Clone)]
+pub struct Written<T> {
+    pub value: T,
+    pub events: Vec<Event>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> &'static str;
+
+    // Organizations, people and sessions.
+    async fn create_organization(&self, org_name: &str, owner_name: &str, email: &str, password_hash: &str) -> StoreResult<(Organization, User)>;
+    async fn organization(&self, org_id: Id) -> StoreResult<Organization>;
+    async fn add_user(&self, org_id: Id, name: &str, email: &str, password_hash: &str, role: Role) -> StoreResult<User>;
+    async fn credentials_by_email(&self, email: &str) -> StoreResult<Option<Credentials>>;
+    async fn users(&self, org_id: Id) -> StoreResult<Vec<User>>;
+    async fn create_session(&self, token_hash: &str, user_id: Id, expires_at: Millis) -> StoreResult<()>;
+    async fn session_user(&self, token_hash: &str, now: Millis) -> StoreResult<Option<User>>;
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    async fn create_invite(&self, org_id: Id, token_hash: &str, role: Role, created_by: Id, expires_at: Millis) -> StoreResult<()>;
+    /// Uses an invite once, creating the invited user.
+    async fn accept_invite(&self, token_hash: &str, name: &str, email: &str, password_hash: &str, now: Millis) -> StoreResult<User>;
+
+    // Channels.
+    /// Connects (or reconnects) a platform account to an organization.
+    async fn connect_channel(&self, org_id: Id, new: NewChannel) -> StoreResult<Written<Channel>>;
+    async fn channels(&self, org_id: Id) -> StoreResult<Vec<Channel>>;
+    async fn channel(&self, org_id: Id, channel_id: Id) -> StoreResult<ChannelRecord>;
+    /// The live channel that receives a platform account's webhooks, whatever organization owns it.
+    async fn channel_by_account(&self, kind: ChannelKind, external_id: &str) -> StoreResult<Option<ChannelRecord>>;
+    async fn set_channel_status(&self, channel_id: Id, status: ChannelStatus, last_error: Option<&str>) -> StoreResult<Written<Channel>>;
+
+    // Inbound traffic (webhooks). Each is idempotent by the platform's message id.
+    /// Stores a customer's message; `None` when the platform message id was already stored.
+    async fn ingest_inbound(&self, channel_id: Id, msg: InboundMessage) -> StoreResult<Option<Written<Message>>>;
+    async fn ingest_echo(&self, channel_id: Id, msg: EchoMessage) -> StoreResult<Option<Written<Message>>>;
+    async fn apply_status(&self, channel_id: Id, update: StatusUpdate) -> StoreResult<Written<Vec<Id>>>;
+
+    // The inbox.
+    async fn conversations(&self, org_id: Id, user_id: Id, filter: &ConversationFilter) -> StoreResult<Page<Conversation>>;
+    async fn conversation(&self, org_id: Id, conversation_id: Id) -> StoreResult<Conversation>;
+    async fn contact(&self, org_id: Id, contact_id: Id) -> StoreResult<Contact>;
+    async fn messages(&self, org_id: Id, conversation_id: Id, before: Option<Id>, limit: i64) -> StoreResult<Page<Message>>;
+    async fn set_conversation_status(&self, org_id: Id, conversation_id: Id, status: ConversationStatus, actor: &User) -> StoreResult<Written<Conversation>>;
+    async fn assign_conversation(&self, org_id: Id, conversation_id: Id, assignee_id: Option<Id>, actor: &User) -> StoreResult<Written<Conversation>>;
+    async fn mark_read(&self, org_id: Id, conversation_id: Id) -> StoreResult<Written<Conversation>>;
+
+    // Outbound traffic (the outbox).
+    /// Queues an agent's reply; a repeated `client_id` returns the message already queued.
+    async fn queue_outbound(&self, org_id: Id, new: NewOutbound) -> StoreResult<Written<Message>>;
+    /// Atomically moves up to `limit` pending messages to `sending`, so each is sent once.
+    async fn claim_outbound(&self, limit: i64) -> StoreResult<Vec<OutboundJob>>;
+    async fn finish_outbound(&self, message_id: Id, result: Result<String, String>) -> StoreResult<Written<Message>>;
+    /// Puts a failed message back in the outbox.
+    async fn retry_outbound(&self, org_id: Id, message_id: Id) -> StoreResult<Written<Message>>;
+
+    // Realtime catch-up.
+    async fn events_since(&self, org_id: Id, after_seq: i64, limit: i64) -> StoreResult<Vec<Event>>;
+    async fn latest_seq(&self, org_id: Id) -> StoreResult<i64>;
+}
+
+pub type DynStore = Arc<dyn Store>;
+
+/// Opens the store named by a `DATABASE_URL` (`sqlite:` or `postgres:`) and migrates it.
+pub async fn connect(url: &str) -> StoreResult<DynStore> {
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(PostgresStore::connect(url).await?))
+    } else if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    } else {
+        Err(StoreError::Invalid(format!("DATABASE_URL must start with sqlite: or postgres:, got `{url}`")))
+    }
+}
+
+pub fn now_millis() -> Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or_default()
+}
