@@ -1,6 +1,17 @@
 #![recursion_limit = "256"]
-//! Messio's web app: shared types, the Leptos UI, and (with `ssr`) the domain the server runs.
+//! Messio's web app: shared types, the Leptos UI, server functions, and (with `ssr`)
+//! the domain the server runs: store, services, authentication.
 
+pub mod auth;
+pub mod channels;
+pub mod error;
+pub mod inbox;
 pub mod model;
+pub mod realtime;
+#[cfg(feature = "ssr")]
+pub mod services;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod ui;
+
+pub use ui::{App, shell};

@@ -280,6 +280,29 @@ pub struct Event {
     pub payload: serde_json::Value,
 }
 
+/// A Facebook page the user may pick after logging in with Facebook.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageCandidate {
+    pub id: String,
+    pub name: String,
+    pub category: Option<String>,
+    /// Set when the page already feeds this organization.
+    pub connected: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendRequest {
+    pub conversation_id: Id,
+    pub content: String,
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// `HUMAN_AGENT` to reply between 24 hours and 7 days after the customer's last message.
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
 pub mod events {
     pub const CONVERSATION_NEW: &str = "conversation:new";
     pub const CONVERSATION_UPDATED: &str = "conversation:updated";

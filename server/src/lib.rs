@@ -1,1 +1,109 @@
-pub fn x(){}
+//! Messio's server: SSR of the Leptos app, the REST API, webhook routes, channel adapters,
+//! the outbox worker and realtime. `build` wires them together; `main.rs` serves them.
+
+pub mod api;
+pub mod channels;
+pub mod config;
+pub mod crypto;
+pub mod csrf;
+pub mod demo;
+pub mod fake_meta;
+pub mod outbox;
+pub mod realtime;
+pub mod state;
+pub mod webhooks;
+
+use crate::channels::demo::DemoAdapter;
+use crate::channels::gateway::{PendingLogins, PlatformGateway};
+use crate::channels::messenger::MessengerAdapter;
+use crate::config::Config;
+use crate::crypto::SecretBox;
+use crate::state::{Adapters, AppState};
+use app::auth::ssr::LoginLimiter;
+use app::services::{Services, SharedServices};
+use app::{App, shell};
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::sync::Arc;
+use tokio::sync::{Notify, watch};
+use tower_http::trace::TraceLayer;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A built server: the router to serve, its state, and the background worker's handle.
+pub struct Messio {
+    pub router: Router,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    outbox: tokio::task::JoinHandle<()>,
+}
+
+impl Messio {
+    /// Stops the outbox worker after its current batch.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.outbox.await;
+    }
+}
+
+pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Messio, BoxError> {
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)?;
+    }
+    let store = app::store::connect(&config.database_url).await?;
+    let secrets = SecretBox::load_or_create(config.secret_key.as_deref(), &config.data_dir)?;
+    let (socket_layer, io) = realtime::layer(store.clone());
+    let events = Arc::new(realtime::SocketSink { io });
+    let adapters = Adapters { messenger: Arc::new(MessengerAdapter::new(config.meta.clone())), demo: Arc::new(DemoAdapter) };
+    let pending_logins = Arc::new(PendingLogins::default());
+    let gateway = Arc::new(PlatformGateway {
+        store: store.clone(),
+        events: events.clone(),
+        secrets: secrets.clone(),
+        adapters: adapters.clone(),
+        pending: pending_logins.clone(),
+    });
+    let services: SharedServices = Arc::new(Services {
+        store,
+        events,
+        gateway: gateway.clone(),
+        outbox: Arc::new(Notify::new()),
+        login_limiter: LoginLimiter::new(config.login_attempts_per_minute),
+        secure_cookies: config.secure_cookies(),
+        facebook_login: config.meta.login_available(),
+    });
+    let config = Arc::new(config);
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        config: config.clone(),
+        services: services.clone(),
+        secrets: secrets.clone(),
+        adapters: adapters.clone(),
+        gateway,
+        pending_logins,
+    };
+
+    let (shutdown, shutdown_rx) = watch::channel(false);
+    let outbox = outbox::spawn(services.clone(), adapters, secrets, shutdown_rx);
+
+    let routes = generate_route_list(App);
+    let context_services = services.clone();
+    let router = Router::new()
+        .merge(api::router())
+        .merge(webhooks::router(config.max_webhook_bytes))
+        .merge(channels::facebook_login::router())
+        .route("/healthz", get(|| async { "ok" }))
+        .leptos_routes_with_context(&state, routes, move || provide_context(context_services.clone()), {
+            let options = leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(csrf::same_origin))
+        .layer(socket_layer)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state.clone());
+    Ok(Messio { router, state, shutdown, outbox })
+}

@@ -1,1 +1,76 @@
-fn main(){}
+//! `messio` — serves the app. `messio demo` first fills a sample organization.
+
+use server::config::Config;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let _ = dotenvy::dotenv();
+    // Outside cargo-leptos these tell the SSR pages where the compiled front end lives.
+    for (name, default) in [("LEPTOS_OUTPUT_NAME", "messio"), ("LEPTOS_WASM_OUTPUT_NAME", "messio"), ("LEPTOS_SITE_ROOT", "target/site")] {
+        if std::env::var_os(name).is_none() {
+            // SAFETY: no other thread exists yet; the runtime is built below.
+            unsafe { std::env::set_var(name, default) };
+        }
+    }
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()))
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("could not start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(std::env::args().nth(1))) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("messio: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Option<String>) -> Result<(), server::BoxError> {
+    let leptos_options = leptos::config::get_configuration(None)?.leptos_options;
+    let config = Config::from_env(leptos_options.site_addr);
+    let addr = config.site_addr;
+    let demo = match command.as_deref() {
+        None | Some("serve") => false,
+        Some("demo") => true,
+        Some(other) => return Err(format!("unknown command `{other}`; use `serve` (default) or `demo`").into()),
+    };
+    let messio = server::build(config, leptos_options).await?;
+    if demo {
+        let login = server::demo::seed(&messio.state).await?;
+        println!("Demo organization ready: log in as {} with password {}", login.email, login.password);
+        server::demo::spawn_customers(messio.state.clone());
+    }
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    println!("Messio is running on http://{addr}");
+    axum::serve(listener, messio.router.clone()).with_graceful_shutdown(shutdown_signal()).await?;
+    messio.stop().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -8,6 +8,8 @@
 mod postgres;
 mod sql;
 mod sqlite;
+/// Scratch databases for tests and benchmarks, here and in other crates.
+pub mod testing;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

@@ -196,12 +196,15 @@ macro_rules! sql_store {
 
         /// Finds or creates the contact behind a platform identity and its conversation on
         /// this channel. Returns (contact id, conversation id, whether the conversation is new).
+        /// A new conversation's activity starts at `message_at`, the platform time of the
+        /// message that opens it: the caller only moves the preview forward from there.
         async fn contact_and_conversation(
             tx: &mut Tx<'_>,
             org_id: Id,
             channel_id: Id,
             external_user_id: &str,
             contact_name: Option<&str>,
+            message_at: Millis,
             now: Millis,
         ) -> StoreResult<(Id, Id, bool)> {
             let find_identity = "SELECT contact_id FROM contact_identities WHERE channel_id = $1 AND external_id = $2";
@@ -263,11 +266,12 @@ macro_rules! sql_store {
             }
             let created: Option<Id> = sqlx::query_scalar(
                 "INSERT INTO conversations (organization_id, contact_id, channel_id, status, last_message_at, created_at) \
-                 VALUES ($1, $2, $3, 'new', $4, $4) ON CONFLICT (channel_id, contact_id) DO NOTHING RETURNING id",
+                 VALUES ($1, $2, $3, 'new', $4, $5) ON CONFLICT (channel_id, contact_id) DO NOTHING RETURNING id",
             )
             .bind(org_id)
             .bind(contact_id)
             .bind(channel_id)
+            .bind(message_at)
             .bind(now)
             .fetch_optional(&mut **tx)
             .await?;
@@ -510,7 +514,8 @@ macro_rules! sql_store {
                 let mut tx = self.writer().begin().await?;
                 let org_id = channel_in(&mut tx, channel_id).await?.organization_id;
                 let (contact_id, conversation_id, is_new) =
-                    contact_and_conversation(&mut tx, org_id, channel_id, &msg.external_user_id, msg.contact_name.as_deref(), now).await?;
+                    contact_and_conversation(&mut tx, org_id, channel_id, &msg.external_user_id, msg.contact_name.as_deref(), msg.sent_at, now)
+                        .await?;
                 let message_id: Option<Id> = sqlx::query_scalar(
                     "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, body, attachments, status, platform_message_id, created_at) \
                      VALUES ($1, $2, $3, 'inbound', $4, $5, 'received', $6, $7) \
@@ -589,7 +594,7 @@ macro_rules! sql_store {
                     tx.commit().await?;
                     return Ok(None);
                 }
-                let (_, conversation_id, _) = contact_and_conversation(&mut tx, org_id, channel_id, &msg.external_user_id, None, now).await?;
+                let (_, conversation_id, _) = contact_and_conversation(&mut tx, org_id, channel_id, &msg.external_user_id, None, msg.sent_at, now).await?;
                 let message_id: Option<Id> = sqlx::query_scalar(
                     "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, sender_name, body, attachments, status, status_rank, platform_message_id, created_at) \
                      VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'sent', $7, $8, $9) \

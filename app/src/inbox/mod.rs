@@ -1,0 +1,64 @@
+//! Server functions behind the inbox page: conversations, threads, replies, status and
+//! assignment. The REST API offers the same operations (server crate, `api/`).
+
+use crate::error::AppError;
+use crate::model::*;
+#[cfg(feature = "ssr")]
+use crate::auth::context;
+use leptos::prelude::*;
+
+#[server(prefix = "/rpc")]
+pub async fn list_conversations(filter: ConversationFilter) -> Result<Page<Conversation>, AppError> {
+    let user = context::user().await?;
+    context::services()?.conversations(&user, &filter).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn get_conversation(id: Id) -> Result<ConversationDetail, AppError> {
+    let user = context::user().await?;
+    context::services()?.conversation_detail(&user, id).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn list_messages(conversation_id: Id, before: Option<Id>) -> Result<Page<Message>, AppError> {
+    let user = context::user().await?;
+    context::services()?.messages(&user, conversation_id, before, None).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn send_message(request: SendRequest) -> Result<Message, AppError> {
+    let user = context::user().await?;
+    context::services()?.send_message(&user, request).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn retry_message(id: Id) -> Result<Message, AppError> {
+    let user = context::user().await?;
+    context::services()?.retry_message(&user, id).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn set_conversation_status(id: Id, status: ConversationStatus) -> Result<Conversation, AppError> {
+    let user = context::user().await?;
+    context::services()?.set_status(&user, id, status).await
+}
+
+/// Assigns to a teammate, or unassigns with `None`.
+#[server(prefix = "/rpc")]
+pub async fn assign_conversation(id: Id, assignee_id: Option<Id>) -> Result<Conversation, AppError> {
+    let user = context::user().await?;
+    context::services()?.assign(&user, id, assignee_id).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn mark_conversation_read(id: Id) -> Result<Conversation, AppError> {
+    let user = context::user().await?;
+    context::services()?.mark_read(&user, id).await
+}
+
+/// The last event number, where a freshly loaded page starts listening from.
+#[server(prefix = "/rpc")]
+pub async fn latest_event_seq() -> Result<i64, AppError> {
+    let user = context::user().await?;
+    Ok(context::services()?.store.latest_seq(user.organization_id).await?)
+}

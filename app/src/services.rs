@@ -1,0 +1,233 @@
+//! The inbox's operations, shared by the server functions (web app) and the REST API.
+//! Each takes the authenticated user, checks what that user may do, writes through the
+//! store and fans out the events the write produced.
+
+use crate::auth::ssr::{self as auth, LoginLimiter};
+use crate::auth::{LoginRequest, SessionInfo, SignupRequest};
+use crate::error::{AppError, AppResult};
+use crate::model::*;
+use crate::store::{ChannelRecord, DynStore, NewOutbound, Written, now_millis};
+use async_trait::async_trait;
+use std::sync::Arc;
+use tokio::sync::Notify;
+
+/// Where committed events go: the realtime layer implements it.
+pub trait EventSink: Send + Sync {
+    fn publish(&self, events: &[Event]);
+}
+
+/// What needs a channel platform on the other end; the server's adapters implement it.
+#[async_trait]
+pub trait ChannelGateway: Send + Sync {
+    /// Pages found by a finished Facebook login, waiting to be picked.
+    async fn facebook_candidates(&self, user: &User, pick_id: &str) -> AppResult<Vec<PageCandidate>>;
+    /// Connects the picked pages and subscribes them to our webhook.
+    async fn connect_facebook_pages(&self, user: &User, pick_id: &str, page_ids: &[String]) -> AppResult<Vec<Channel>>;
+    /// Unsubscribes the platform account (best effort) and marks the channel disconnected.
+    async fn disconnect(&self, user: &User, channel_id: Id) -> AppResult<Channel>;
+    /// Asks the platform whether the channel's credentials still work.
+    async fn health(&self, user: &User, channel_id: Id) -> AppResult<Channel>;
+}
+
+pub const HUMAN_AGENT_TAG: &str = "HUMAN_AGENT";
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+pub struct Services {
+    pub store: DynStore,
+    pub events: Arc<dyn EventSink>,
+    pub gateway: Arc<dyn ChannelGateway>,
+    /// Wakes the outbox worker when a reply is queued.
+    pub outbox: Arc<Notify>,
+    pub login_limiter: LoginLimiter,
+    /// Whether cookies get the `Secure` flag (the site is served over https).
+    pub secure_cookies: bool,
+    /// Whether a Meta app is configured, so "Connect Facebook" can work.
+    pub facebook_login: bool,
+}
+
+pub type SharedServices = Arc<Services>;
+
+impl Services {
+    pub fn publish<T>(&self, written: Written<T>) -> T {
+        self.events.publish(&written.events);
+        written.value
+    }
+
+    pub async fn session(&self, user: User) -> AppResult<SessionInfo> {
+        let organization = self.store.organization(user.organization_id).await?;
+        Ok(SessionInfo { user, organization })
+    }
+
+    /// Creates an organization and its owner; returns a session token.
+    pub async fn signup(&self, req: SignupRequest) -> AppResult<(String, SessionInfo)> {
+        auth::validate_signup(&req.name, &req.email, &req.password)?;
+        let org_name = req.organization.trim();
+        if org_name.is_empty() {
+            return Err(AppError::invalid("please name your organization"));
+        }
+        let hash = auth::hash_password(&req.password)?;
+        let (organization, user) = self.store.create_organization(org_name, req.name.trim(), &req.email, &hash).await?;
+        let token = auth::start_session(self.store.as_ref(), &user).await?;
+        Ok((token, SessionInfo { user, organization }))
+    }
+
+    pub async fn login(&self, req: LoginRequest, client: Option<String>) -> AppResult<(String, SessionInfo)> {
+        let email = req.email.trim().to_lowercase();
+        let mut keys = vec![format!("email:{email}")];
+        keys.extend(client.map(|c| format!("client:{c}")));
+        self.login_limiter.check(&keys)?;
+        let Some(creds) = self.store.credentials_by_email(&email).await? else {
+            auth::dummy_password_check(&req.password);
+            return Err(AppError::invalid("wrong email or password"));
+        };
+        if !auth::verify_password(&req.password, &creds.password_hash) {
+            return Err(AppError::invalid("wrong email or password"));
+        }
+        let token = auth::start_session(self.store.as_ref(), &creds.user).await?;
+        Ok((token, self.session(creds.user).await?))
+    }
+
+    pub async fn logout(&self, token: &str) -> AppResult<()> {
+        Ok(self.store.delete_session(&auth::hash_token(token)).await?)
+    }
+
+    /// Creates an agent or admin account directly (the admin hands over the password).
+    pub async fn add_member(&self, actor: &User, name: &str, email: &str, password: &str, role: Role) -> AppResult<User> {
+        auth::require_manager(actor)?;
+        if role == Role::Owner {
+            return Err(AppError::invalid("an organization has one owner"));
+        }
+        auth::validate_signup(name, email, password)?;
+        let hash = auth::hash_password(password)?;
+        Ok(self.store.add_user(actor.organization_id, name.trim(), email, &hash, role).await?)
+    }
+
+    /// Returns an invite token, valid for 7 days and usable once.
+    pub async fn create_invite(&self, actor: &User, role: Role) -> AppResult<String> {
+        auth::require_manager(actor)?;
+        if role == Role::Owner {
+            return Err(AppError::invalid("an invite is for an admin or an agent"));
+        }
+        let (token, hash) = auth::new_token();
+        self.store.create_invite(actor.organization_id, &hash, role, actor.id, now_millis() + 7 * DAY_MS).await?;
+        Ok(token)
+    }
+
+    pub async fn accept_invite(&self, token: &str, name: &str, email: &str, password: &str) -> AppResult<(String, SessionInfo)> {
+        auth::validate_signup(name, email, password)?;
+        let hash = auth::hash_password(password)?;
+        let user = self
+            .store
+            .accept_invite(&auth::hash_token(token), name.trim(), email, &hash, now_millis())
+            .await
+            .map_err(|e| match AppError::from(e) {
+                AppError::NotFound => AppError::invalid("this invite link is no longer valid"),
+                other => other,
+            })?;
+        let token = auth::start_session(self.store.as_ref(), &user).await?;
+        Ok((token, self.session(user).await?))
+    }
+
+    pub async fn conversations(&self, user: &User, filter: &ConversationFilter) -> AppResult<Page<Conversation>> {
+        Ok(self.store.conversations(user.organization_id, user.id, filter).await?)
+    }
+
+    pub async fn conversation_detail(&self, user: &User, conversation_id: Id) -> AppResult<ConversationDetail> {
+        let conversation = self.store.conversation(user.organization_id, conversation_id).await?;
+        let contact = self.store.contact(user.organization_id, conversation.contact_id).await?;
+        let channel = self.store.channel(user.organization_id, conversation.channel_id).await?;
+        Ok(ConversationDetail {
+            window: ReplyWindow::at(conversation.channel_kind, conversation.last_inbound_at, now_millis()),
+            channel_status: channel.channel.status,
+            conversation,
+            contact,
+        })
+    }
+
+    pub async fn messages(&self, user: &User, conversation_id: Id, before: Option<Id>, limit: Option<i64>) -> AppResult<Page<Message>> {
+        Ok(self.store.messages(user.organization_id, conversation_id, before, limit.unwrap_or(50)).await?)
+    }
+
+    /// Queues an agent's reply after checking the channel and the platform's reply window.
+    pub async fn send_message(&self, user: &User, req: SendRequest) -> AppResult<Message> {
+        let content = req.content.trim_end().to_string();
+        if content.trim().is_empty() {
+            return Err(AppError::invalid("the message is empty"));
+        }
+        if content.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(AppError::invalid(format!("a message can have at most {MAX_MESSAGE_CHARS} characters")));
+        }
+        if req.client_id.as_ref().is_some_and(|id| id.len() > 64) {
+            return Err(AppError::invalid("clientId is too long"));
+        }
+        let detail = self.conversation_detail(user, req.conversation_id).await?;
+        match detail.channel_status {
+            ChannelStatus::Active => {}
+            ChannelStatus::NeedsReconnect => {
+                return Err(AppError::Conflict("the channel needs to be reconnected before replies can go out".into()));
+            }
+            ChannelStatus::Disconnected => return Err(AppError::Conflict("the channel is disconnected".into())),
+        }
+        let tag = match (detail.window, req.tag.as_deref()) {
+            (ReplyWindow::Open { .. }, _) => None,
+            (ReplyWindow::HumanAgentOnly { .. }, Some(HUMAN_AGENT_TAG)) => Some(HUMAN_AGENT_TAG.to_string()),
+            (ReplyWindow::HumanAgentOnly { .. }, _) => {
+                return Err(AppError::invalid(
+                    "more than 24 hours have passed since the customer's last message: send with the HUMAN_AGENT tag",
+                ));
+            }
+            (ReplyWindow::Closed, _) => {
+                return Err(AppError::invalid(
+                    "more than 7 days have passed since the customer's last message: wait for the customer to write again",
+                ));
+            }
+        };
+        let written = self
+            .store
+            .queue_outbound(
+                user.organization_id,
+                NewOutbound {
+                    conversation_id: req.conversation_id,
+                    sender: user.clone(),
+                    body: content,
+                    attachments: vec![],
+                    client_id: req.client_id,
+                    tag,
+                },
+            )
+            .await?;
+        let message = self.publish(written);
+        self.outbox.notify_one();
+        Ok(message)
+    }
+
+    pub async fn retry_message(&self, user: &User, message_id: Id) -> AppResult<Message> {
+        let message = self.publish(self.store.retry_outbound(user.organization_id, message_id).await?);
+        self.outbox.notify_one();
+        Ok(message)
+    }
+
+    pub async fn set_status(&self, user: &User, conversation_id: Id, status: ConversationStatus) -> AppResult<Conversation> {
+        Ok(self.publish(self.store.set_conversation_status(user.organization_id, conversation_id, status, user).await?))
+    }
+
+    pub async fn assign(&self, user: &User, conversation_id: Id, assignee_id: Option<Id>) -> AppResult<Conversation> {
+        Ok(self.publish(self.store.assign_conversation(user.organization_id, conversation_id, assignee_id, user).await?))
+    }
+
+    pub async fn mark_read(&self, user: &User, conversation_id: Id) -> AppResult<Conversation> {
+        Ok(self.publish(self.store.mark_read(user.organization_id, conversation_id).await?))
+    }
+
+    pub async fn channels(&self, user: &User) -> AppResult<Vec<Channel>> {
+        Ok(self.store.channels(user.organization_id).await?)
+    }
+
+    pub async fn channel(&self, user: &User, channel_id: Id) -> AppResult<ChannelRecord> {
+        Ok(self.store.channel(user.organization_id, channel_id).await?)
+    }
+
+    pub async fn team(&self, user: &User) -> AppResult<Vec<User>> {
+        Ok(self.store.users(user.organization_id).await?)
+    }
+}

@@ -1,0 +1,41 @@
+use super::{ApiJson, ApiPath, ApiQuery, CurrentUser};
+use crate::state::AppState;
+use app::error::AppResult;
+use app::model::{Id, Message, Page, SendRequest};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/inbox/messages/send", post(send))
+        .route("/api/inbox/messages/{id}", get(history))
+        .route("/api/inbox/messages/{id}/retry", post(retry))
+}
+
+#[derive(Deserialize)]
+struct HistoryQuery {
+    before: Option<Id>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/inbox/messages/:conversationId` — oldest first; `before` pages back.
+async fn history(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(conversation_id): ApiPath<Id>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> AppResult<Json<Page<Message>>> {
+    Ok(Json(state.services.messages(&user, conversation_id, query.before, query.limit).await?))
+}
+
+/// Queues the reply and answers 202: delivery progress arrives as `message:status` events.
+async fn send(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiJson(req): ApiJson<SendRequest>) -> AppResult<(StatusCode, Json<Message>)> {
+    Ok((StatusCode::ACCEPTED, Json(state.services.send_message(&user, req).await?)))
+}
+
+async fn retry(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiPath(id): ApiPath<Id>) -> AppResult<(StatusCode, Json<Message>)> {
+    Ok((StatusCode::ACCEPTED, Json(state.services.retry_message(&user, id).await?)))
+}

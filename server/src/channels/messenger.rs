@@ -1,0 +1,492 @@
+//! Facebook Messenger (Pages) through Meta's Graph API: webhook verification and
+//! normalization, the Send API, page subscription and the Facebook-login code exchange.
+
+use super::{ChannelAdapter, InboundEvent, NormalizedEvent, Rejection, SendError};
+use crate::config::MetaConfig;
+use crate::webhooks::signature::verify_hub_signature;
+use app::model::{Attachment, AttachmentKind, ChannelKind, MessageStatus};
+use app::store::{ChannelRecord, EchoMessage, InboundMessage, OutboundJob, StatusUpdate};
+use async_trait::async_trait;
+use axum::http::HeaderMap;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Webhook fields a page is subscribed to when it is connected.
+pub const SUBSCRIBED_FIELDS: &str = "messages,messaging_postbacks,message_deliveries,message_reads,message_echoes";
+/// Permissions asked for in the Facebook login dialog.
+pub const LOGIN_SCOPES: &[&str] = &["pages_show_list", "pages_messaging", "pages_manage_metadata", "pages_read_engagement"];
+/// Marks the messages Messio sends, so their echoes are matched to the stored copy.
+const METADATA_PREFIX: &str = "messio:";
+
+/// What is stored (encrypted) for a connected page.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PageCredentials {
+    pub page_access_token: String,
+}
+
+impl PageCredentials {
+    pub fn parse(plain: &str) -> Result<Self, SendError> {
+        serde_json::from_str(plain).map_err(|_| SendError::Auth("the stored page credentials are unreadable; reconnect the page".into()))
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// A page listed by `/me/accounts` after Facebook login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedPage {
+    pub id: String,
+    pub name: String,
+    pub access_token: String,
+    #[serde(default)]
+    pub category: Option<String>,
+}
+
+/// Meta's error object: `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`.
+#[derive(Debug, Clone, Deserialize)]
+struct GraphError {
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    code: i64,
+    #[serde(default)]
+    error_subcode: Option<i64>,
+}
+
+impl GraphError {
+    fn into_send_error(self) -> SendError {
+        let text = format!("{} (code {})", self.message, self.code);
+        match (self.code, self.error_subcode) {
+            // 190: invalid/expired access token; 102: session expired.
+            (190 | 102, _) => SendError::Auth(text),
+            (10, Some(2018278)) => SendError::OutsideWindow(
+                "the customer's last message is more than 24 hours old; this reply needs the HUMAN_AGENT tag".into(),
+            ),
+            (200 | 10, _) => SendError::Rejected(format!("permission missing: {text}")),
+            _ => SendError::Rejected(text),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    config: MetaConfig,
+}
+
+impl GraphClient {
+    pub fn new(config: MetaConfig) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(20))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap_or_default();
+        Self { http, config }
+    }
+
+    pub fn config(&self) -> &MetaConfig {
+        &self.config
+    }
+
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}/{}", self.config.graph_url, path.trim_start_matches('/'))
+    }
+
+    async fn call(&self, request: reqwest::RequestBuilder) -> Result<Value, SendError> {
+        let response = request.send().await.map_err(|e| SendError::Unavailable(format!("Meta could not be reached: {e}")))?;
+        let status = response.status();
+        let body: Value = response.json().await.unwrap_or(Value::Null);
+        if let Some(error) = body.get("error") {
+            let error: GraphError = serde_json::from_value(error.clone()).unwrap_or(GraphError {
+                message: error.to_string(),
+                code: 0,
+                error_subcode: None,
+            });
+            if status.is_server_error() && error.code == 0 {
+                return Err(SendError::Unavailable(error.message));
+            }
+            return Err(error.into_send_error());
+        }
+        if status.is_server_error() {
+            return Err(SendError::Unavailable(format!("Meta answered {status}")));
+        }
+        if !status.is_success() {
+            return Err(SendError::Rejected(format!("Meta answered {status}")));
+        }
+        Ok(body)
+    }
+
+    /// The pages the logged-in user manages, with a page token each (follows paging).
+    pub async fn managed_pages(&self, user_token: &str) -> Result<Vec<ManagedPage>, SendError> {
+        let mut pages = Vec::new();
+        let mut request = self
+            .http
+            .get(self.url("me/accounts"))
+            .query(&[("fields", "id,name,access_token,category,tasks"), ("limit", "100"), ("access_token", user_token)]);
+        for _ in 0..20 {
+            let body = self.call(request).await?;
+            let data = body.get("data").cloned().unwrap_or(Value::Array(vec![]));
+            pages.extend(serde_json::from_value::<Vec<ManagedPage>>(data).unwrap_or_default());
+            match body.pointer("/paging/next").and_then(Value::as_str) {
+                Some(next) => request = self.http.get(next),
+                None => break,
+            }
+        }
+        Ok(pages)
+    }
+
+    pub async fn subscribe_page(&self, page_id: &str, page_token: &str) -> Result<(), SendError> {
+        self.call(
+            self.http
+                .post(self.url(&format!("{page_id}/subscribed_apps")))
+                .query(&[("subscribed_fields", SUBSCRIBED_FIELDS), ("access_token", page_token)]),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn unsubscribe_page(&self, page_id: &str, page_token: &str) -> Result<(), SendError> {
+        self.call(self.http.delete(self.url(&format!("{page_id}/subscribed_apps"))).query(&[("access_token", page_token)]))
+            .await
+            .map(|_| ())
+    }
+
+    /// Reads the page itself: proves the token works, and gives the page's name.
+    pub async fn page(&self, page_id: &str, page_token: &str) -> Result<(String, String), SendError> {
+        let body = self
+            .call(self.http.get(self.url(page_id)).query(&[("fields", "id,name"), ("access_token", page_token)]))
+            .await?;
+        let id = body.get("id").and_then(Value::as_str).unwrap_or(page_id).to_string();
+        let name = body.get("name").and_then(Value::as_str).unwrap_or(page_id).to_string();
+        Ok((id, name))
+    }
+
+    /// The customer's name as the page sees it, when Meta shares it.
+    pub async fn customer_name(&self, psid: &str, page_token: &str) -> Option<String> {
+        let body = self
+            .call(self.http.get(self.url(psid)).query(&[("fields", "first_name,last_name"), ("access_token", page_token)]))
+            .await
+            .ok()?;
+        let first = body.get("first_name").and_then(Value::as_str).unwrap_or_default();
+        let last = body.get("last_name").and_then(Value::as_str).unwrap_or_default();
+        let name = format!("{first} {last}").trim().to_string();
+        (!name.is_empty()).then_some(name)
+    }
+
+    pub async fn send_text(&self, page_id: &str, page_token: &str, body: Value) -> Result<String, SendError> {
+        let answer = self
+            .call(self.http.post(self.url(&format!("{page_id}/messages"))).query(&[("access_token", page_token)]).json(&body))
+            .await?;
+        answer
+            .get("message_id")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| SendError::Rejected("Meta accepted the message but returned no message id".into()))
+    }
+}
+
+pub struct MessengerAdapter {
+    pub graph: GraphClient,
+}
+
+impl MessengerAdapter {
+    pub fn new(config: MetaConfig) -> Self {
+        Self { graph: GraphClient::new(config) }
+    }
+
+    /// The Send API body for one queued reply.
+    pub fn send_body(job: &OutboundJob) -> Value {
+        let mut body = json!({
+            "recipient": { "id": job.recipient_external_id },
+            "message": { "text": job.message.body, "metadata": format!("{METADATA_PREFIX}{}", job.message.id) },
+        });
+        match job.message.tag.as_deref() {
+            Some(tag) => {
+                body["messaging_type"] = json!("MESSAGE_TAG");
+                body["tag"] = json!(tag);
+            }
+            None => body["messaging_type"] = json!("RESPONSE"),
+        }
+        body
+    }
+}
+
+#[async_trait]
+impl ChannelAdapter for MessengerAdapter {
+    fn kind(&self) -> ChannelKind {
+        ChannelKind::Messenger
+    }
+
+    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), Rejection> {
+        verify_hub_signature(&self.graph.config.app_secret, headers, body)
+    }
+
+    fn normalize(&self, body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection> {
+        normalize(body, &self.graph.config.app_id)
+    }
+
+    async fn send(&self, job: &OutboundJob, credentials: &str) -> Result<String, SendError> {
+        let creds = PageCredentials::parse(credentials)?;
+        self.graph
+            .send_text(&job.channel.channel.external_id, &creds.page_access_token, Self::send_body(job))
+            .await
+    }
+
+    async fn health(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError> {
+        let creds = PageCredentials::parse(credentials)?;
+        self.graph.page(&channel.channel.external_id, &creds.page_access_token).await.map(|_| ())
+    }
+
+    async fn disconnect(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError> {
+        let creds = PageCredentials::parse(credentials)?;
+        self.graph.unsubscribe_page(&channel.channel.external_id, &creds.page_access_token).await
+    }
+}
+
+// ---- Webhook payloads (Messenger Platform "page" object) ----
+
+#[derive(Debug, Deserialize)]
+struct WebhookBody {
+    object: String,
+    #[serde(default)]
+    entry: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Entry {
+    id: String,
+    #[serde(default)]
+    messaging: Vec<Messaging>,
+}
+
+#[derive(Debug, Deserialize)]
+struct Party {
+    id: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Messaging {
+    sender: Party,
+    recipient: Party,
+    #[serde(default)]
+    timestamp: Option<i64>,
+    #[serde(default)]
+    message: Option<MessagePayload>,
+    #[serde(default)]
+    delivery: Option<DeliveryPayload>,
+    #[serde(default)]
+    read: Option<ReadPayload>,
+    #[serde(default)]
+    postback: Option<PostbackPayload>,
+}
+
+#[derive(Debug, Deserialize)]
+struct MessagePayload {
+    mid: String,
+    #[serde(default)]
+    text: Option<String>,
+    #[serde(default)]
+    attachments: Vec<AttachmentPayload>,
+    #[serde(default)]
+    is_echo: bool,
+    #[serde(default)]
+    app_id: Option<Value>,
+    #[serde(default)]
+    metadata: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct AttachmentPayload {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    payload: Option<Value>,
+}
+
+#[derive(Debug, Deserialize)]
+struct DeliveryPayload {
+    #[serde(default)]
+    mids: Vec<String>,
+    #[serde(default)]
+    watermark: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ReadPayload {
+    watermark: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct PostbackPayload {
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    payload: Option<String>,
+    #[serde(default)]
+    mid: Option<String>,
+}
+
+fn attachment(a: AttachmentPayload) -> Attachment {
+    let kind = match a.kind.as_str() {
+        "image" => AttachmentKind::Image,
+        "video" => AttachmentKind::Video,
+        "audio" => AttachmentKind::Audio,
+        "file" => AttachmentKind::File,
+        _ => AttachmentKind::Other,
+    };
+    let payload = a.payload.unwrap_or(Value::Null);
+    let url = payload.get("url").and_then(Value::as_str).unwrap_or_default().to_string();
+    let name = payload.get("title").and_then(Value::as_str).map(str::to_string);
+    Attachment { kind, url, name: name.or_else(|| (kind == AttachmentKind::Other).then(|| a.kind.clone())) }
+}
+
+/// Turns one webhook delivery into normalized events, in the order Meta listed them.
+pub fn normalize(body: &[u8], our_app_id: &str) -> Result<Vec<NormalizedEvent>, Rejection> {
+    let parsed: WebhookBody = serde_json::from_slice(body).map_err(|e| Rejection::Malformed(e.to_string()))?;
+    if parsed.object != "page" {
+        return Err(Rejection::Malformed(format!("expected object \"page\", got \"{}\"", parsed.object)));
+    }
+    let mut events = Vec::new();
+    for entry in parsed.entry {
+        for item in entry.messaging {
+            let at = item.timestamp.unwrap_or_else(app::store::now_millis);
+            let page = entry.id.clone();
+            if let Some(message) = item.message {
+                let body = message.text.unwrap_or_default();
+                let attachments: Vec<Attachment> = message.attachments.into_iter().map(attachment).collect();
+                if message.is_echo {
+                    let ours = message.metadata.as_deref().and_then(|m| m.strip_prefix(METADATA_PREFIX)).and_then(|id| id.parse().ok());
+                    let from_our_app = message.app_id.as_ref().map(|v| v.to_string().trim_matches('"').to_string()).as_deref() == Some(our_app_id);
+                    if ours.is_none() && from_our_app {
+                        // Sent by Messio without our marker: the send path records it.
+                        continue;
+                    }
+                    events.push(NormalizedEvent {
+                        account_id: page,
+                        event: InboundEvent::Echo(EchoMessage {
+                            external_user_id: item.recipient.id,
+                            platform_message_id: message.mid,
+                            body,
+                            attachments,
+                            sent_at: at,
+                            our_message_id: ours,
+                        }),
+                    });
+                } else {
+                    events.push(NormalizedEvent {
+                        account_id: page,
+                        event: InboundEvent::Message(InboundMessage {
+                            external_user_id: item.sender.id,
+                            contact_name: None,
+                            platform_message_id: message.mid,
+                            body,
+                            attachments,
+                            sent_at: at,
+                        }),
+                    });
+                }
+            } else if let Some(postback) = item.postback {
+                let mid = postback.mid.unwrap_or_else(|| format!("postback-{}-{at}", item.sender.id));
+                let body = postback.title.or(postback.payload).unwrap_or_default();
+                events.push(NormalizedEvent {
+                    account_id: page,
+                    event: InboundEvent::Message(InboundMessage {
+                        external_user_id: item.sender.id,
+                        contact_name: None,
+                        platform_message_id: mid,
+                        body,
+                        attachments: vec![],
+                        sent_at: at,
+                    }),
+                });
+            } else if let Some(delivery) = item.delivery {
+                let update = if delivery.mids.is_empty() {
+                    StatusUpdate::Watermark {
+                        external_user_id: item.sender.id,
+                        watermark: delivery.watermark.unwrap_or(at),
+                        status: MessageStatus::Delivered,
+                    }
+                } else {
+                    StatusUpdate::Messages { platform_message_ids: delivery.mids, status: MessageStatus::Delivered, error: None }
+                };
+                events.push(NormalizedEvent { account_id: page, event: InboundEvent::Status(update) });
+            } else if let Some(read) = item.read {
+                events.push(NormalizedEvent {
+                    account_id: page,
+                    event: InboundEvent::Status(StatusUpdate::Watermark {
+                        external_user_id: item.sender.id,
+                        watermark: read.watermark,
+                        status: MessageStatus::Read,
+                    }),
+                });
+            }
+        }
+    }
+    Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_and_image_messages() {
+        let body = json!({
+            "object": "page",
+            "entry": [{ "id": "101", "time": 1700000000000_i64, "messaging": [
+                { "sender": {"id": "U1"}, "recipient": {"id": "101"}, "timestamp": 1700000000001_i64,
+                  "message": { "mid": "m_1", "text": "hello" } },
+                { "sender": {"id": "U1"}, "recipient": {"id": "101"}, "timestamp": 1700000000002_i64,
+                  "message": { "mid": "m_2", "attachments": [{ "type": "image", "payload": { "url": "https://x/y.png" } }] } }
+            ]}]
+        });
+        let events = normalize(body.to_string().as_bytes(), "1").expect("normalize");
+        assert_eq!(events.len(), 2);
+        let InboundEvent::Message(first) = &events[0].event else { panic!("not a message") };
+        assert_eq!((first.external_user_id.as_str(), first.body.as_str(), first.sent_at), ("U1", "hello", 1700000000001));
+        let InboundEvent::Message(second) = &events[1].event else { panic!("not a message") };
+        assert_eq!(second.attachments[0].kind, AttachmentKind::Image);
+        assert_eq!(second.attachments[0].url, "https://x/y.png");
+    }
+
+    #[test]
+    fn echoes_deliveries_and_reads() {
+        let body = json!({
+            "object": "page",
+            "entry": [{ "id": "101", "messaging": [
+                { "sender": {"id": "101"}, "recipient": {"id": "U1"}, "timestamp": 5,
+                  "message": { "mid": "m_e", "text": "from the page", "is_echo": true, "app_id": 999 } },
+                { "sender": {"id": "101"}, "recipient": {"id": "U1"}, "timestamp": 6,
+                  "message": { "mid": "m_o", "text": "ours", "is_echo": true, "app_id": 1, "metadata": "messio:42" } },
+                { "sender": {"id": "U1"}, "recipient": {"id": "101"}, "delivery": { "mids": ["m_o"], "watermark": 7 } },
+                { "sender": {"id": "U1"}, "recipient": {"id": "101"}, "timestamp": 9, "read": { "watermark": 8 } }
+            ]}]
+        });
+        let events = normalize(body.to_string().as_bytes(), "1").expect("normalize");
+        assert_eq!(events.len(), 4);
+        assert!(matches!(&events[0].event, InboundEvent::Echo(e) if e.our_message_id.is_none() && e.external_user_id == "U1"));
+        assert!(matches!(&events[1].event, InboundEvent::Echo(e) if e.our_message_id == Some(42)));
+        assert!(matches!(&events[2].event, InboundEvent::Status(StatusUpdate::Messages { status: MessageStatus::Delivered, .. })));
+        assert!(matches!(&events[3].event, InboundEvent::Status(StatusUpdate::Watermark { watermark: 8, status: MessageStatus::Read, .. })));
+    }
+
+    #[test]
+    fn malformed_and_foreign_objects_are_rejected() {
+        assert!(matches!(normalize(b"{not json", "1"), Err(Rejection::Malformed(_))));
+        assert!(matches!(normalize(br#"{"object":"instagram","entry":[]}"#, "1"), Err(Rejection::Malformed(_))));
+    }
+
+    #[test]
+    fn graph_errors_are_classified() {
+        let expired = GraphError { message: "Session has expired".into(), code: 190, error_subcode: Some(463) };
+        assert!(matches!(expired.into_send_error(), SendError::Auth(_)));
+        let window = GraphError { message: "outside window".into(), code: 10, error_subcode: Some(2018278) };
+        assert!(matches!(window.into_send_error(), SendError::OutsideWindow(_)));
+    }
+}

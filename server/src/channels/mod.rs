@@ -1,0 +1,66 @@
+//! Channel adapters: one per platform, behind one interface. An adapter verifies and
+//! normalizes the platform's webhooks, sends replies, and checks credentials. The inbox
+//! never sees a platform's wire format; it sees `store::InboundMessage` and friends.
+
+pub mod demo;
+pub mod facebook_login;
+pub mod gateway;
+pub mod messenger;
+
+use app::model::ChannelKind;
+use app::store::{ChannelRecord, EchoMessage, InboundMessage, OutboundJob, StatusUpdate};
+use async_trait::async_trait;
+use axum::http::HeaderMap;
+
+/// One thing a webhook delivery told us, for the platform account `account_id`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NormalizedEvent {
+    pub account_id: String,
+    pub event: InboundEvent,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum InboundEvent {
+    Message(InboundMessage),
+    Echo(EchoMessage),
+    Status(StatusUpdate),
+}
+
+/// Why a webhook delivery was refused before anything was stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    /// No signature, or one that does not match: 401.
+    BadSignature,
+    /// The body is not the platform's JSON: 400.
+    Malformed(String),
+}
+
+/// Why a send (or a credentials check) failed, in the terms the inbox acts on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// The credentials expired or were revoked: the channel needs reconnecting.
+    #[error("{0}")]
+    Auth(String),
+    /// The platform's reply window for this customer is closed.
+    #[error("{0}")]
+    OutsideWindow(String),
+    /// The platform refused this message for another reason.
+    #[error("{0}")]
+    Rejected(String),
+    /// The platform could not be reached or answered with a server error.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait ChannelAdapter: Send + Sync {
+    fn kind(&self) -> ChannelKind;
+    /// Checks a webhook delivery's signature over the raw body, in constant time.
+    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), Rejection>;
+    fn normalize(&self, body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection>;
+    /// Sends one queued reply; returns the platform's message id.
+    async fn send(&self, job: &OutboundJob, credentials: &str) -> Result<String, SendError>;
+    async fn health(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError>;
+    /// Stops the platform from delivering this account's events to us.
+    async fn disconnect(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError>;
+}

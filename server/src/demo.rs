@@ -1,0 +1,99 @@
+//! `messio demo`: a sample organization with a simulated channel and a few customers, so
+//! a newcomer sees a working inbox without any platform account. Seeding is idempotent.
+
+use crate::state::AppState;
+use app::auth::ssr::hash_password;
+use app::model::{ChannelKind, Id};
+use app::store::{InboundMessage, NewChannel, now_millis};
+use std::time::Duration;
+
+pub const DEMO_EMAIL: &str = "demo@messio.local";
+pub const DEMO_PASSWORD: &str = "demo-password";
+
+pub struct DemoLogin {
+    pub email: &'static str,
+    pub password: &'static str,
+}
+
+const CUSTOMERS: &[(&str, &str, &[&str])] = &[
+    ("demo-ana", "Ana Souza", &["Hi! Do you ship to Lisbon?", "And how long does it usually take?"]),
+    ("demo-minh", "Minh Tran", &["My order #4412 arrived with a broken strap 😕"]),
+    ("demo-lea", "Léa Martin", &["Is the blue model back in stock?"]),
+    ("demo-omar", "Omar Haddad", &["Thanks for the quick help yesterday!"]),
+];
+
+const FOLLOW_UPS: &[&str] = &["Are you still there?", "Can I pay on delivery?", "Great, thank you!", "Do you have a size 42?"];
+
+pub async fn seed(state: &AppState) -> Result<DemoLogin, crate::BoxError> {
+    let store = &state.services.store;
+    let owner = match store.credentials_by_email(DEMO_EMAIL).await? {
+        Some(creds) => creds.user,
+        None => {
+            let hash = hash_password(DEMO_PASSWORD).map_err(|e| e.to_string())?;
+            store.create_organization("Demo Shop", "Dana Demo", DEMO_EMAIL, &hash).await?.1
+        }
+    };
+    let channel = store
+        .connect_channel(
+            owner.organization_id,
+            NewChannel { kind: ChannelKind::Demo, external_id: format!("demo-{}", owner.organization_id), name: "Demo Shop page".into(), credentials: state.secrets.seal("{}") },
+        )
+        .await?
+        .value;
+    let start = now_millis() - 3 * 60 * 60 * 1000;
+    for (i, (id, name, lines)) in CUSTOMERS.iter().enumerate() {
+        for (j, line) in lines.iter().enumerate() {
+            let written = store
+                .ingest_inbound(
+                    channel.id,
+                    InboundMessage {
+                        external_user_id: (*id).to_string(),
+                        contact_name: Some((*name).to_string()),
+                        platform_message_id: format!("{id}-seed-{j}"),
+                        body: (*line).to_string(),
+                        attachments: vec![],
+                        sent_at: start + (i as i64) * 20 * 60 * 1000 + (j as i64) * 60 * 1000,
+                    },
+                )
+                .await?;
+            if let Some(written) = written {
+                state.services.events.publish(&written.events);
+            }
+        }
+    }
+    Ok(DemoLogin { email: DEMO_EMAIL, password: DEMO_PASSWORD })
+}
+
+/// Every half minute or so a demo customer writes again, so the live inbox has something to show.
+pub fn spawn_customers(state: AppState) {
+    tokio::spawn(async move {
+        let mut turn: usize = 0;
+        loop {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            let store = &state.services.store;
+            let Ok(Some(owner)) = store.credentials_by_email(DEMO_EMAIL).await else { continue };
+            let Ok(Some(channel)) = store.channel_by_account(ChannelKind::Demo, &format!("demo-{}", owner.user.organization_id)).await else {
+                continue;
+            };
+            let (id, name, _) = CUSTOMERS[turn % CUSTOMERS.len()];
+            let body = FOLLOW_UPS[turn % FOLLOW_UPS.len()];
+            turn += 1;
+            let message = InboundMessage {
+                external_user_id: id.to_string(),
+                contact_name: Some(name.to_string()),
+                platform_message_id: format!("{id}-live-{}", now_millis()),
+                body: body.to_string(),
+                attachments: vec![],
+                sent_at: now_millis(),
+            };
+            if let Ok(Some(written)) = store.ingest_inbound(channel.channel.id, message).await {
+                state.services.events.publish(&written.events);
+            }
+        }
+    });
+}
+
+/// The organization the demo seeds, if it exists.
+pub async fn demo_organization(state: &AppState) -> Option<Id> {
+    state.services.store.credentials_by_email(DEMO_EMAIL).await.ok().flatten().map(|c| c.user.organization_id)
+}

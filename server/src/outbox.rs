@@ -1,0 +1,62 @@
+//! The outbox worker: replies are stored as `pending` first (so nothing an agent sends is
+//! lost), then claimed atomically and handed to the channel's adapter. Failures are kept
+//! with their reason for the agent to retry; an expired token flags the channel.
+
+use crate::channels::SendError;
+use crate::crypto::SecretBox;
+use crate::state::Adapters;
+use app::model::ChannelStatus;
+use app::services::SharedServices;
+use app::store::OutboundJob;
+use std::time::Duration;
+use tokio::sync::watch;
+
+const BATCH: i64 = 16;
+const IDLE_POLL: Duration = Duration::from_secs(2);
+
+pub fn spawn(services: SharedServices, adapters: Adapters, secrets: SecretBox, mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let jobs = match services.store.claim_outbound(BATCH).await {
+                Ok(jobs) => jobs,
+                Err(error) => {
+                    tracing::error!(%error, "outbox could not claim messages");
+                    vec![]
+                }
+            };
+            if jobs.is_empty() {
+                tokio::select! {
+                    _ = services.outbox.notified() => {}
+                    _ = tokio::time::sleep(IDLE_POLL) => {}
+                    _ = shutdown.changed() => return,
+                }
+                continue;
+            }
+            futures::future::join_all(jobs.into_iter().map(|job| deliver(&services, &adapters, &secrets, job))).await;
+        }
+    })
+}
+
+async fn deliver(services: &SharedServices, adapters: &Adapters, secrets: &SecretBox, job: OutboundJob) {
+    let message_id = job.message.id;
+    let result = match secrets.open(&job.channel.credentials) {
+        Ok(credentials) => adapters.get(job.channel.channel.kind).send(&job, &credentials).await,
+        Err(e) => Err(SendError::Auth(e.to_string())),
+    };
+    let outcome = match result {
+        Ok(platform_id) => Ok(platform_id),
+        Err(SendError::Auth(reason)) => {
+            tracing::warn!(channel = job.channel.channel.id, %reason, "channel credentials rejected; needs reconnect");
+            match services.store.set_channel_status(job.channel.channel.id, ChannelStatus::NeedsReconnect, Some(&reason)).await {
+                Ok(written) => services.events.publish(&written.events),
+                Err(error) => tracing::error!(%error, "could not flag the channel for reconnect"),
+            }
+            Err("The page's access has expired. Reconnect the channel in Settings → Channels, then retry.".to_string())
+        }
+        Err(other) => Err(other.to_string()),
+    };
+    match services.store.finish_outbound(message_id, outcome).await {
+        Ok(written) => services.events.publish(&written.events),
+        Err(error) => tracing::error!(%error, message_id, "could not record the send result"),
+    }
+}

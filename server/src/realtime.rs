@@ -1,0 +1,126 @@
+//! Realtime over the Socket.IO v4 protocol (socketioxide) at `/socket.io/`.
+//!
+//! A client authenticates with `auth: { token }` or the session cookie and joins its
+//! organization's room. Every event carries the organization's `seq`; a client that
+//! reconnects sends `auth.since` (or emits `events:since`) and gets what it missed from the
+//! event log, so nothing is lost across disconnects.
+
+use app::auth::ssr::{cookie_token, user_for_token};
+use app::model::{Event, Id, User};
+use app::services::EventSink;
+use app::store::DynStore;
+use serde::Deserialize;
+use socketioxide::extract::{Data, Extension, SocketRef, State, TryData};
+use socketioxide::handler::ConnectHandler;
+use socketioxide::layer::SocketIoLayer;
+use socketioxide::SocketIo;
+
+const REPLAY_BATCH: i64 = 500;
+
+#[derive(Clone)]
+struct RealtimeState {
+    store: DynStore,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ConnectAuth {
+    #[serde(default)]
+    token: Option<String>,
+    #[serde(default)]
+    since: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SinceRequest {
+    since: i64,
+}
+
+#[derive(Clone)]
+struct SocketUser(User);
+
+#[derive(Debug)]
+struct Refused(&'static str);
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+fn room(org_id: Id) -> String {
+    format!("org:{org_id}")
+}
+
+pub fn layer(store: DynStore) -> (SocketIoLayer, SocketIo) {
+    let (layer, io) = SocketIo::builder().with_state(RealtimeState { store }).build_layer();
+    io.ns("/", on_connect.with(authenticate));
+    (layer, io)
+}
+
+async fn authenticate(socket: SocketRef, State(state): State<RealtimeState>, TryData(auth): TryData<ConnectAuth>) -> Result<(), Refused> {
+    let auth = auth.unwrap_or_default();
+    let token = auth.token.or_else(|| cookie_token(&socket.req_parts().headers)).ok_or(Refused("unauthorized"))?;
+    let user = user_for_token(state.store.as_ref(), &token).await.ok().flatten().ok_or(Refused("unauthorized"))?;
+    socket.extensions.insert(SocketUser(user));
+    Ok(())
+}
+
+async fn on_connect(socket: SocketRef, State(state): State<RealtimeState>, TryData(auth): TryData<ConnectAuth>, Extension(SocketUser(user)): Extension<SocketUser>) {
+    socket.join(room(user.organization_id));
+    let since = auth.ok().and_then(|a| a.since);
+    if let Some(since) = since {
+        replay(&socket, &state.store, user.organization_id, since).await;
+    }
+    let latest = state.store.latest_seq(user.organization_id).await.unwrap_or_default();
+    let _ = socket.emit("session", &serde_json::json!({ "userId": user.id, "organizationId": user.organization_id, "seq": latest }));
+    socket.on(
+        "events:since",
+        async |socket: SocketRef, State(state): State<RealtimeState>, Extension(SocketUser(user)): Extension<SocketUser>, Data(req): Data<SinceRequest>| {
+            replay(&socket, &state.store, user.organization_id, req.since).await;
+        },
+    );
+}
+
+/// Sends the socket every event of its organization after `since`, in order.
+async fn replay(socket: &SocketRef, store: &DynStore, org_id: Id, mut since: i64) {
+    loop {
+        let events = match store.events_since(org_id, since, REPLAY_BATCH).await {
+            Ok(events) => events,
+            Err(error) => {
+                tracing::error!(%error, "could not read the event log for a reconnecting client");
+                return;
+            }
+        };
+        for event in &events {
+            if socket.emit(event.name.as_str(), &event.payload).is_err() {
+                return;
+            }
+            since = event.seq;
+        }
+        if (events.len() as i64) < REPLAY_BATCH {
+            return;
+        }
+    }
+}
+
+/// Fans committed events out to the sockets of their organization.
+pub struct SocketSink {
+    pub io: SocketIo,
+}
+
+impl EventSink for SocketSink {
+    fn publish(&self, events: &[Event]) {
+        if events.is_empty() {
+            return;
+        }
+        let io = self.io.clone();
+        let events = events.to_vec();
+        tokio::spawn(async move {
+            for event in events {
+                if let Err(error) = io.to(room(event.organization_id)).emit(event.name.as_str(), &event.payload).await {
+                    tracing::debug!(%error, "broadcast failed");
+                }
+            }
+        });
+    }
+}
