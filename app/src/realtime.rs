@@ -86,10 +86,7 @@ pub mod protocol {
         /// Engine.IO `6`.
         Noop,
         /// Socket.IO CONNECT reply `40[ns,]{"sid":...}`.
-        Connect {
-            namespace: String,
-            sid: Option<String>,
-        },
+        Connect { namespace: String, sid: Option<String> },
         /// Socket.IO DISCONNECT `41[ns,]`.
         Disconnect { namespace: String },
         /// Socket.IO EVENT `42[ns,][ack]["name",arg0,...]`; `payload` is `arg0` or `Null`.
@@ -177,9 +174,7 @@ pub mod protocol {
         .to_owned();
 
         // optional ack id: the digits before the JSON payload
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
+        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
         let ack_id = if digits == 0 {
             None
         } else {
@@ -227,10 +222,7 @@ pub mod protocol {
             b'3' => Packet::Ack { namespace, ack_id },
             b'4' => {
                 let message = match data {
-                    Some(Value::Object(map)) => map
-                        .get("message")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
+                    Some(Value::Object(map)) => map.get("message").and_then(Value::as_str).map(str::to_owned),
                     Some(Value::String(s)) => Some(s),
                     _ => None,
                 };
@@ -278,9 +270,7 @@ pub mod protocol {
     /// to 20 % jitter. `random` is in `[0, 1)` (e.g. `Math.random()`).
     pub fn backoff_delay_ms(attempt: u32, random: f64) -> u32 {
         let doublings = attempt.saturating_sub(1).min(31);
-        let base = BACKOFF_BASE_MS
-            .saturating_mul(1u32 << doublings)
-            .min(BACKOFF_MAX_MS);
+        let base = BACKOFF_BASE_MS.saturating_mul(1u32 << doublings).min(BACKOFF_MAX_MS);
         let jitter = random.clamp(0.0, 1.0) * BACKOFF_JITTER;
         // `base` <= 10_000, so the product fits in u32 and is non-negative.
         (f64::from(base) * (1.0 - jitter)).round() as u32
@@ -398,9 +388,7 @@ mod client {
         pub fn emit(&self, event: &str, payload: Value) {
             let state = self.inner.state.borrow();
             if let Some(link) = state.link.as_ref().filter(|link| link.connected) {
-                let _ = link
-                    .socket
-                    .send_with_str(&protocol::encode_event(event, payload));
+                let _ = link.socket.send_with_str(&protocol::encode_event(event, payload));
             }
         }
 
@@ -604,9 +592,12 @@ mod client {
                     return;
                 }
                 state.attempt = state.attempt.saturating_add(1);
-                let delay = protocol::backoff_delay_ms(state.attempt, js_sys::Math::random());
+                let attempt = state.attempt;
+                let delay = protocol::backoff_delay_ms(attempt, js_sys::Math::random());
                 let inner = Rc::clone(self);
                 let timer = Timeout::new(delay, move || {
+                    // Drop our own (already fired) handle; wasm-bindgen defers freeing a
+                    // closure that is still running.
                     let fired = inner.state.borrow_mut().reconnect_timer.take();
                     drop(fired);
                     inner.open_socket();
@@ -614,7 +605,7 @@ mod client {
                 let old = state.reconnect_timer.replace(timer);
                 drop(state);
                 drop(old);
-                self.state.borrow().attempt
+                attempt
             };
             (self.options.on_state)(ConnectionState::Reconnecting { attempt });
         }
@@ -668,12 +659,7 @@ mod tests {
     #[test]
     fn parses_engine_io_control_packets() {
         assert_eq!(parse_packet("1"), Packet::Close);
-        assert_eq!(
-            parse_packet("2"),
-            Packet::Ping {
-                data: String::new()
-            }
-        );
+        assert_eq!(parse_packet("2"), Packet::Ping { data: String::new() });
         assert_eq!(
             parse_packet("2probe"),
             Packet::Ping {
@@ -796,10 +782,7 @@ mod tests {
             parse_packet(r#"42["hey","Jude"]"#),
             event("/", None, "hey", json!("Jude"))
         );
-        assert_eq!(
-            parse_packet(r#"42["hello"]"#),
-            event("/", None, "hello", Value::Null)
-        );
+        assert_eq!(parse_packet(r#"42["hello"]"#), event("/", None, "hello", Value::Null));
         assert_eq!(
             parse_packet(r#"42["message",{"seq":7,"body":"hi, there"},"extra"]"#),
             event("/", None, "message", json!({"seq": 7, "body": "hi, there"}))
@@ -808,10 +791,7 @@ mod tests {
             parse_packet(r#"42/admin,["bar",[1,2]]"#),
             event("/admin", None, "bar", json!([1, 2]))
         );
-        assert_eq!(
-            parse_packet(r#"421["foo",1]"#),
-            event("/", Some(1), "foo", json!(1))
-        );
+        assert_eq!(parse_packet(r#"421["foo",1]"#), event("/", Some(1), "foo", json!(1)));
         assert_eq!(
             parse_packet(r#"42/admin,13["foo"]"#),
             event("/admin", Some(13), "foo", Value::Null)

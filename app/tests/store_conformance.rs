@@ -7,6 +7,8 @@ use app::model::*;
 use app::store::*;
 use std::collections::HashSet;
 use std::fmt::Debug;
+use std::sync::Arc;
+use tokio::sync::Barrier;
 
 /// Turns each `async fn name(store: DynStore)` into `name::sqlite` and `name::postgres` tests.
 /// (A module per test, because `macro_rules!` cannot build a `name_sqlite` identifier.)
@@ -72,7 +74,13 @@ async fn new_org(store: &DynStore, name: &str) -> (Organization, User) {
 
 async fn new_agent(store: &DynStore, org: &Organization, name: &str) -> User {
     store
-        .add_user(org.id, name, &format!("{}@{}.test", name.to_lowercase(), org.name), "hash", Role::Agent)
+        .add_user(
+            org.id,
+            name,
+            &format!("{}@{}.test", name.to_lowercase(), org.name),
+            "hash",
+            Role::Agent,
+        )
         .await
         .unwrap()
 }
@@ -87,7 +95,11 @@ fn new_channel(external_id: &str) -> NewChannel {
 }
 
 async fn connect(store: &DynStore, org: &Organization, external_id: &str) -> Channel {
-    store.connect_channel(org.id, new_channel(external_id)).await.unwrap().value
+    store
+        .connect_channel(org.id, new_channel(external_id))
+        .await
+        .unwrap()
+        .value
 }
 
 fn inbound(customer: &str, platform_id: &str, body: &str, sent_at: Millis) -> InboundMessage {
@@ -113,7 +125,14 @@ fn echo(customer: &str, platform_id: &str, body: &str, sent_at: Millis, ours: Op
 }
 
 /// Ingests a customer's message that must be new, returning the message and its events.
-async fn receive(store: &DynStore, channel: &Channel, customer: &str, platform_id: &str, body: &str, sent_at: Millis) -> Written<Message> {
+async fn receive(
+    store: &DynStore,
+    channel: &Channel,
+    customer: &str,
+    platform_id: &str,
+    body: &str,
+    sent_at: Millis,
+) -> Written<Message> {
     store
         .ingest_inbound(channel.id, inbound(customer, platform_id, body, sent_at))
         .await
@@ -133,11 +152,29 @@ fn reply(conversation_id: Id, sender: &User, body: &str, client_id: Option<&str>
 }
 
 /// Queues a reply and takes it through the outbox as a successful send.
-async fn send(store: &DynStore, org: &Organization, conversation_id: Id, sender: &User, body: &str, platform_id: &str) -> Message {
-    let queued = store.queue_outbound(org.id, reply(conversation_id, sender, body, None)).await.unwrap().value;
+async fn send(
+    store: &DynStore,
+    org: &Organization,
+    conversation_id: Id,
+    sender: &User,
+    body: &str,
+    platform_id: &str,
+) -> Message {
+    let queued = store
+        .queue_outbound(org.id, reply(conversation_id, sender, body, None))
+        .await
+        .unwrap()
+        .value;
     let claimed = store.claim_outbound(10).await.unwrap();
-    assert_eq!(claimed.iter().map(|j| j.message.id).collect::<Vec<_>>(), vec![queued.id]);
-    store.finish_outbound(queued.id, Ok(platform_id.to_string())).await.unwrap().value
+    assert_eq!(
+        claimed.iter().map(|j| j.message.id).collect::<Vec<_>>(),
+        vec![queued.id]
+    );
+    store
+        .finish_outbound(queued.id, Ok(platform_id.to_string()))
+        .await
+        .unwrap()
+        .value
 }
 
 async fn thread(store: &DynStore, org: &Organization, conversation_id: Id) -> Vec<Message> {
@@ -191,27 +228,67 @@ fn earlier() -> Millis {
 // Organizations, people and sessions
 
 async fn organizations_and_users(store: DynStore) {
-    let (acme, ana) = store.create_organization("Acme", "Ana", "  Ana@Example.COM ", "ana-hash").await.unwrap();
+    let (acme, ana) = store
+        .create_organization("Acme", "Ana", "  Ana@Example.COM ", "ana-hash")
+        .await
+        .unwrap();
     assert_eq!(ana.email, "ana@example.com");
     assert_eq!(ana.role, Role::Owner);
     assert_eq!(ana.organization_id, acme.id);
     assert_eq!(store.organization(acme.id).await.unwrap(), acme);
     assert_not_found(store.organization(acme.id + 1000).await, "unknown organization");
 
-    let creds = store.credentials_by_email("ANA@example.com").await.unwrap().expect("email lookup ignores case");
+    let creds = store
+        .credentials_by_email("ANA@example.com")
+        .await
+        .unwrap()
+        .expect("email lookup ignores case");
     assert_eq!(creds.user, ana);
     assert_eq!(creds.password_hash, "ana-hash");
     assert!(store.credentials_by_email(" ana@example.com").await.unwrap().is_some());
-    assert!(store.credentials_by_email("nobody@example.com").await.unwrap().is_none());
+    assert!(
+        store
+            .credentials_by_email("nobody@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
 
-    assert_conflict(store.create_organization("Copycat", "Eve", "ana@EXAMPLE.com", "x").await, "signup with a taken email");
-    assert_conflict(store.add_user(acme.id, "Ana Two", "ANA@example.com", "x", Role::Agent).await, "add_user with a taken email");
+    assert_conflict(
+        store
+            .create_organization("Copycat", "Eve", "ana@EXAMPLE.com", "x")
+            .await,
+        "signup with a taken email",
+    );
+    assert_conflict(
+        store
+            .add_user(acme.id, "Ana Two", "ANA@example.com", "x", Role::Agent)
+            .await,
+        "add_user with a taken email",
+    );
 
-    let carl = store.add_user(acme.id, "Carl", "Carl@Example.com", "carl-hash", Role::Agent).await.unwrap();
-    assert_eq!((carl.role, carl.organization_id, carl.email.as_str()), (Role::Agent, acme.id, "carl@example.com"));
-    assert_eq!(store.credentials_by_email("carl@example.com").await.unwrap().unwrap().user, carl);
+    let carl = store
+        .add_user(acme.id, "Carl", "Carl@Example.com", "carl-hash", Role::Agent)
+        .await
+        .unwrap();
+    assert_eq!(
+        (carl.role, carl.organization_id, carl.email.as_str()),
+        (Role::Agent, acme.id, "carl@example.com")
+    );
+    assert_eq!(
+        store
+            .credentials_by_email("carl@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .user,
+        carl
+    );
 
-    let (beta, bo) = store.create_organization("Beta", "Bo", "bo@beta.test", "bo-hash").await.unwrap();
+    let (beta, bo) = store
+        .create_organization("Beta", "Bo", "bo@beta.test", "bo-hash")
+        .await
+        .unwrap();
     assert_ne!(beta.id, acme.id);
     assert_eq!(store.users(acme.id).await.unwrap(), vec![ana, carl]);
     assert_eq!(store.users(beta.id).await.unwrap(), vec![bo]);
@@ -224,36 +301,86 @@ async fn sessions_expire_and_end(store: DynStore) {
     store.create_session("token-b", owner.id, now + HOUR_MS).await.unwrap();
 
     assert_eq!(store.session_user("token-a", now).await.unwrap(), Some(owner.clone()));
-    assert_eq!(store.session_user("token-a", now + HOUR_MS).await.unwrap(), None, "a session ends at its expiry");
+    assert_eq!(
+        store.session_user("token-a", now + HOUR_MS).await.unwrap(),
+        None,
+        "a session ends at its expiry"
+    );
     assert_eq!(store.session_user("token-a", now + HOUR_MS + 1).await.unwrap(), None);
     assert_eq!(store.session_user("unknown", now).await.unwrap(), None);
 
     store.delete_session("token-a").await.unwrap();
-    assert_eq!(store.session_user("token-a", now).await.unwrap(), None, "logout ends the session");
-    assert_eq!(store.session_user("token-b", now).await.unwrap(), Some(owner), "other sessions survive a logout");
+    assert_eq!(
+        store.session_user("token-a", now).await.unwrap(),
+        None,
+        "logout ends the session"
+    );
+    assert_eq!(
+        store.session_user("token-b", now).await.unwrap(),
+        Some(owner),
+        "other sessions survive a logout"
+    );
     store.delete_session("token-a").await.unwrap();
 }
 
 async fn invites_are_single_use(store: DynStore) {
     let (acme, owner) = new_org(&store, "acme").await;
     let now = now_millis();
-    assert_invalid(store.create_invite(acme.id, "owner-invite", Role::Owner, owner.id, now + DAY_MS).await, "an owner invite");
+    assert_invalid(
+        store
+            .create_invite(acme.id, "owner-invite", Role::Owner, owner.id, now + DAY_MS)
+            .await,
+        "an owner invite",
+    );
 
-    store.create_invite(acme.id, "invite-1", Role::Admin, owner.id, now + DAY_MS).await.unwrap();
+    store
+        .create_invite(acme.id, "invite-1", Role::Admin, owner.id, now + DAY_MS)
+        .await
+        .unwrap();
     // A taken email must not use up the invite.
-    assert_conflict(store.accept_invite("invite-1", "Ann", &owner.email, "h", now).await, "accept with a taken email");
+    assert_conflict(
+        store.accept_invite("invite-1", "Ann", &owner.email, "h", now).await,
+        "accept with a taken email",
+    );
 
-    let admin = store.accept_invite("invite-1", "Ann", "Ann@Acme.test", "h", now).await.unwrap();
-    assert_eq!((admin.organization_id, admin.role, admin.email.as_str()), (acme.id, Role::Admin, "ann@acme.test"));
+    let admin = store
+        .accept_invite("invite-1", "Ann", "Ann@Acme.test", "h", now)
+        .await
+        .unwrap();
+    assert_eq!(
+        (admin.organization_id, admin.role, admin.email.as_str()),
+        (acme.id, Role::Admin, "ann@acme.test")
+    );
     assert!(store.users(acme.id).await.unwrap().contains(&admin));
-    assert_eq!(store.credentials_by_email("ann@acme.test").await.unwrap().unwrap().user, admin);
+    assert_eq!(
+        store.credentials_by_email("ann@acme.test").await.unwrap().unwrap().user,
+        admin
+    );
 
-    assert_not_found(store.accept_invite("invite-1", "Ann Again", "ann2@acme.test", "h", now).await, "second use");
+    assert_not_found(
+        store
+            .accept_invite("invite-1", "Ann Again", "ann2@acme.test", "h", now)
+            .await,
+        "second use",
+    );
     assert!(store.credentials_by_email("ann2@acme.test").await.unwrap().is_none());
 
-    store.create_invite(acme.id, "invite-2", Role::Agent, owner.id, now + 1000).await.unwrap();
-    assert_not_found(store.accept_invite("invite-2", "Late", "late@acme.test", "h", now + 1000).await, "expired invite");
-    assert_not_found(store.accept_invite("no-such-invite", "X", "x@acme.test", "h", now).await, "unknown invite");
+    store
+        .create_invite(acme.id, "invite-2", Role::Agent, owner.id, now + 1000)
+        .await
+        .unwrap();
+    assert_not_found(
+        store
+            .accept_invite("invite-2", "Late", "late@acme.test", "h", now + 1000)
+            .await,
+        "expired invite",
+    );
+    assert_not_found(
+        store
+            .accept_invite("no-such-invite", "X", "x@acme.test", "h", now)
+            .await,
+        "unknown invite",
+    );
     assert_eq!(store.users(acme.id).await.unwrap().len(), 2);
 }
 
@@ -269,35 +396,90 @@ async fn channel_ownership(store: DynStore) {
     assert_eq!(names(&first.events), vec![events::CHANNEL_STATUS]);
     let channel = first.value;
 
-    store.set_channel_status(channel.id, ChannelStatus::NeedsReconnect, Some("token expired")).await.unwrap();
+    store
+        .set_channel_status(channel.id, ChannelStatus::NeedsReconnect, Some("token expired"))
+        .await
+        .unwrap();
     let mut renamed = new_channel("page-1");
     renamed.name = "Renamed page".into();
     let again = store.connect_channel(alpha.id, renamed).await.unwrap().value;
-    assert_eq!(again.id, channel.id, "reconnecting keeps the channel, and with it the history");
-    assert_eq!((again.status, again.last_error.as_deref(), again.name.as_str()), (ChannelStatus::Active, None, "Renamed page"));
+    assert_eq!(
+        again.id, channel.id,
+        "reconnecting keeps the channel, and with it the history"
+    );
+    assert_eq!(
+        (again.status, again.last_error.as_deref(), again.name.as_str()),
+        (ChannelStatus::Active, None, "Renamed page")
+    );
     assert_eq!(store.channels(alpha.id).await.unwrap().len(), 1);
 
-    assert_conflict(store.connect_channel(beta.id, new_channel("page-1")).await, "another org takes a live account");
+    assert_conflict(
+        store.connect_channel(beta.id, new_channel("page-1")).await,
+        "another org takes a live account",
+    );
     assert!(store.channels(beta.id).await.unwrap().is_empty());
 
-    let live = store.channel_by_account(DEMO, "page-1").await.unwrap().expect("live channel");
-    assert_eq!((live.organization_id, live.channel.id, live.credentials.as_str()), (alpha.id, channel.id, "sealed-token"));
-    assert!(store.channel_by_account(ChannelKind::Messenger, "page-1").await.unwrap().is_none());
+    let live = store
+        .channel_by_account(DEMO, "page-1")
+        .await
+        .unwrap()
+        .expect("live channel");
+    assert_eq!(
+        (live.organization_id, live.channel.id, live.credentials.as_str()),
+        (alpha.id, channel.id, "sealed-token")
+    );
+    assert!(
+        store
+            .channel_by_account(ChannelKind::Messenger, "page-1")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(store.channel_by_account(DEMO, "page-2").await.unwrap().is_none());
 
-    store.set_channel_status(channel.id, ChannelStatus::Disconnected, None).await.unwrap();
-    assert!(store.channel_by_account(DEMO, "page-1").await.unwrap().is_none(), "disconnected channels receive nothing");
+    store
+        .set_channel_status(channel.id, ChannelStatus::Disconnected, None)
+        .await
+        .unwrap();
+    assert!(
+        store.channel_by_account(DEMO, "page-1").await.unwrap().is_none(),
+        "disconnected channels receive nothing"
+    );
 
     let taken = connect(&store, &beta, "page-1").await;
     assert_ne!(taken.id, channel.id);
-    let live = store.channel_by_account(DEMO, "page-1").await.unwrap().expect("live channel");
+    let live = store
+        .channel_by_account(DEMO, "page-1")
+        .await
+        .unwrap()
+        .expect("live channel");
     assert_eq!((live.organization_id, live.channel.id), (beta.id, taken.id));
-    assert_conflict(store.connect_channel(alpha.id, new_channel("page-1")).await, "reclaim while another org has it");
+    assert_conflict(
+        store.connect_channel(alpha.id, new_channel("page-1")).await,
+        "reclaim while another org has it",
+    );
 
+    assert_conflict(
+        store.set_channel_status(channel.id, ChannelStatus::Active, None).await,
+        "reactivating a channel whose account another org now has",
+    );
+
+    let page_0 = connect(&store, &alpha, "page-0").await;
     let alpha_channels = store.channels(alpha.id).await.unwrap();
-    assert_eq!(alpha_channels.len(), 1, "a disconnected channel stays listed with its history");
-    assert_eq!(alpha_channels[0].status, ChannelStatus::Disconnected);
-    assert_eq!(store.channel(alpha.id, channel.id).await.unwrap().channel.status, ChannelStatus::Disconnected);
+    assert_eq!(
+        alpha_channels.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![page_0.id, channel.id],
+        "live channels first"
+    );
+    assert_eq!(
+        alpha_channels[1].status,
+        ChannelStatus::Disconnected,
+        "a disconnected channel stays listed with its history"
+    );
+    assert_eq!(
+        store.channel(alpha.id, channel.id).await.unwrap().channel.status,
+        ChannelStatus::Disconnected
+    );
 }
 
 async fn channel_status_changes_emit_events(store: DynStore) {
@@ -305,7 +487,10 @@ async fn channel_status_changes_emit_events(store: DynStore) {
     let channel = connect(&store, &acme, "page-1").await;
     let before = store.latest_seq(acme.id).await.unwrap();
 
-    let written = store.set_channel_status(channel.id, ChannelStatus::NeedsReconnect, Some("token expired")).await.unwrap();
+    let written = store
+        .set_channel_status(channel.id, ChannelStatus::NeedsReconnect, Some("token expired"))
+        .await
+        .unwrap();
     assert_eq!(written.value.status, ChannelStatus::NeedsReconnect);
     assert_eq!(written.value.last_error.as_deref(), Some("token expired"));
     assert_eq!(names(&written.events), vec![events::CHANNEL_STATUS]);
@@ -317,7 +502,12 @@ async fn channel_status_changes_emit_events(store: DynStore) {
 
     let record = store.channel(acme.id, channel.id).await.unwrap();
     assert_eq!(record.channel, written.value);
-    assert_not_found(store.set_channel_status(channel.id + 1000, ChannelStatus::Active, None).await, "unknown channel");
+    assert_not_found(
+        store
+            .set_channel_status(channel.id + 1000, ChannelStatus::Active, None)
+            .await,
+        "unknown channel",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -333,26 +523,49 @@ async fn first_inbound_creates_contact_and_conversation(store: DynStore) {
     msg.contact_name = Some("Maria".into());
     let written = store.ingest_inbound(channel.id, msg).await.unwrap().expect("stored");
     let message = &written.value;
-    assert_eq!((message.direction, message.status), (Direction::Inbound, MessageStatus::Received));
-    assert_eq!((message.body.as_str(), message.created_at), ("Hello, is my order shipped?", at));
+    assert_eq!(
+        (message.direction, message.status),
+        (Direction::Inbound, MessageStatus::Received)
+    );
+    assert_eq!(
+        (message.body.as_str(), message.created_at),
+        ("Hello, is my order shipped?", at)
+    );
     assert_eq!(message.platform_message_id.as_deref(), Some("mid-1"));
 
-    assert_eq!(names(&written.events), vec![events::CONVERSATION_NEW, events::MESSAGE_RECEIVED]);
+    assert_eq!(
+        names(&written.events),
+        vec![events::CONVERSATION_NEW, events::MESSAGE_RECEIVED]
+    );
     for (i, event) in written.events.iter().enumerate() {
-        assert_eq!(event.seq, seq_before + 1 + i as i64, "seq counts up by one per organization");
+        assert_eq!(
+            event.seq,
+            seq_before + 1 + i as i64,
+            "seq counts up by one per organization"
+        );
         assert_eq!(event.organization_id, acme.id);
         assert_eq!(event.payload["seq"], event.seq, "clients read seq from the payload");
     }
     assert_eq!(store.latest_seq(acme.id).await.unwrap(), seq_before + 2);
 
-    let conversations = store.conversations(acme.id, owner.id, &ConversationFilter::default()).await.unwrap().items;
+    let conversations = store
+        .conversations(acme.id, owner.id, &ConversationFilter::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(conversations.len(), 1);
     let conversation = &conversations[0];
     assert_eq!(conversation.id, message.conversation_id);
-    assert_eq!((conversation.status, conversation.unread_count), (ConversationStatus::New, 1));
+    assert_eq!(
+        (conversation.status, conversation.unread_count),
+        (ConversationStatus::New, 1)
+    );
     assert_eq!((conversation.channel_id, conversation.channel_kind), (channel.id, DEMO));
     assert_eq!(conversation.contact_name, "Maria");
-    assert_eq!(conversation.last_message_preview.as_deref(), Some("Hello, is my order shipped?"));
+    assert_eq!(
+        conversation.last_message_preview.as_deref(),
+        Some("Hello, is my order shipped?")
+    );
     assert_eq!(conversation.last_message_at, at);
     assert_eq!(conversation.last_inbound_at, Some(at));
     assert_eq!(conversation.assignee_id, None);
@@ -362,26 +575,72 @@ async fn first_inbound_creates_contact_and_conversation(store: DynStore) {
     assert_eq!(contact.name, "Maria");
     assert_eq!(
         contact.identities,
-        vec![ContactIdentity { channel_id: channel.id, channel_kind: DEMO, external_id: "customer-9876".into() }]
+        vec![ContactIdentity {
+            channel_id: channel.id,
+            channel_kind: DEMO,
+            external_id: "customer-9876".into()
+        }]
     );
 
-    // Without a name from the platform the contact still gets a recognizable one.
-    let anonymous = receive(&store, &channel, "customer-1234", "mid-2", "hi", at).await.value;
+    // Without a name from the platform the contact still gets a recognizable one
+    // until the platform tells us the real one.
+    let anonymous = receive(&store, &channel, "customer-1234", "mid-2", "hi", at)
+        .await
+        .value;
     let conversation = store.conversation(acme.id, anonymous.conversation_id).await.unwrap();
     assert_eq!(conversation.contact_name, "Customer 1234");
+    let mut named = inbound("customer-1234", "mid-3", "", at + 1_000);
+    named.contact_name = Some("Jonas".into());
+    let photo = Attachment {
+        kind: AttachmentKind::Image,
+        url: "https://cdn.example/p.jpg".into(),
+        name: Some("p.jpg".into()),
+    };
+    named.attachments = vec![photo.clone()];
+    let with_photo = store.ingest_inbound(channel.id, named).await.unwrap().unwrap().value;
+    assert_eq!(with_photo.attachments, vec![photo.clone()]);
+    assert_eq!(
+        thread(&store, &acme, conversation.id).await.pop().unwrap().attachments,
+        vec![photo],
+        "attachments survive storage"
+    );
+    let conversation = store.conversation(acme.id, conversation.id).await.unwrap();
+    assert_eq!(conversation.contact_name, "Jonas");
+    assert_eq!(
+        conversation.last_message_preview.as_deref(),
+        Some("[image]"),
+        "an attachment-only message still previews"
+    );
+    // A name the platform sent once is not replaced by later guesses.
+    let mut renamed = inbound("customer-9876", "mid-4", "again", at + 2_000);
+    renamed.contact_name = Some("Someone Else".into());
+    store.ingest_inbound(channel.id, renamed).await.unwrap().unwrap();
+    assert_eq!(store.contact(acme.id, contact.id).await.unwrap().name, "Maria");
 }
 
 async fn repeated_inbound_is_ignored(store: DynStore) {
     let (acme, _) = new_org(&store, "acme").await;
     let channel = connect(&store, &acme, "page-1").await;
-    let first = receive(&store, &channel, "cust", "mid-1", "hello", earlier()).await.value;
+    let first = receive(&store, &channel, "cust", "mid-1", "hello", earlier())
+        .await
+        .value;
     let seq = store.latest_seq(acme.id).await.unwrap();
 
-    let again = store.ingest_inbound(channel.id, inbound("cust", "mid-1", "hello", earlier())).await.unwrap();
+    let again = store
+        .ingest_inbound(channel.id, inbound("cust", "mid-1", "hello", earlier()))
+        .await
+        .unwrap();
     assert!(again.is_none(), "a platform retry is not a new message");
     assert_eq!(store.latest_seq(acme.id).await.unwrap(), seq, "a retry emits no events");
     assert_eq!(thread(&store, &acme, first.conversation_id).await.len(), 1);
-    assert_eq!(store.conversation(acme.id, first.conversation_id).await.unwrap().unread_count, 1);
+    assert_eq!(
+        store
+            .conversation(acme.id, first.conversation_id)
+            .await
+            .unwrap()
+            .unread_count,
+        1
+    );
 }
 
 async fn concurrent_duplicate_inbound_is_stored_once(store: DynStore) {
@@ -389,27 +648,50 @@ async fn concurrent_duplicate_inbound_is_stored_once(store: DynStore) {
     let channel = connect(&store, &acme, "page-1").await;
     let at = earlier();
 
+    let start = Arc::new(Barrier::new(10));
     let tasks: Vec<_> = (0..10)
         .map(|_| {
             let store = store.clone();
             let channel_id = channel.id;
-            tokio::spawn(async move { store.ingest_inbound(channel_id, inbound("cust", "mid-1", "hello", at)).await })
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                store
+                    .ingest_inbound(channel_id, inbound("cust", "mid-1", "hello", at))
+                    .await
+            })
         })
         .collect();
     let mut stored = 0;
     for task in tasks {
-        if task.await.unwrap().expect("a duplicate delivery is not an error").is_some() {
+        if task
+            .await
+            .unwrap()
+            .expect("a duplicate delivery is not an error")
+            .is_some()
+        {
             stored += 1;
         }
     }
     assert_eq!(stored, 1, "exactly one delivery stores the message");
 
-    let conversations = store.conversations(acme.id, owner.id, &ConversationFilter::default()).await.unwrap().items;
+    let conversations = store
+        .conversations(acme.id, owner.id, &ConversationFilter::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(conversations.len(), 1);
     assert_eq!(conversations[0].unread_count, 1);
     assert_eq!(thread(&store, &acme, conversations[0].id).await.len(), 1);
     let events = store.events_since(acme.id, 0, 100).await.unwrap();
-    assert_eq!(names(&events), vec![events::CHANNEL_STATUS, events::CONVERSATION_NEW, events::MESSAGE_RECEIVED]);
+    assert_eq!(
+        names(&events),
+        vec![
+            events::CHANNEL_STATUS,
+            events::CONVERSATION_NEW,
+            events::MESSAGE_RECEIVED
+        ]
+    );
 }
 
 async fn concurrent_first_messages_share_one_conversation(store: DynStore) {
@@ -417,26 +699,47 @@ async fn concurrent_first_messages_share_one_conversation(store: DynStore) {
     let channel = connect(&store, &acme, "page-1").await;
     let at = earlier();
 
+    let start = Arc::new(Barrier::new(10));
     let tasks: Vec<_> = (0..10)
         .map(|i| {
             let store = store.clone();
             let channel_id = channel.id;
-            tokio::spawn(async move { store.ingest_inbound(channel_id, inbound("cust", &format!("mid-{i}"), "hello", at + i)).await })
+            let start = start.clone();
+            tokio::spawn(async move {
+                start.wait().await;
+                store
+                    .ingest_inbound(channel_id, inbound("cust", &format!("mid-{i}"), "hello", at + i))
+                    .await
+            })
         })
         .collect();
     for task in tasks {
         assert!(task.await.unwrap().unwrap().is_some());
     }
 
-    let conversations = store.conversations(acme.id, owner.id, &ConversationFilter::default()).await.unwrap().items;
+    let conversations = store
+        .conversations(acme.id, owner.id, &ConversationFilter::default())
+        .await
+        .unwrap()
+        .items;
     assert_eq!(conversations.len(), 1, "one customer, one conversation");
     assert_eq!(conversations[0].unread_count, 10);
     assert_eq!(conversations[0].last_message_at, at + 9);
     assert_eq!(thread(&store, &acme, conversations[0].id).await.len(), 10);
     let events = store.events_since(acme.id, 0, 100).await.unwrap();
-    assert_eq!(names(&events).iter().filter(|n| **n == events::CONVERSATION_NEW).count(), 1);
+    assert_eq!(
+        names(&events)
+            .iter()
+            .filter(|n| **n == events::CONVERSATION_NEW)
+            .count(),
+        1
+    );
     let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>(), "no gaps or repeats in seq");
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "no gaps or repeats in seq"
+    );
 }
 
 async fn follow_up_inbound_updates_the_conversation(store: DynStore) {
@@ -447,11 +750,18 @@ async fn follow_up_inbound_updates_the_conversation(store: DynStore) {
     let second = receive(&store, &channel, "cust", "mid-2", "are you there?", at + 5_000).await;
 
     assert_eq!(second.value.conversation_id, first.conversation_id);
-    assert_eq!(names(&second.events), vec![events::MESSAGE_RECEIVED], "an existing conversation is not new");
+    assert_eq!(
+        names(&second.events),
+        vec![events::MESSAGE_RECEIVED],
+        "an existing conversation is not new"
+    );
     let conversation = store.conversation(acme.id, first.conversation_id).await.unwrap();
     assert_eq!(conversation.unread_count, 2);
     assert_eq!(conversation.last_message_preview.as_deref(), Some("are you there?"));
-    assert_eq!((conversation.last_message_at, conversation.last_inbound_at), (at + 5_000, Some(at + 5_000)));
+    assert_eq!(
+        (conversation.last_message_at, conversation.last_inbound_at),
+        (at + 5_000, Some(at + 5_000))
+    );
     assert_eq!(second.events[0].payload["conversation"]["unreadCount"], 2);
 
     // A late delivery of an older message must not rewind the preview.
@@ -467,11 +777,17 @@ async fn inbound_reopens_resolved_conversation(store: DynStore) {
     let channel = connect(&store, &acme, "page-1").await;
     let at = earlier();
     let first = receive(&store, &channel, "cust", "mid-1", "hello", at).await.value;
-    store.set_conversation_status(acme.id, first.conversation_id, ConversationStatus::Resolved, &owner).await.unwrap();
+    store
+        .set_conversation_status(acme.id, first.conversation_id, ConversationStatus::Resolved, &owner)
+        .await
+        .unwrap();
 
     let written = receive(&store, &channel, "cust", "mid-2", "one more thing", at + 1_000).await;
     assert_eq!(written.value.conversation_id, first.conversation_id);
-    assert_eq!(names(&written.events), vec![events::CONVERSATION_STATUS, events::MESSAGE_RECEIVED]);
+    assert_eq!(
+        names(&written.events),
+        vec![events::CONVERSATION_STATUS, events::MESSAGE_RECEIVED]
+    );
     assert_eq!(written.events[0].payload["status"], "active");
     let conversation = store.conversation(acme.id, first.conversation_id).await.unwrap();
     assert_eq!(conversation.status, ConversationStatus::Active);
@@ -484,23 +800,42 @@ async fn foreign_echo_becomes_a_sent_message(store: DynStore) {
     let first = receive(&store, &channel, "cust", "mid-1", "hello", at).await.value;
 
     let written = store
-        .ingest_echo(channel.id, echo("cust", "echo-1", "Answered from the phone app", at + 1_000, None))
+        .ingest_echo(
+            channel.id,
+            echo("cust", "echo-1", "Answered from the phone app", at + 1_000, None),
+        )
         .await
         .unwrap()
         .expect("stored");
     let message = &written.value;
     assert_eq!(message.conversation_id, first.conversation_id);
-    assert_eq!((message.direction, message.status), (Direction::Outbound, MessageStatus::Sent));
+    assert_eq!(
+        (message.direction, message.status),
+        (Direction::Outbound, MessageStatus::Sent)
+    );
     assert_eq!(message.platform_message_id.as_deref(), Some("echo-1"));
     assert_eq!(names(&written.events), vec![events::MESSAGE_SENT]);
 
     let conversation = store.conversation(acme.id, first.conversation_id).await.unwrap();
-    assert_eq!(conversation.last_message_preview.as_deref(), Some("Answered from the phone app"));
+    assert_eq!(
+        conversation.last_message_preview.as_deref(),
+        Some("Answered from the phone app")
+    );
     assert_eq!(conversation.last_message_at, at + 1_000);
-    assert_eq!(conversation.last_inbound_at, Some(at), "our own message does not move the reply window");
+    assert_eq!(
+        conversation.last_inbound_at,
+        Some(at),
+        "our own message does not move the reply window"
+    );
 
     let seq = store.latest_seq(acme.id).await.unwrap();
-    assert!(store.ingest_echo(channel.id, echo("cust", "echo-1", "Answered", at + 1_000, None)).await.unwrap().is_none());
+    assert!(
+        store
+            .ingest_echo(channel.id, echo("cust", "echo-1", "Answered", at + 1_000, None))
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.latest_seq(acme.id).await.unwrap(), seq);
     assert_eq!(thread(&store, &acme, first.conversation_id).await.len(), 2);
 }
@@ -508,12 +843,21 @@ async fn foreign_echo_becomes_a_sent_message(store: DynStore) {
 async fn own_echo_only_records_the_platform_id(store: DynStore) {
     let (acme, owner) = new_org(&store, "acme").await;
     let channel = connect(&store, &acme, "page-1").await;
-    let first = receive(&store, &channel, "cust", "mid-1", "hello", earlier()).await.value;
-    let ours = store.queue_outbound(acme.id, reply(first.conversation_id, &owner, "On its way!", None)).await.unwrap().value;
+    let first = receive(&store, &channel, "cust", "mid-1", "hello", earlier())
+        .await
+        .value;
+    let ours = store
+        .queue_outbound(acme.id, reply(first.conversation_id, &owner, "On its way!", None))
+        .await
+        .unwrap()
+        .value;
     let seq = store.latest_seq(acme.id).await.unwrap();
 
     let echoed = store
-        .ingest_echo(channel.id, echo("cust", "platform-ours", "On its way!", now_millis(), Some(ours.id)))
+        .ingest_echo(
+            channel.id,
+            echo("cust", "platform-ours", "On its way!", now_millis(), Some(ours.id)),
+        )
         .await
         .unwrap();
     assert!(echoed.is_none(), "our own message is not stored twice");
@@ -523,37 +867,78 @@ async fn own_echo_only_records_the_platform_id(store: DynStore) {
     assert_eq!(messages.len(), 2);
     let stored = messages.iter().find(|m| m.id == ours.id).unwrap();
     assert_eq!(stored.platform_message_id.as_deref(), Some("platform-ours"));
-    assert_eq!((stored.body.as_str(), stored.sender_user_id), ("On its way!", Some(owner.id)));
+    assert_eq!(
+        (stored.body.as_str(), stored.sender_user_id),
+        ("On its way!", Some(owner.id))
+    );
 
     // Now that the platform id is known, delivery reports find the message.
-    let update = StatusUpdate::Messages { platform_message_ids: vec!["platform-ours".into()], status: MessageStatus::Delivered, error: None };
-    assert_eq!(store.apply_status(channel.id, update).await.unwrap().value, vec![ours.id]);
+    let update = StatusUpdate::Messages {
+        platform_message_ids: vec!["platform-ours".into()],
+        status: MessageStatus::Delivered,
+        error: None,
+    };
+    assert_eq!(
+        store.apply_status(channel.id, update).await.unwrap().value,
+        vec![ours.id]
+    );
 }
 
 async fn message_status_never_goes_backwards(store: DynStore) {
     let (acme, owner) = new_org(&store, "acme").await;
     let channel = connect(&store, &acme, "page-1").await;
-    let conversation_id = receive(&store, &channel, "cust", "mid-1", "hello", earlier()).await.value.conversation_id;
+    let conversation_id = receive(&store, &channel, "cust", "mid-1", "hello", earlier())
+        .await
+        .value
+        .conversation_id;
     let first = send(&store, &acme, conversation_id, &owner, "one", "p-1").await;
     let second = send(&store, &acme, conversation_id, &owner, "two", "p-2").await;
-    let report = |id: &str, status| StatusUpdate::Messages { platform_message_ids: vec![id.to_string()], status, error: None };
+    let report = |id: &str, status| StatusUpdate::Messages {
+        platform_message_ids: vec![id.to_string()],
+        status,
+        error: None,
+    };
 
-    let delivered = store.apply_status(channel.id, report("p-1", MessageStatus::Delivered)).await.unwrap();
+    let delivered = store
+        .apply_status(channel.id, report("p-1", MessageStatus::Delivered))
+        .await
+        .unwrap();
     assert_eq!(delivered.value, vec![first.id]);
     assert_eq!(names(&delivered.events), vec![events::MESSAGE_STATUS]);
     assert_eq!(delivered.events[0].payload["messageId"], first.id);
     assert_eq!(delivered.events[0].payload["status"], "delivered");
 
-    let late = store.apply_status(channel.id, report("p-1", MessageStatus::Sent)).await.unwrap();
-    assert!(late.value.is_empty() && late.events.is_empty(), "a late `sent` report changes nothing");
-    assert_eq!(message(&store, &acme, conversation_id, first.id).await.status, MessageStatus::Delivered);
+    let late = store
+        .apply_status(channel.id, report("p-1", MessageStatus::Sent))
+        .await
+        .unwrap();
+    assert!(
+        late.value.is_empty() && late.events.is_empty(),
+        "a late `sent` report changes nothing"
+    );
+    assert_eq!(
+        message(&store, &acme, conversation_id, first.id).await.status,
+        MessageStatus::Delivered
+    );
 
-    let read = store.apply_status(channel.id, report("p-2", MessageStatus::Read)).await.unwrap();
+    let read = store
+        .apply_status(channel.id, report("p-2", MessageStatus::Read))
+        .await
+        .unwrap();
     assert_eq!(read.value, vec![second.id], "read may arrive without delivered");
-    store.apply_status(channel.id, report("p-2", MessageStatus::Delivered)).await.unwrap();
-    assert_eq!(message(&store, &acme, conversation_id, second.id).await.status, MessageStatus::Read);
+    store
+        .apply_status(channel.id, report("p-2", MessageStatus::Delivered))
+        .await
+        .unwrap();
+    assert_eq!(
+        message(&store, &acme, conversation_id, second.id).await.status,
+        MessageStatus::Read
+    );
 
-    let unknown = store.apply_status(channel.id, report("p-unknown", MessageStatus::Read)).await.unwrap();
+    let unknown = store
+        .apply_status(channel.id, report("p-unknown", MessageStatus::Read))
+        .await
+        .unwrap();
     assert!(unknown.value.is_empty() && unknown.events.is_empty());
 }
 
@@ -564,18 +949,39 @@ async fn watermark_marks_earlier_messages(store: DynStore) {
     let incoming = receive(&store, &channel, "cust", "mid-1", "hello", at).await.value;
     let mut sent = Vec::new();
     for i in 1..=3 {
-        let echo = echo("cust", &format!("echo-{i}"), &format!("reply {i}"), at + i * 1_000, None);
+        let echo = echo(
+            "cust",
+            &format!("echo-{i}"),
+            &format!("reply {i}"),
+            at + i * 1_000,
+            None,
+        );
         sent.push(store.ingest_echo(channel.id, echo).await.unwrap().unwrap().value);
     }
     let other = receive(&store, &channel, "someone-else", "mid-2", "hi", at).await.value;
-    let other_reply = store.ingest_echo(channel.id, echo("someone-else", "echo-x", "hey", at + 1_000, None)).await.unwrap().unwrap().value;
+    let other_reply = store
+        .ingest_echo(channel.id, echo("someone-else", "echo-x", "hey", at + 1_000, None))
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
 
-    let watermark = |watermark, status| StatusUpdate::Watermark { external_user_id: "cust".into(), watermark, status };
-    let read = store.apply_status(channel.id, watermark(at + 2_000, MessageStatus::Read)).await.unwrap();
+    let watermark = |watermark, status| StatusUpdate::Watermark {
+        external_user_id: "cust".into(),
+        watermark,
+        status,
+    };
+    let read = store
+        .apply_status(channel.id, watermark(at + 2_000, MessageStatus::Read))
+        .await
+        .unwrap();
     let mut changed = read.value.clone();
     changed.sort();
     assert_eq!(changed, vec![sent[0].id, sent[1].id]);
-    assert_eq!(names(&read.events), vec![events::MESSAGE_STATUS, events::MESSAGE_STATUS]);
+    assert_eq!(
+        names(&read.events),
+        vec![events::MESSAGE_STATUS, events::MESSAGE_STATUS]
+    );
     assert!(read.events.iter().all(|e| e.payload["status"] == "read"));
 
     let messages = thread(&store, &acme, incoming.conversation_id).await;
@@ -584,10 +990,19 @@ async fn watermark_marks_earlier_messages(store: DynStore) {
     assert_eq!(status_of(sent[0].id), MessageStatus::Read);
     assert_eq!(status_of(sent[1].id), MessageStatus::Read);
     assert_eq!(status_of(sent[2].id), MessageStatus::Sent, "after the watermark");
-    assert_eq!(message(&store, &acme, other.conversation_id, other_reply.id).await.status, MessageStatus::Sent, "another customer");
+    assert_eq!(
+        message(&store, &acme, other.conversation_id, other_reply.id)
+            .await
+            .status,
+        MessageStatus::Sent,
+        "another customer"
+    );
 
     // A delivery watermark arriving after the read one changes nothing.
-    let delivered = store.apply_status(channel.id, watermark(at + 2_000, MessageStatus::Delivered)).await.unwrap();
+    let delivered = store
+        .apply_status(channel.id, watermark(at + 2_000, MessageStatus::Delivered))
+        .await
+        .unwrap();
     assert!(delivered.value.is_empty() && delivered.events.is_empty());
 }
 
@@ -600,26 +1015,70 @@ async fn conversation_views_and_filters(store: DynStore) {
     let web = connect(&store, &acme, "page-web").await;
     let shop = connect(&store, &acme, "page-shop").await;
     let at = earlier();
-    let c1 = receive(&store, &web, "cust-1", "m-1", "one", at + 1_000).await.value.conversation_id;
-    let c2 = receive(&store, &web, "cust-2", "m-2", "two", at + 2_000).await.value.conversation_id;
-    let c3 = receive(&store, &shop, "cust-3", "m-3", "three", at + 3_000).await.value.conversation_id;
-    store.assign_conversation(acme.id, c1, Some(owner.id), &owner).await.unwrap();
-    store.assign_conversation(acme.id, c2, Some(agent.id), &owner).await.unwrap();
-    store.set_conversation_status(acme.id, c2, ConversationStatus::Resolved, &agent).await.unwrap();
+    let c1 = receive(&store, &web, "cust-1", "m-1", "one", at + 1_000)
+        .await
+        .value
+        .conversation_id;
+    let c2 = receive(&store, &web, "cust-2", "m-2", "two", at + 2_000)
+        .await
+        .value
+        .conversation_id;
+    let c3 = receive(&store, &shop, "cust-3", "m-3", "three", at + 3_000)
+        .await
+        .value
+        .conversation_id;
+    store
+        .assign_conversation(acme.id, c1, Some(owner.id), &owner)
+        .await
+        .unwrap();
+    store
+        .assign_conversation(acme.id, c2, Some(agent.id), &owner)
+        .await
+        .unwrap();
+    store
+        .set_conversation_status(acme.id, c2, ConversationStatus::Resolved, &agent)
+        .await
+        .unwrap();
 
-    let view = |view| ConversationFilter { view: Some(view), ..Default::default() };
-    assert_eq!(list(&store, &acme, &owner, ConversationFilter::default()).await, vec![c3, c2, c1], "newest activity first");
-    assert_eq!(list(&store, &acme, &owner, view(InboxView::All)).await, vec![c3, c2, c1]);
+    let view = |view| ConversationFilter {
+        view: Some(view),
+        ..Default::default()
+    };
+    assert_eq!(
+        list(&store, &acme, &owner, ConversationFilter::default()).await,
+        vec![c3, c2, c1],
+        "newest activity first"
+    );
+    assert_eq!(
+        list(&store, &acme, &owner, view(InboxView::All)).await,
+        vec![c3, c2, c1]
+    );
     assert_eq!(list(&store, &acme, &owner, view(InboxView::Mine)).await, vec![c1]);
     assert_eq!(list(&store, &acme, &agent, view(InboxView::Mine)).await, vec![c2]);
     assert_eq!(list(&store, &acme, &agent, view(InboxView::Unassigned)).await, vec![c3]);
 
-    let status = |status| ConversationFilter { status: Some(status), ..Default::default() };
-    assert_eq!(list(&store, &acme, &owner, status(ConversationStatus::Resolved)).await, vec![c2]);
-    assert_eq!(list(&store, &acme, &owner, status(ConversationStatus::New)).await, vec![c3, c1]);
-    assert!(list(&store, &acme, &owner, status(ConversationStatus::Closed)).await.is_empty());
+    let status = |status| ConversationFilter {
+        status: Some(status),
+        ..Default::default()
+    };
+    assert_eq!(
+        list(&store, &acme, &owner, status(ConversationStatus::Resolved)).await,
+        vec![c2]
+    );
+    assert_eq!(
+        list(&store, &acme, &owner, status(ConversationStatus::New)).await,
+        vec![c3, c1]
+    );
+    assert!(
+        list(&store, &acme, &owner, status(ConversationStatus::Closed))
+            .await
+            .is_empty()
+    );
 
-    let channel = |id| ConversationFilter { channel: Some(id), ..Default::default() };
+    let channel = |id| ConversationFilter {
+        channel: Some(id),
+        ..Default::default()
+    };
     assert_eq!(list(&store, &acme, &owner, channel(web.id)).await, vec![c2, c1]);
     assert_eq!(list(&store, &acme, &owner, channel(shop.id)).await, vec![c3]);
 
@@ -632,7 +1091,10 @@ async fn conversation_views_and_filters(store: DynStore) {
     assert_eq!(list(&store, &acme, &owner, combined.clone()).await, vec![c1]);
     assert!(list(&store, &acme, &agent, combined).await.is_empty());
 
-    let page = store.conversations(acme.id, owner.id, &view(InboxView::Mine)).await.unwrap();
+    let page = store
+        .conversations(acme.id, owner.id, &view(InboxView::Mine))
+        .await
+        .unwrap();
     assert_eq!(page.items[0].assignee_name.as_deref(), Some(owner.name.as_str()));
     assert_eq!(page.next_cursor, None);
 }
@@ -642,20 +1104,35 @@ async fn conversations_page_by_activity(store: DynStore) {
     let channel = connect(&store, &acme, "page-1").await;
     let at = earlier();
     // Webhooks arrive out of order; the list follows when customers wrote, not when we heard.
+    // `a` and `c` wrote at the same moment, and the first page boundary falls between them.
     let mut by_customer = std::collections::HashMap::new();
-    for offset in [3, 1, 4, 0, 2] {
-        let customer = format!("cust-{offset}");
-        let written = receive(&store, &channel, &customer, &format!("m-{offset}"), &customer, at + offset * 1_000).await;
-        by_customer.insert(offset, written.value.conversation_id);
+    for (customer, offset) in [("a", 2), ("b", 4), ("c", 2), ("d", 0), ("e", 1)] {
+        let written = receive(
+            &store,
+            &channel,
+            customer,
+            &format!("m-{customer}"),
+            customer,
+            at + offset * 1_000,
+        )
+        .await;
+        by_customer.insert(customer, written.value.conversation_id);
     }
-    let expected: Vec<Id> = [4, 3, 2, 1, 0].iter().map(|o| by_customer[o]).collect();
-    assert_eq!(list(&store, &acme, &owner, ConversationFilter::default()).await, expected);
+    let expected: Vec<Id> = ["b", "c", "a", "e", "d"].iter().map(|c| by_customer[c]).collect();
+    assert_eq!(
+        list(&store, &acme, &owner, ConversationFilter::default()).await,
+        expected
+    );
 
     let mut seen = Vec::new();
     let mut before = None;
     let mut pages = 0;
     loop {
-        let filter = ConversationFilter { limit: Some(2), before: before.clone(), ..Default::default() };
+        let filter = ConversationFilter {
+            limit: Some(2),
+            before: before.clone(),
+            ..Default::default()
+        };
         let page = store.conversations(acme.id, owner.id, &filter).await.unwrap();
         assert!(page.items.len() <= 2);
         seen.extend(page.items.iter().map(|c| c.id));
@@ -670,10 +1147,16 @@ async fn conversations_page_by_activity(store: DynStore) {
     assert_eq!(pages, 3);
 
     // A new message lifts a conversation to the top.
-    receive(&store, &channel, "cust-0", "m-late", "back again", at + 10_000).await;
-    assert_eq!(list(&store, &acme, &owner, ConversationFilter::default()).await[0], by_customer[&0]);
+    receive(&store, &channel, "d", "m-late", "back again", at + 10_000).await;
+    assert_eq!(
+        list(&store, &acme, &owner, ConversationFilter::default()).await[0],
+        by_customer["d"]
+    );
 
-    let bad = ConversationFilter { before: Some("not-a-cursor".into()), ..Default::default() };
+    let bad = ConversationFilter {
+        before: Some("not-a-cursor".into()),
+        ..Default::default()
+    };
     assert_invalid(store.conversations(acme.id, owner.id, &bad).await, "a malformed cursor");
 }
 
@@ -683,7 +1166,17 @@ async fn messages_page_oldest_first(store: DynStore) {
     let at = earlier();
     let mut conversation_id = 0;
     for i in 0..5 {
-        conversation_id = receive(&store, &channel, "cust", &format!("m-{i}"), &format!("body {i}"), at + i).await.value.conversation_id;
+        conversation_id = receive(
+            &store,
+            &channel,
+            "cust",
+            &format!("m-{i}"),
+            &format!("body {i}"),
+            at + i,
+        )
+        .await
+        .value
+        .conversation_id;
     }
     let bodies = |page: &Page<Message>| page.items.iter().map(|m| m.body.clone()).collect::<Vec<_>>();
 
@@ -706,10 +1199,20 @@ async fn tenants_cannot_reach_each_other(store: DynStore) {
     let (alpha, alpha_owner) = new_org(&store, "alpha").await;
     let (beta, beta_owner) = new_org(&store, "beta").await;
     let channel = connect(&store, &alpha, "page-1").await;
-    let id = receive(&store, &channel, "cust", "mid-1", "private", earlier()).await.value.conversation_id;
-    let failed = store.queue_outbound(alpha.id, reply(id, &alpha_owner, "draft", None)).await.unwrap().value;
+    let id = receive(&store, &channel, "cust", "mid-1", "private", earlier())
+        .await
+        .value
+        .conversation_id;
+    let failed = store
+        .queue_outbound(alpha.id, reply(id, &alpha_owner, "draft", None))
+        .await
+        .unwrap()
+        .value;
     store.claim_outbound(10).await.unwrap();
-    store.finish_outbound(failed.id, Err("window closed".into())).await.unwrap();
+    store
+        .finish_outbound(failed.id, Err("window closed".into()))
+        .await
+        .unwrap();
     receive(&store, &channel, "cust", "mid-2", "still there?", now_millis()).await;
     let conversation = store.conversation(alpha.id, id).await.unwrap();
     let alpha_seq = store.latest_seq(alpha.id).await.unwrap();
@@ -717,20 +1220,52 @@ async fn tenants_cannot_reach_each_other(store: DynStore) {
     assert_not_found(store.conversation(beta.id, id).await, "conversation()");
     assert_not_found(store.contact(beta.id, conversation.contact_id).await, "contact()");
     assert_not_found(store.messages(beta.id, id, None, 50).await, "messages()");
-    assert_not_found(store.set_conversation_status(beta.id, id, ConversationStatus::Resolved, &beta_owner).await, "set_conversation_status()");
-    assert_not_found(store.assign_conversation(beta.id, id, Some(beta_owner.id), &beta_owner).await, "assign_conversation()");
-    assert_not_found(store.assign_conversation(beta.id, id, None, &beta_owner).await, "unassign");
+    assert_not_found(
+        store
+            .set_conversation_status(beta.id, id, ConversationStatus::Resolved, &beta_owner)
+            .await,
+        "set_conversation_status()",
+    );
+    assert_not_found(
+        store
+            .assign_conversation(beta.id, id, Some(beta_owner.id), &beta_owner)
+            .await,
+        "assign_conversation()",
+    );
+    assert_not_found(
+        store.assign_conversation(beta.id, id, None, &beta_owner).await,
+        "unassign",
+    );
     assert_not_found(store.mark_read(beta.id, id).await, "mark_read()");
-    assert_not_found(store.queue_outbound(beta.id, reply(id, &beta_owner, "hijack", None)).await, "queue_outbound()");
+    assert_not_found(
+        store
+            .queue_outbound(beta.id, reply(id, &beta_owner, "hijack", None))
+            .await,
+        "queue_outbound()",
+    );
     assert_not_found(store.retry_outbound(beta.id, failed.id).await, "retry_outbound()");
     assert_not_found(store.channel(beta.id, channel.id).await, "channel()");
     assert!(store.channels(beta.id).await.unwrap().is_empty());
-    assert!(store.conversations(beta.id, beta_owner.id, &ConversationFilter::default()).await.unwrap().items.is_empty());
+    assert!(
+        store
+            .conversations(beta.id, beta_owner.id, &ConversationFilter::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 
-    assert!(store.events_since(beta.id, 0, 100).await.unwrap().is_empty(), "beta never hears about alpha");
+    assert!(
+        store.events_since(beta.id, 0, 100).await.unwrap().is_empty(),
+        "beta never hears about alpha"
+    );
     assert_eq!(store.latest_seq(beta.id).await.unwrap(), 0);
     assert_eq!(store.latest_seq(alpha.id).await.unwrap(), alpha_seq);
-    assert_eq!(store.conversation(alpha.id, id).await.unwrap(), conversation, "alpha's conversation is untouched");
+    assert_eq!(
+        store.conversation(alpha.id, id).await.unwrap(),
+        conversation,
+        "alpha's conversation is untouched"
+    );
     let messages = thread(&store, &alpha, id).await;
     assert_eq!(messages.len(), 3);
     assert_eq!(messages[1].status, MessageStatus::Failed);
@@ -741,22 +1276,38 @@ async fn status_and_assignment_leave_a_trace(store: DynStore) {
     let (_, stranger) = new_org(&store, "other").await;
     let agent = new_agent(&store, &acme, "Bea").await;
     let channel = connect(&store, &acme, "page-1").await;
-    let id = receive(&store, &channel, "cust", "mid-1", "hello", earlier()).await.value.conversation_id;
+    let id = receive(&store, &channel, "cust", "mid-1", "hello", earlier())
+        .await
+        .value
+        .conversation_id;
 
-    let resolved = store.set_conversation_status(acme.id, id, ConversationStatus::Resolved, &owner).await.unwrap();
+    let resolved = store
+        .set_conversation_status(acme.id, id, ConversationStatus::Resolved, &owner)
+        .await
+        .unwrap();
     assert_eq!(resolved.value.status, ConversationStatus::Resolved);
     assert_eq!(names(&resolved.events), vec![events::CONVERSATION_STATUS]);
     assert_eq!(resolved.events[0].payload["status"], "resolved");
     let line = thread(&store, &acme, id).await.pop().unwrap();
     assert_eq!(line.direction, Direction::System);
-    assert!(line.body.contains(&owner.name) && line.body.contains("resolved"), "system line: {}", line.body);
+    assert!(
+        line.body.contains(&owner.name) && line.body.contains("resolved"),
+        "system line: {}",
+        line.body
+    );
     assert_eq!(resolved.events[0].payload["message"]["id"], line.id);
 
-    let unchanged = store.set_conversation_status(acme.id, id, ConversationStatus::Resolved, &owner).await.unwrap();
+    let unchanged = store
+        .set_conversation_status(acme.id, id, ConversationStatus::Resolved, &owner)
+        .await
+        .unwrap();
     assert!(unchanged.events.is_empty(), "no change, no event");
     assert_eq!(thread(&store, &acme, id).await.len(), 2);
 
-    let assigned = store.assign_conversation(acme.id, id, Some(agent.id), &owner).await.unwrap();
+    let assigned = store
+        .assign_conversation(acme.id, id, Some(agent.id), &owner)
+        .await
+        .unwrap();
     assert_eq!(assigned.value.assignee_id, Some(agent.id));
     assert_eq!(assigned.value.assignee_name.as_deref(), Some("Bea"));
     assert_eq!(names(&assigned.events), vec![events::CONVERSATION_ASSIGNED]);
@@ -765,14 +1316,35 @@ async fn status_and_assignment_leave_a_trace(store: DynStore) {
     assert_eq!(line.direction, Direction::System);
     assert!(line.body.contains("Bea"), "system line: {}", line.body);
 
-    assert_invalid(store.assign_conversation(acme.id, id, Some(stranger.id), &owner).await, "assign to another org's user");
-    assert_invalid(store.assign_conversation(acme.id, id, Some(stranger.id + 1000), &owner).await, "assign to nobody");
-    assert_eq!(store.conversation(acme.id, id).await.unwrap().assignee_id, Some(agent.id));
+    assert_invalid(
+        store.assign_conversation(acme.id, id, Some(stranger.id), &owner).await,
+        "assign to another org's user",
+    );
+    assert_invalid(
+        store
+            .assign_conversation(acme.id, id, Some(stranger.id + 1000), &owner)
+            .await,
+        "assign to nobody",
+    );
+    assert_eq!(
+        store.conversation(acme.id, id).await.unwrap().assignee_id,
+        Some(agent.id)
+    );
 
     let unassigned = store.assign_conversation(acme.id, id, None, &agent).await.unwrap();
-    assert_eq!((unassigned.value.assignee_id, unassigned.value.assignee_name), (None, None));
+    assert_eq!(
+        (unassigned.value.assignee_id, unassigned.value.assignee_name),
+        (None, None)
+    );
     assert_eq!(unassigned.events[0].payload["assignedTo"], serde_json::Value::Null);
-    assert_eq!(thread(&store, &acme, id).await.iter().filter(|m| m.direction == Direction::System).count(), 3);
+    assert_eq!(
+        thread(&store, &acme, id)
+            .await
+            .iter()
+            .filter(|m| m.direction == Direction::System)
+            .count(),
+        3
+    );
 }
 
 async fn mark_read_clears_unread(store: DynStore) {
@@ -780,7 +1352,10 @@ async fn mark_read_clears_unread(store: DynStore) {
     let channel = connect(&store, &acme, "page-1").await;
     let at = earlier();
     receive(&store, &channel, "cust", "mid-1", "one", at).await;
-    let id = receive(&store, &channel, "cust", "mid-2", "two", at + 1).await.value.conversation_id;
+    let id = receive(&store, &channel, "cust", "mid-2", "two", at + 1)
+        .await
+        .value
+        .conversation_id;
 
     let read = store.mark_read(acme.id, id).await.unwrap();
     assert_eq!(read.value.unread_count, 0);
@@ -795,42 +1370,87 @@ async fn mark_read_clears_unread(store: DynStore) {
 async fn queue_outbound_is_idempotent_by_client_id(store: DynStore) {
     let (acme, owner) = new_org(&store, "acme").await;
     let channel = connect(&store, &acme, "page-1").await;
-    let id = receive(&store, &channel, "cust", "mid-1", "hello", earlier()).await.value.conversation_id;
+    let id = receive(&store, &channel, "cust", "mid-1", "hello", earlier())
+        .await
+        .value
+        .conversation_id;
 
-    let first = store.queue_outbound(acme.id, reply(id, &owner, "Hi! How can I help?", Some("client-1"))).await.unwrap();
+    let first = store
+        .queue_outbound(acme.id, reply(id, &owner, "Hi! How can I help?", Some("client-1")))
+        .await
+        .unwrap();
     let message = &first.value;
-    assert_eq!((message.direction, message.status), (Direction::Outbound, MessageStatus::Pending));
-    assert_eq!((message.sender_user_id, message.sender_name.as_deref()), (Some(owner.id), Some(owner.name.as_str())));
+    assert_eq!(
+        (message.direction, message.status),
+        (Direction::Outbound, MessageStatus::Pending)
+    );
+    assert_eq!(
+        (message.sender_user_id, message.sender_name.as_deref()),
+        (Some(owner.id), Some(owner.name.as_str()))
+    );
     assert_eq!(message.client_id.as_deref(), Some("client-1"));
     assert_eq!(names(&first.events), vec![events::MESSAGE_SENT]);
 
-    let again = store.queue_outbound(acme.id, reply(id, &owner, "Hi! How can I help?", Some("client-1"))).await.unwrap();
+    let again = store
+        .queue_outbound(acme.id, reply(id, &owner, "Hi! How can I help?", Some("client-1")))
+        .await
+        .unwrap();
     assert_eq!(again.value.id, message.id, "a resubmitted reply is the same message");
     assert!(again.events.is_empty());
 
     let conversation = store.conversation(acme.id, id).await.unwrap();
-    assert_eq!((conversation.status, conversation.unread_count), (ConversationStatus::Active, 0), "replying opens and reads it");
-    assert_eq!(conversation.last_message_preview.as_deref(), Some("Hi! How can I help?"));
+    assert_eq!(
+        (conversation.status, conversation.unread_count),
+        (ConversationStatus::Active, 0),
+        "replying opens and reads it"
+    );
+    assert_eq!(
+        conversation.last_message_preview.as_deref(),
+        Some("Hi! How can I help?")
+    );
 
-    store.queue_outbound(acme.id, reply(id, &owner, "Anything else?", None)).await.unwrap();
-    store.queue_outbound(acme.id, reply(id, &owner, "Anything else?", None)).await.unwrap();
-    let outbound = thread(&store, &acme, id).await.into_iter().filter(|m| m.direction == Direction::Outbound).count();
+    store
+        .queue_outbound(acme.id, reply(id, &owner, "Anything else?", None))
+        .await
+        .unwrap();
+    store
+        .queue_outbound(acme.id, reply(id, &owner, "Anything else?", None))
+        .await
+        .unwrap();
+    let outbound = thread(&store, &acme, id)
+        .await
+        .into_iter()
+        .filter(|m| m.direction == Direction::Outbound)
+        .count();
     assert_eq!(outbound, 3, "only a client id makes replies idempotent");
 }
 
 async fn racing_claimers_never_share_a_message(store: DynStore) {
     let (acme, owner) = new_org(&store, "acme").await;
     let channel = connect(&store, &acme, "page-1").await;
-    let id = receive(&store, &channel, "cust-42", "mid-1", "hello", earlier()).await.value.conversation_id;
+    let id = receive(&store, &channel, "cust-42", "mid-1", "hello", earlier())
+        .await
+        .value
+        .conversation_id;
     let mut queued = Vec::new();
     for i in 0..30 {
-        queued.push(store.queue_outbound(acme.id, reply(id, &owner, &format!("reply {i}"), None)).await.unwrap().value.id);
+        queued.push(
+            store
+                .queue_outbound(acme.id, reply(id, &owner, &format!("reply {i}"), None))
+                .await
+                .unwrap()
+                .value
+                .id,
+        );
     }
 
+    let start = Arc::new(Barrier::new(2));
     let claimers: Vec<_> = (0..2)
         .map(|_| {
             let store = store.clone();
+            let start = start.clone();
             tokio::spawn(async move {
+                start.wait().await;
                 let mut jobs = Vec::new();
                 loop {
                     let batch = store.claim_outbound(4).await.unwrap();
@@ -844,7 +1464,9 @@ async fn racing_claimers_never_share_a_message(store: DynStore) {
         .collect();
     let mut jobs = Vec::new();
     for claimer in claimers {
-        jobs.extend(claimer.await.unwrap());
+        let got = claimer.await.unwrap();
+        eprintln!("CLAIMER {} got {}", store.backend(), got.len());
+        jobs.extend(got);
     }
     // A claimer may give up while the other still holds rows; whatever is left is claimable now.
     jobs.extend(store.claim_outbound(100).await.unwrap());
@@ -856,7 +1478,10 @@ async fn racing_claimers_never_share_a_message(store: DynStore) {
     assert_eq!(claimed, queued, "every pending message is claimed");
     for job in &jobs {
         assert_eq!(job.message.status, MessageStatus::Sending);
-        assert_eq!((job.channel.channel.id, job.channel.organization_id), (channel.id, acme.id));
+        assert_eq!(
+            (job.channel.channel.id, job.channel.organization_id),
+            (channel.id, acme.id)
+        );
         assert_eq!(job.recipient_external_id, "cust-42");
     }
     assert!(store.claim_outbound(100).await.unwrap().is_empty());
@@ -865,31 +1490,60 @@ async fn racing_claimers_never_share_a_message(store: DynStore) {
 async fn finish_and_retry_outbound(store: DynStore) {
     let (acme, owner) = new_org(&store, "acme").await;
     let channel = connect(&store, &acme, "page-1").await;
-    let id = receive(&store, &channel, "cust", "mid-1", "hello", earlier()).await.value.conversation_id;
+    let id = receive(&store, &channel, "cust", "mid-1", "hello", earlier())
+        .await
+        .value
+        .conversation_id;
 
     let sent = send(&store, &acme, id, &owner, "shipped", "platform-1").await;
-    assert_eq!((sent.status, sent.platform_message_id.as_deref(), sent.error.as_deref()), (MessageStatus::Sent, Some("platform-1"), None));
+    assert_eq!(
+        (sent.status, sent.platform_message_id.as_deref(), sent.error.as_deref()),
+        (MessageStatus::Sent, Some("platform-1"), None)
+    );
     assert_eq!(message(&store, &acme, id, sent.id).await, sent);
 
-    let doomed = store.queue_outbound(acme.id, reply(id, &owner, "too late", None)).await.unwrap().value;
+    let doomed = store
+        .queue_outbound(acme.id, reply(id, &owner, "too late", None))
+        .await
+        .unwrap()
+        .value;
     store.claim_outbound(10).await.unwrap();
-    let failed = store.finish_outbound(doomed.id, Err("outside the messaging window".into())).await.unwrap();
+    let failed = store
+        .finish_outbound(doomed.id, Err("outside the messaging window".into()))
+        .await
+        .unwrap();
     assert_eq!(failed.value.status, MessageStatus::Failed);
     assert_eq!(failed.value.error.as_deref(), Some("outside the messaging window"));
     assert_eq!(names(&failed.events), vec![events::MESSAGE_STATUS]);
     assert_eq!(failed.events[0].payload["status"], "failed");
-    assert!(store.claim_outbound(10).await.unwrap().is_empty(), "a failed message is not resent by itself");
+    assert!(
+        store.claim_outbound(10).await.unwrap().is_empty(),
+        "a failed message is not resent by itself"
+    );
 
     let retried = store.retry_outbound(acme.id, doomed.id).await.unwrap();
-    assert_eq!((retried.value.status, retried.value.error.as_deref()), (MessageStatus::Pending, None));
+    assert_eq!(
+        (retried.value.status, retried.value.error.as_deref()),
+        (MessageStatus::Pending, None)
+    );
     assert_eq!(names(&retried.events), vec![events::MESSAGE_STATUS]);
     let claimed = store.claim_outbound(10).await.unwrap();
-    assert_eq!(claimed.iter().map(|j| j.message.id).collect::<Vec<_>>(), vec![doomed.id]);
-    let resent = store.finish_outbound(doomed.id, Ok("platform-2".into())).await.unwrap().value;
+    assert_eq!(
+        claimed.iter().map(|j| j.message.id).collect::<Vec<_>>(),
+        vec![doomed.id]
+    );
+    let resent = store
+        .finish_outbound(doomed.id, Ok("platform-2".into()))
+        .await
+        .unwrap()
+        .value;
     assert_eq!((resent.status, resent.error), (MessageStatus::Sent, None));
 
     assert_invalid(store.retry_outbound(acme.id, sent.id).await, "retry a sent message");
-    assert_not_found(store.retry_outbound(acme.id, doomed.id + 1000).await, "retry an unknown message");
+    assert_not_found(
+        store.retry_outbound(acme.id, doomed.id + 1000).await,
+        "retry an unknown message",
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -901,25 +1555,54 @@ async fn events_replay_in_order(store: DynStore) {
     assert_eq!(store.latest_seq(acme.id).await.unwrap(), 0);
 
     let mut emitted = Vec::new();
-    emitted.extend(store.connect_channel(acme.id, new_channel("page-1")).await.unwrap().events);
-    let channel = store.channel(acme.id, emitted[0].payload["channelId"].as_i64().unwrap()).await.unwrap().channel;
+    emitted.extend(
+        store
+            .connect_channel(acme.id, new_channel("page-1"))
+            .await
+            .unwrap()
+            .events,
+    );
+    let channel = store
+        .channel(acme.id, emitted[0].payload["channelId"].as_i64().unwrap())
+        .await
+        .unwrap()
+        .channel;
     let written = receive(&store, &channel, "cust", "mid-1", "hello", earlier()).await;
     let id = written.value.conversation_id;
     emitted.extend(written.events);
     emitted.extend(store.mark_read(acme.id, id).await.unwrap().events);
-    emitted.extend(store.set_conversation_status(acme.id, id, ConversationStatus::Resolved, &owner).await.unwrap().events);
+    emitted.extend(
+        store
+            .set_conversation_status(acme.id, id, ConversationStatus::Resolved, &owner)
+            .await
+            .unwrap()
+            .events,
+    );
     connect(&store, &other, "page-2").await;
 
     assert_eq!(store.latest_seq(acme.id).await.unwrap(), 5);
-    assert_eq!(store.latest_seq(other.id).await.unwrap(), 1, "each organization counts its own events");
+    assert_eq!(
+        store.latest_seq(other.id).await.unwrap(),
+        1,
+        "each organization counts its own events"
+    );
     let all = store.events_since(acme.id, 0, 100).await.unwrap();
     assert_eq!(all, emitted, "the log replays exactly what the writes returned");
     assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5]);
     assert_eq!(
         names(&all),
-        vec![events::CHANNEL_STATUS, events::CONVERSATION_NEW, events::MESSAGE_RECEIVED, events::CONVERSATION_UPDATED, events::CONVERSATION_STATUS]
+        vec![
+            events::CHANNEL_STATUS,
+            events::CONVERSATION_NEW,
+            events::MESSAGE_RECEIVED,
+            events::CONVERSATION_UPDATED,
+            events::CONVERSATION_STATUS
+        ]
     );
-    assert!(all.iter().all(|e| e.payload["seq"] == e.seq && e.organization_id == acme.id));
+    assert!(
+        all.iter()
+            .all(|e| e.payload["seq"] == e.seq && e.organization_id == acme.id)
+    );
 
     assert_eq!(store.events_since(acme.id, 2, 100).await.unwrap(), all[2..].to_vec());
     assert_eq!(store.events_since(acme.id, 0, 2).await.unwrap(), all[..2].to_vec());

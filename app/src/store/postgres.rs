@@ -10,6 +10,8 @@ pub struct PostgresStore {
 
 impl PostgresStore {
     const BACKEND: &'static str = "postgres";
+    /// Appended to the outbox claim's row selection: skip rows another claimer holds.
+    const CLAIM_LOCK: &'static str = " FOR UPDATE SKIP LOCKED";
 
     pub async fn connect(url: &str) -> super::StoreResult<Self> {
         let pool = PgPoolOptions::new()

@@ -493,7 +493,9 @@ macro_rules! sql_store {
                     .bind(now_millis())
                     .bind(channel_id)
                     .execute(&mut *tx)
-                    .await?;
+                    .await
+                    // Reviving a disconnected channel fails once another organization has the account.
+                    .map_err(|e| map_unique(e, "this account is already connected to another organization"))?;
                 if done.rows_affected() == 0 {
                     return Err(StoreError::NotFound);
                 }
@@ -918,15 +920,18 @@ macro_rules! sql_store {
             async fn claim_outbound(&self, limit: i64) -> StoreResult<Vec<OutboundJob>> {
                 let mut tx = self.writer().begin().await?;
                 // Re-checking `status` in the outer UPDATE makes a concurrent claimer skip rows
-                // another instance already took, on both backends.
-                let ids: Vec<Id> = sqlx::query_scalar(
+                // another instance already took, on both backends. `CLAIM_LOCK` lets PostgreSQL
+                // pick the next free rows instead, so a racing claimer is not left empty-handed.
+                let sql = format!(
                     "UPDATE messages SET status = 'sending', status_rank = $1, attempts = attempts + 1 \
-                     WHERE status = 'pending' AND id IN (SELECT id FROM messages WHERE status = 'pending' ORDER BY id LIMIT $2) RETURNING id",
-                )
-                .bind(MessageStatus::Sending.rank())
-                .bind(limit)
-                .fetch_all(&mut *tx)
-                .await?;
+                     WHERE status = 'pending' AND id IN (SELECT id FROM messages WHERE status = 'pending' ORDER BY id LIMIT $2{}) RETURNING id",
+                    Self::CLAIM_LOCK
+                );
+                let ids: Vec<Id> = sqlx::query_scalar(&sql)
+                    .bind(MessageStatus::Sending.rank())
+                    .bind(limit)
+                    .fetch_all(&mut *tx)
+                    .await?;
                 let mut jobs = Vec::with_capacity(ids.len());
                 for id in ids {
                     let message = message_in(&mut tx, id).await?;

@@ -13,6 +13,8 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     const BACKEND: &'static str = "sqlite";
+    /// The single writer connection already serializes claims; SQLite has no row locks.
+    const CLAIM_LOCK: &'static str = "";
 
     pub async fn connect(url: &str) -> super::StoreResult<Self> {
         let options = SqliteConnectOptions::from_str(url)?

@@ -11,8 +11,9 @@ use std::sync::Arc;
 pub const POSTGRES_URL_ENV: &str = "MESSIO_TEST_POSTGRES_URL";
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
-/// Scratch databases older than this are assumed abandoned by a crashed or interrupted run.
-const STALE_AFTER_SECS: u64 = 6 * 60 * 60;
+/// Scratch databases older than this are assumed abandoned; one still in use is never dropped
+/// (see `drop_stale_databases`), so this only has to outlast the gap between create and connect.
+const STALE_AFTER_SECS: u64 = 60 * 60;
 
 fn random_hex() -> String {
     format!("{:016x}", rand::thread_rng().r#gen::<u64>())
@@ -85,7 +86,11 @@ pub async fn scratch_postgres_url() -> String {
 /// Like `scratch_postgres_url`, or when migrating the new database fails.
 pub async fn scratch_postgres() -> DynStore {
     let url = scratch_postgres_url().await;
-    Arc::new(PostgresStore::connect(&url).await.expect("open the scratch PostgreSQL store"))
+    Arc::new(
+        PostgresStore::connect(&url)
+            .await
+            .expect("open the scratch PostgreSQL store"),
+    )
 }
 
 /// Swaps the database name in a `postgres://…/name?options` URL.
@@ -108,9 +113,10 @@ fn with_database(url: &str, database: &str) -> String {
 /// Drops scratch databases left behind by earlier runs. Without `FORCE`, one still in use
 /// simply fails to drop, so a long-running test elsewhere is never disturbed.
 async fn drop_stale_databases(admin: &mut sqlx::PgConnection) {
-    let Ok(names) = sqlx::query_scalar::<_, String>("SELECT datname FROM pg_database WHERE datname LIKE 'messio\\_test\\_%'")
-        .fetch_all(&mut *admin)
-        .await
+    let Ok(names) =
+        sqlx::query_scalar::<_, String>("SELECT datname FROM pg_database WHERE datname LIKE 'messio\\_test\\_%'")
+            .fetch_all(&mut *admin)
+            .await
     else {
         return;
     };
@@ -121,7 +127,9 @@ async fn drop_stale_databases(admin: &mut sqlx::PgConnection) {
             .and_then(|rest| rest.split('_').next())
             .and_then(|secs| secs.parse::<u64>().ok());
         if created.is_some_and(|secs| secs < cutoff) {
-            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}")).execute(&mut *admin).await;
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+                .execute(&mut *admin)
+                .await;
         }
     }
 }
@@ -132,8 +140,14 @@ mod tests {
 
     #[test]
     fn swaps_only_the_database_name() {
-        assert_eq!(with_database("postgres://postgres@127.0.0.1:5432/test", "x"), "postgres://postgres@127.0.0.1:5432/x");
-        assert_eq!(with_database("postgres://u:p@h/test?sslmode=disable", "x"), "postgres://u:p@h/x?sslmode=disable");
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h/test?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
         assert_eq!(with_database("postgres://h:5432", "x"), "postgres://h:5432/x");
     }
 }

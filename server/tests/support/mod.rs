@@ -1,0 +1,169 @@
+//! A real Messio server on a free port, on a scratch SQLite or PostgreSQL database,
+//! talking to a local fake of Meta's Graph API.
+#![allow(dead_code, clippy::unwrap_used)]
+
+use app::store::testing::{ScratchDir, scratch_postgres_url};
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{Value, json};
+use server::config::{Config, MetaConfig};
+use server::fake_meta::{FakeMeta, FakeMetaConfig, SIGNATURE_HEADER, encode_body, sign};
+use server::state::AppState;
+use std::net::SocketAddr;
+
+pub const VERIFY_TOKEN: &str = "verify-me";
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub http: Client,
+    pub state: AppState,
+    pub fake: FakeMeta,
+    /// Kept alive: dropping it stops the outbox worker.
+    _messio: server::Messio,
+    _dir: ScratchDir,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> TestApp {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let _ = tracing_subscriber::fmt().with_env_filter("warn,server=info").with_test_writer().try_init();
+        let fake = FakeMeta::spawn(FakeMetaConfig::default()).await.expect("fake Meta");
+        let dir = ScratchDir::new("messio-server-test").expect("scratch dir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr: SocketAddr = listener.local_addr().expect("addr");
+        let database_url = match backend {
+            Backend::Sqlite => format!("sqlite://{}", dir.path().join("messio.db").display()),
+            Backend::Postgres => scratch_postgres_url().await,
+        };
+        let mut config = Config {
+            site_addr: addr,
+            data_dir: dir.path().to_path_buf(),
+            database_url,
+            secret_key: None,
+            public_url: format!("http://{addr}"),
+            meta: MetaConfig {
+                app_id: fake.app_id(),
+                app_secret: fake.app_secret(),
+                verify_token: VERIFY_TOKEN.into(),
+                graph_url: fake.graph_url(),
+                dialog_url: fake.dialog_url(),
+            },
+            max_webhook_bytes: 64 * 1024,
+            login_attempts_per_minute: 1000,
+        };
+        tweak(&mut config);
+        let options = leptos::config::LeptosOptions::builder().output_name("messio").site_addr(addr).build();
+        let messio = server::build(config, options).await.expect("build server");
+        let state = messio.state.clone();
+        let router = messio.router.clone();
+        tokio::spawn(async move {
+            axum::serve(listener, router).await.expect("serve");
+        });
+        let base = format!("http://{addr}");
+        fake.set_webhook_url(format!("{base}/api/webhooks/messenger"));
+        let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+        TestApp { base, http, state, fake, _messio: messio, _dir: dir }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Signs up a new organization; returns its bearer token and the signup answer.
+    pub async fn signup(&self, org: &str, email: &str) -> (String, Value) {
+        let response = self
+            .http
+            .post(self.url("/api/auth/signup"))
+            .json(&json!({ "organization": org, "name": format!("{org} owner"), "email": email, "password": "password123" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let body: Value = response.json().await.unwrap();
+        (body["token"].as_str().unwrap().to_string(), body)
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Response {
+        self.http.get(self.url(path)).bearer_auth(token).send().await.unwrap()
+    }
+
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> Response {
+        self.http.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
+    }
+
+    pub async fn patch(&self, token: &str, path: &str, body: Value) -> Response {
+        self.http.patch(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
+    }
+
+    /// Connects one of the fake's pages by hand (`POST /api/inbox/channels/social`).
+    pub async fn connect_page(&self, token: &str, page_id: &str) -> Value {
+        let page_token = self.fake.page_token(page_id).expect("fake page");
+        let response = self
+            .post(token, "/api/inbox/channels/social", json!({ "platform": "messenger", "pageId": page_id, "accessToken": page_token }))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{:?}", response.text().await);
+        response.json().await.unwrap()
+    }
+
+    /// POSTs a webhook body signed with the app secret.
+    pub async fn deliver(&self, payload: &Value) -> Response {
+        let body = encode_body(payload);
+        self.deliver_raw(&body, Some(sign(&self.fake.app_secret(), &body))).await
+    }
+
+    pub async fn deliver_raw(&self, body: &[u8], signature: Option<String>) -> Response {
+        let mut request = self.http.post(self.url("/api/webhooks/messenger")).header("content-type", "application/json").body(body.to_vec());
+        if let Some(signature) = signature {
+            request = request.header(SIGNATURE_HEADER, signature);
+        }
+        request.send().await.unwrap()
+    }
+
+    pub async fn conversations(&self, token: &str) -> Vec<Value> {
+        let body: Value = self.get(token, "/api/inbox/conversations").await.json().await.unwrap();
+        body["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn messages(&self, token: &str, conversation_id: i64) -> Vec<Value> {
+        let body: Value = self.get(token, &format!("/api/inbox/messages/{conversation_id}")).await.json().await.unwrap();
+        body["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Polls until `check` holds (the outbox works in the background), for up to 10 s.
+    pub async fn eventually<F, Fut>(&self, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        for _ in 0..200 {
+            if check().await {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for: {what}");
+    }
+}
+
+/// Runs an async test body once per backend.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::support::Backend::Sqlite).await }) +
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() { super::$name($crate::support::Backend::Postgres).await }) +
+        }
+    };
+}
