@@ -18,6 +18,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// The request itself could not be read (malformed JSON, a bad query string).
+    #[error("{0}")]
+    BadRequest(String),
     #[error("too many attempts, try again in a minute")]
     RateLimited,
     #[error("{0}")]
@@ -34,6 +37,7 @@ impl AppError {
             AppError::NotFound => "not_found",
             AppError::Conflict(_) => "conflict",
             AppError::Invalid(_) => "invalid",
+            AppError::BadRequest(_) => "bad_request",
             AppError::RateLimited => "rate_limited",
             AppError::Upstream(_) => "upstream",
             AppError::Internal => "internal",
@@ -47,6 +51,7 @@ impl AppError {
             AppError::NotFound => 404,
             AppError::Conflict(_) => 409,
             AppError::Invalid(_) => 422,
+            AppError::BadRequest(_) => 400,
             AppError::RateLimited => 429,
             AppError::Upstream(_) => 502,
             AppError::Internal => 500,
@@ -97,13 +102,18 @@ mod ssr {
 
     impl From<axum::extract::rejection::JsonRejection> for AppError {
         fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
-            AppError::Invalid(format!("invalid JSON body: {}", rejection.body_text()))
+            use axum::extract::rejection::JsonRejection;
+            match rejection {
+                // Well-formed JSON of the wrong shape is unprocessable; anything else is a bad request.
+                JsonRejection::JsonDataError(e) => AppError::Invalid(e.body_text()),
+                other => AppError::BadRequest(format!("the body is not valid JSON: {}", other.body_text())),
+            }
         }
     }
 
     impl From<axum::extract::rejection::QueryRejection> for AppError {
         fn from(rejection: axum::extract::rejection::QueryRejection) -> Self {
-            AppError::Invalid(format!("invalid query: {}", rejection.body_text()))
+            AppError::BadRequest(format!("invalid query: {}", rejection.body_text()))
         }
     }
 

@@ -1433,7 +1433,7 @@ async fn racing_claimers_never_share_a_message(store: DynStore) {
         .value
         .conversation_id;
     let mut queued = Vec::new();
-    for i in 0..30 {
+    for i in 0..120 {
         queued.push(
             store
                 .queue_outbound(acme.id, reply(id, &owner, &format!("reply {i}"), None))
