@@ -1444,8 +1444,8 @@ async fn racing_claimers_never_share_a_message(store: DynStore) {
         );
     }
 
-    let start = Arc::new(Barrier::new(2));
-    let claimers: Vec<_> = (0..2)
+    let start = Arc::new(Barrier::new(4));
+    let claimers: Vec<_> = (0..4)
         .map(|_| {
             let store = store.clone();
             let start = start.clone();
@@ -1453,7 +1453,7 @@ async fn racing_claimers_never_share_a_message(store: DynStore) {
                 start.wait().await;
                 let mut jobs = Vec::new();
                 loop {
-                    let batch = store.claim_outbound(4).await.unwrap();
+                    let batch = store.claim_outbound(3).await.unwrap();
                     if batch.is_empty() {
                         return jobs;
                     }
@@ -1464,12 +1464,16 @@ async fn racing_claimers_never_share_a_message(store: DynStore) {
         .collect();
     let mut jobs = Vec::new();
     for claimer in claimers {
-        let got = claimer.await.unwrap();
-        eprintln!("CLAIMER {} got {}", store.backend(), got.len());
-        jobs.extend(got);
+        jobs.extend(claimer.await.unwrap());
     }
-    // A claimer may give up while the other still holds rows; whatever is left is claimable now.
-    jobs.extend(store.claim_outbound(100).await.unwrap());
+    // A claimer stops at its first empty batch, which must mean the outbox was really empty,
+    // not that another claimer held the rows it looked at.
+    let leftover = store.claim_outbound(1000).await.unwrap();
+    assert!(
+        leftover.is_empty(),
+        "{} pending messages were left behind by racing claimers",
+        leftover.len()
+    );
 
     let mut claimed: Vec<Id> = jobs.iter().map(|j| j.message.id).collect();
     claimed.sort();

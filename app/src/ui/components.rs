@@ -263,7 +263,7 @@ pub fn Avatar(
 pub fn conversation_status_label(status: ConversationStatus) -> &'static str {
     match status {
         ConversationStatus::New => "New",
-        ConversationStatus::Active => "Open",
+        ConversationStatus::Active => "Active",
         ConversationStatus::Resolved => "Resolved",
         ConversationStatus::Closed => "Closed",
     }
@@ -490,7 +490,7 @@ mod tests {
         assert_eq!(relative_time(now - 3 * 3_600_000, now, None), "3h");
         assert_eq!(relative_time(now - 2 * 86_400_000, now, None), "Tue");
         assert_eq!(relative_time(now - 20 * 86_400_000, now, None), "Feb 9");
-        assert_eq!(relative_time(now - 400 * 86_400_000, now, None), "Jan 26, 2023");
+        assert_eq!(relative_time(now - 400 * 86_400_000, now, None), "Jan 25, 2023");
     }
 
     #[test]

@@ -1,9 +1,23 @@
-//! The user interface: the document shell, routes and pages.
+//! The user interface: the document shell, routes, and the signed-in frame (navigation,
+//! connection indicator, live connection) around the inbox and settings pages.
 
+mod auth_pages;
+pub mod components;
+pub mod inbox;
+mod settings;
+
+use crate::auth::{get_session, Logout, SessionInfo};
+use crate::error::AppError;
+use crate::inbox::latest_event_seq;
+use crate::model::Millis;
+use crate::realtime::ConnectionState;
+use components::{now_millis, Avatar, Clock, ErrorState, Loading, ToastHost, Toasts};
+use inbox::live::Live;
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
-use leptos_router::components::{Route, Router, Routes};
+use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
 use leptos_router::path;
+use serde::{Deserialize, Serialize};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -29,12 +43,199 @@ pub fn App() -> impl IntoView {
     view! {
         <Stylesheet id="leptos" href="/pkg/messio.css"/>
         <Title text="Messio"/>
+        <Meta name="description" content="Messio: every customer conversation in one inbox."/>
+        <Meta name="theme-color" content="#4f46e5"/>
         <Router>
-            <main>
-                <Routes fallback=|| "Page not found.".into_view()>
-                    <Route path=path!("") view=|| view! { <h1>"Messio"</h1> }/>
-                </Routes>
-            </main>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/") view=HomeRedirect/>
+                <Route path=path!("/login") view=auth_pages::LoginPage/>
+                <Route path=path!("/signup") view=auth_pages::SignupPage/>
+                <Route path=path!("/invite/:token") view=auth_pages::InvitePage/>
+                <ParentRoute path=path!("") view=AppShell>
+                    <ParentRoute path=path!("/inbox") view=inbox::InboxLayout>
+                        <Route path=path!("") view=inbox::NoConversation/>
+                        <Route path=path!(":id") view=inbox::thread::ConversationPane/>
+                    </ParentRoute>
+                    <Route path=path!("/settings") view=|| view! { <Redirect path="/settings/channels"/> }/>
+                    <Route path=path!("/settings/channels") view=settings::channels::ChannelsPage/>
+                    <Route path=path!("/settings/channels/facebook") view=settings::facebook_pick::FacebookPickPage/>
+                    <Route path=path!("/settings/team") view=settings::team::TeamPage/>
+                </ParentRoute>
+            </Routes>
         </Router>
+    }
+}
+
+/// `/`: the inbox for a signed-in user, the login page for a visitor.
+#[component]
+fn HomeRedirect() -> impl IntoView {
+    let session = Resource::new_blocking(|| (), |_| get_session());
+    view! {
+        <Suspense fallback=|| view! { <Loading/> }>
+            {move || Suspend::new(async move {
+                match session.await {
+                    Ok(Some(_)) => view! { <Redirect path="/inbox"/> }.into_any(),
+                    _ => view! { <Redirect path="/login"/> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(axum::http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <Title text="Not found · Messio"/>
+        <main class="auth-page">
+            <div class="auth-card">
+                <h1>"Page not found"</h1>
+                <p class="muted">"There is nothing at this address."</p>
+                <a class="btn btn-primary" href="/">"Go to the inbox"</a>
+            </div>
+        </main>
+    }
+}
+
+/// What the signed-in frame loads once: who is signed in, where the event log stands (so
+/// the live connection resumes exactly after what the page shows), and the server's time
+/// (so relative times render identically on the server and during hydration).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct ShellData {
+    session: Option<SessionInfo>,
+    seq: Option<i64>,
+    now: Millis,
+}
+
+async fn load_shell() -> Result<ShellData, AppError> {
+    let session = get_session().await?;
+    // Read before any page data, so events between the two are replayed, never lost.
+    let seq = match session {
+        Some(_) => latest_event_seq().await.ok(),
+        None => None,
+    };
+    Ok(ShellData { session, seq, now: now_millis() })
+}
+
+/// The frame of every signed-in page; visitors are sent to `/login`.
+#[component]
+fn AppShell() -> impl IntoView {
+    let data = Resource::new_blocking(|| (), |_| load_shell());
+    view! {
+        <Suspense fallback=|| view! { <div class="boot"><Loading/></div> }>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(ShellData { session: Some(session), seq, now }) => {
+                        view! { <SignedIn session seq now/> }.into_any()
+                    }
+                    Ok(_) | Err(AppError::Unauthorized) => view! { <Redirect path="/login"/> }.into_any(),
+                    Err(error) => view! { <main class="auth-page"><ErrorState error/></main> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SignedIn(session: SessionInfo, seq: Option<i64>, now: Millis) -> impl IntoView {
+    provide_context(session.clone());
+    Clock::provide(now);
+    let toasts = Toasts::provide();
+    let live = Live::provide(seq);
+    let logout = ServerAction::<Logout>::new();
+    let can_manage = session.user.role.can_manage();
+    let SessionInfo { user, organization } = session;
+
+    view! {
+        <div class="app">
+            <a href="#main" class="skip-link">"Skip to content"</a>
+            <header class="sidebar">
+                <a href="/inbox" class="brand" aria-label="Messio home">
+                    <span class="brand-mark" aria-hidden="true">"m"</span>
+                    <span class="brand-name">"Messio"</span>
+                </a>
+                <nav class="nav" aria-label="Main">
+                    <A href="/inbox">
+                        <span class="nav-icon" aria-hidden="true">
+                            <svg viewBox="0 0 24 24"><path d="M4 4h16v11H15l-3 3-3-3H4z"/></svg>
+                        </span>
+                        <span class="nav-label">"Inbox"</span>
+                    </A>
+                    <span class="nav-section" aria-hidden="true">"Settings"</span>
+                    <A href="/settings/channels">
+                        <span class="nav-icon" aria-hidden="true">
+                            <svg viewBox="0 0 24 24"><path d="M5 12h14M12 5v14"/><circle cx="12" cy="12" r="9"/></svg>
+                        </span>
+                        <span class="nav-label">"Channels"</span>
+                    </A>
+                    <A href="/settings/team">
+                        <span class="nav-icon" aria-hidden="true">
+                            <svg viewBox="0 0 24 24"><circle cx="9" cy="8" r="3.5"/><path d="M2.5 20c.8-3.6 3.4-5.5 6.5-5.5s5.7 1.9 6.5 5.5"/><path d="M16 4.8a3.5 3.5 0 0 1 0 6.4M18 14.8c1.8.8 3 2.5 3.5 5.2"/></svg>
+                        </span>
+                        <span class="nav-label">"Team"</span>
+                    </A>
+                </nav>
+                <div class="sidebar-foot">
+                    <ConnectionIndicator state=live.state/>
+                    <div class="me" title=format!("{} · {}", user.email, organization.name)>
+                        <Avatar name=user.name.clone()/>
+                        <div class="me-text">
+                            <span class="me-name">{user.name.clone()}</span>
+                            <span class="me-org">
+                                {organization.name.clone()}
+                                {(!can_manage).then(|| " · Agent")}
+                            </span>
+                        </div>
+                    </div>
+                    <ActionForm action=logout>
+                        <button type="submit" class="btn btn-ghost btn-sm logout" data-testid="logout">
+                            "Log out"
+                        </button>
+                    </ActionForm>
+                </div>
+            </header>
+            <main id="main" class="main" tabindex="-1">
+                <Outlet/>
+            </main>
+            <ToastHost toasts/>
+        </div>
+    }
+}
+
+#[component]
+fn ConnectionIndicator(state: RwSignal<ConnectionState>) -> impl IntoView {
+    let key = move || match state.get() {
+        ConnectionState::Connecting => "connecting",
+        ConnectionState::Connected => "connected",
+        ConnectionState::Reconnecting { .. } => "reconnecting",
+        ConnectionState::Refused(_) => "offline",
+    };
+    let label = move || match state.get() {
+        ConnectionState::Connecting => "Connecting…".to_string(),
+        ConnectionState::Connected => "Live".to_string(),
+        ConnectionState::Reconnecting { .. } => "Reconnecting…".to_string(),
+        ConnectionState::Refused(_) => "Offline".to_string(),
+    };
+    let title = move || match state.get() {
+        ConnectionState::Connected => "Live updates are on".to_string(),
+        ConnectionState::Connecting => "Connecting to live updates".to_string(),
+        ConnectionState::Reconnecting { attempt } => format!("Connection lost, reconnecting (attempt {attempt})"),
+        ConnectionState::Refused(reason) => format!("Live updates are off: {reason}. Reload the page to try again."),
+    };
+    view! {
+        <div
+            class=move || format!("conn conn-{}", key())
+            data-testid="connection-indicator"
+            data-state=key
+            role="status"
+            aria-live="polite"
+            title=title
+        >
+            <span class="conn-dot" aria-hidden="true"></span>
+            <span class="conn-label">{label}</span>
+        </div>
     }
 }

@@ -68,8 +68,6 @@ impl SeqTracker {
         if latest <= contiguous || (contiguous + 1..=latest).all(|s| self.ahead.contains(&s)) {
             return None;
         }
-        self.ahead.insert(latest.max(contiguous + 1)); // marks the gap open without applying
-        self.ahead.remove(&latest.max(contiguous + 1));
         if self.requested == Some(contiguous) {
             None
         } else {
@@ -293,13 +291,15 @@ mod client {
         };
 
         let rt = Realtime::connect(RealtimeOptions { auth, on_event, on_state });
-        *handle.borrow_mut() = Some(rt.clone());
-        let stored = StoredValue::new_local(Some(rt));
+        *handle.borrow_mut() = Some(rt);
+        // Closing drops our handle too (breaking the Rc cycle through the callbacks).
+        let stored = StoredValue::new_local(handle);
         on_cleanup(move || {
-            if let Some(Some(rt)) = stored.try_get_value() {
-                rt.close();
-            }
-            handle.borrow_mut().take();
+            let _ = stored.try_with_value(|handle| {
+                if let Some(rt) = handle.borrow_mut().take() {
+                    rt.close();
+                }
+            });
         });
     }
 }

@@ -1,0 +1,329 @@
+//! The conversation list: view tabs, status and channel filters, rows, "Load more".
+
+use super::{query_string, InboxCtx};
+use crate::inbox::list_conversations;
+use crate::model::{Conversation, ConversationFilter, ConversationStatus, Id, InboxView};
+use crate::ui::components::{
+    conversation_status_label, toast_error, use_hydrated, Avatar, EmptyState, ErrorState, RelTime,
+};
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::NavigateOptions;
+
+#[component]
+pub fn ConversationList() -> impl IntoView {
+    let ctx = expect_context::<InboxCtx>();
+    let page = Resource::new(move || ctx.filter.get(), list_conversations);
+    let (pending, set_pending) = signal(false);
+
+    view! {
+        <section class="list-pane" aria-label="Conversations">
+            <div class="list-head">
+                <div class="list-title">
+                    <h1>"Inbox"</h1>
+                    {move || pending.get().then(|| view! { <span class="spinner spinner-sm" role="status" aria-label="Updating"></span> })}
+                </div>
+                <ViewTabs/>
+                <Filters/>
+            </div>
+            <Transition fallback=ListSkeleton set_pending>
+                {move || Suspend::new(async move {
+                    match page.await {
+                        Ok(page) => {
+                            ctx.conversations.set(page.items);
+                            ctx.next_cursor.set(page.next_cursor);
+                            view! { <ListBody/> }.into_any()
+                        }
+                        Err(error) => view! {
+                            <div class="conv-scroll" data-testid="conversation-list"><ErrorState error/></div>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// Where a link with `filter` goes, keeping the open conversation open.
+fn filtered_href(path: &str, filter: &ConversationFilter) -> String {
+    format!("{path}{}", query_string(filter))
+}
+
+#[component]
+fn ViewTabs() -> impl IntoView {
+    let ctx = expect_context::<InboxCtx>();
+    let location = use_location();
+    let tab = move |view: InboxView, label: &'static str| {
+        let href = move || {
+            let mut filter = ctx.filter.get();
+            filter.view = Some(view);
+            location.pathname.with(|path| filtered_href(path, &filter))
+        };
+        let active = move || ctx.filter.with(|f| f.view.unwrap_or(InboxView::All) == view);
+        view! {
+            <a
+                href=href
+                class="tab"
+                class:active=active
+                aria-current=move || active().then_some("page")
+                data-view=view.as_str()
+            >
+                {label}
+            </a>
+        }
+    };
+    view! {
+        <nav class="tabs" aria-label="Conversation views">
+            {tab(InboxView::All, "All")}
+            {tab(InboxView::Mine, "Mine")}
+            {tab(InboxView::Unassigned, "Unassigned")}
+        </nav>
+    }
+}
+
+#[component]
+fn Filters() -> impl IntoView {
+    let ctx = expect_context::<InboxCtx>();
+    let location = use_location();
+    let navigate = use_navigate();
+    let hydrated = use_hydrated();
+    let go = move |update: Box<dyn FnOnce(&mut ConversationFilter)>| {
+        let mut filter = ctx.filter.get_untracked();
+        update(&mut filter);
+        let href = location.pathname.with_untracked(|path| filtered_href(path, &filter));
+        navigate(&href, NavigateOptions { scroll: false, ..Default::default() });
+    };
+    let on_status = {
+        let go = go.clone();
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            go(Box::new(move |f| f.status = value.parse::<ConversationStatus>().ok()));
+        }
+    };
+    let on_channel = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        go(Box::new(move |f| f.channel = value.parse::<Id>().ok()));
+    };
+    let status_value = move || ctx.filter.with(|f| f.status.map(|s| s.as_str().to_string()).unwrap_or_default());
+    let channel_value = move || ctx.filter.with(|f| f.channel.map(|c| c.to_string()).unwrap_or_default());
+    let channels = ctx.channels;
+
+    view! {
+        <form class="filters" method="get" action=move || location.pathname.get() role="search" aria-label="Filter conversations">
+            {move || ctx.filter.with(|f| f.view).map(|v| view! { <input type="hidden" name="view" value=v.as_str()/> })}
+            <div class="filter">
+                <label for="filter-status" class="sr-only">"Status"</label>
+                <select id="filter-status" name="status" on:change=on_status prop:value=status_value>
+                    <option value="" selected=move || status_value().is_empty()>"Any status"</option>
+                    {ConversationStatus::ALL
+                        .iter()
+                        .map(|s| {
+                            let s = *s;
+                            view! {
+                                <option value=s.as_str() selected=move || status_value() == s.as_str()>
+                                    {conversation_status_label(s)}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </div>
+            <div class="filter">
+                <label for="filter-channel" class="sr-only">"Channel"</label>
+                <Transition fallback=|| view! {
+                    <select id="filter-channel" name="channel" disabled>
+                        <option value="">"All channels"</option>
+                    </select>
+                }>
+                    {move || Suspend::new({
+                        let on_channel = on_channel.clone();
+                        async move {
+                            let channels = channels.await.unwrap_or_default();
+                            view! {
+                                <select id="filter-channel" name="channel" on:change=on_channel prop:value=channel_value>
+                                    <option value="" selected=move || channel_value().is_empty()>"All channels"</option>
+                                    {channels
+                                        .into_iter()
+                                        .map(|ch| {
+                                            let id = ch.id.to_string();
+                                            let value = id.clone();
+                                            view! {
+                                                <option value=id selected=move || channel_value() == value>
+                                                    {ch.name}
+                                                </option>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </select>
+                            }
+                        }
+                    })}
+                </Transition>
+            </div>
+            <button type="submit" class="btn btn-sm" class:hidden=hydrated>"Apply"</button>
+        </form>
+    }
+}
+
+#[component]
+fn ListSkeleton() -> impl IntoView {
+    view! {
+        <div class="conv-scroll" aria-busy="true" aria-label="Loading conversations">
+            <ul class="conv-list skeleton-list">
+                {(0..6)
+                    .map(|_| view! {
+                        <li class="conv skeleton">
+                            <span class="avatar skeleton-block"></span>
+                            <div class="conv-body">
+                                <span class="skeleton-line w-60"></span>
+                                <span class="skeleton-line w-40"></span>
+                                <span class="skeleton-line w-80"></span>
+                            </div>
+                        </li>
+                    })
+                    .collect_view()}
+            </ul>
+        </div>
+    }
+}
+
+fn row_key(c: &Conversation) -> (Id, i64, i64, &'static str, Option<Id>, Option<String>) {
+    (c.id, c.last_message_at, c.unread_count, c.status.as_str(), c.assignee_id, c.last_message_preview.clone())
+}
+
+#[component]
+fn ListBody() -> impl IntoView {
+    let ctx = expect_context::<InboxCtx>();
+    let loading_more = RwSignal::new(false);
+    let more_href = move || {
+        let cursor = ctx.next_cursor.get().unwrap_or_default();
+        let qs = ctx.query_string();
+        let sep = if qs.is_empty() { "?" } else { "&" };
+        format!("/inbox{qs}{sep}before={cursor}")
+    };
+    let load_more = move |ev: leptos::ev::MouseEvent| {
+        ev.prevent_default();
+        if loading_more.get_untracked() {
+            return;
+        }
+        let Some(cursor) = ctx.next_cursor.get_untracked() else { return };
+        let mut filter = ctx.filter.get_untracked();
+        filter.before = Some(cursor);
+        loading_more.set(true);
+        leptos::task::spawn_local(async move {
+            match list_conversations(filter).await {
+                Ok(page) => {
+                    let _ = ctx.conversations.try_update(|list| {
+                        for c in page.items {
+                            if !list.iter().any(|x| x.id == c.id) {
+                                list.push(c);
+                            }
+                        }
+                    });
+                    let _ = ctx.next_cursor.try_set(page.next_cursor);
+                }
+                Err(error) => toast_error(&error),
+            }
+            let _ = loading_more.try_set(false);
+        });
+    };
+
+    view! {
+        <div class="conv-scroll" data-testid="conversation-list">
+            <Show when=move || ctx.conversations.with(|l| !l.is_empty()) fallback=EmptyList>
+                <ul class="conv-list">
+                    <For each=move || ctx.conversations.get() key=row_key let:conversation>
+                        <ConversationRow conversation/>
+                    </For>
+                </ul>
+            </Show>
+            <Show when=move || ctx.next_cursor.with(Option::is_some)>
+                <div class="load-more">
+                    <a class="btn btn-ghost btn-sm" href=more_href on:click=load_more aria-busy=move || loading_more.get().to_string()>
+                        {move || if loading_more.get() { "Loading…" } else { "Load more" }}
+                    </a>
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+#[component]
+fn EmptyList() -> impl IntoView {
+    let ctx = expect_context::<InboxCtx>();
+    move || {
+        if ctx.filter.with(|f| *f == ConversationFilter::default()) {
+            view! {
+                <EmptyState title="No conversations yet" hint="Connect a channel and customer messages will show up here.">
+                    <a class="btn btn-primary btn-sm" href="/settings/channels">"Connect a channel"</a>
+                </EmptyState>
+            }
+            .into_any()
+        } else {
+            view! {
+                <EmptyState title="No conversations match" hint="Try another view or clear the filters.">
+                    <a class="btn btn-sm" href="/inbox">"Clear filters"</a>
+                </EmptyState>
+            }
+            .into_any()
+        }
+    }
+}
+
+#[component]
+fn ConversationRow(conversation: Conversation) -> impl IntoView {
+    let ctx = expect_context::<InboxCtx>();
+    let Conversation {
+        id,
+        contact_name,
+        contact_avatar_url,
+        channel_name,
+        status,
+        assignee_name,
+        unread_count,
+        last_message_preview,
+        last_message_at,
+        ..
+    } = conversation;
+    let selected = Memo::new(move |_| ctx.selected.get() == Some(id));
+    let show_unread = Memo::new(move |_| unread_count > 0 && !selected.get());
+    let href = move || format!("/inbox/{id}{}", ctx.query_string());
+    let preview = last_message_preview.filter(|p| !p.is_empty()).unwrap_or_else(|| "No messages yet".into());
+    let closed = matches!(status, ConversationStatus::Resolved | ConversationStatus::Closed);
+    view! {
+        <li>
+            <a
+                href=href
+                class="conv"
+                class:selected=selected
+                class:unread=show_unread
+                class:closed=closed
+                aria-current=move || selected.get().then_some("page")
+                data-testid="conversation-item"
+                data-conversation-id=id.to_string()
+            >
+                <Avatar name=contact_name.clone() url=contact_avatar_url.unwrap_or_default()/>
+                <div class="conv-body">
+                    <div class="conv-line">
+                        <span class="conv-name">{contact_name}</span>
+                        <span class="conv-time"><RelTime ts=last_message_at/></span>
+                    </div>
+                    <div class="conv-line conv-meta">
+                        <span class="conv-channel">{channel_name}</span>
+                        {closed.then(|| view! { <span class="conv-state">{conversation_status_label(status)}</span> })}
+                        {assignee_name.map(|name| view! { <span class="conv-assignee" title="Assignee">{name}</span> })}
+                    </div>
+                    <div class="conv-line">
+                        <span class="conv-preview">{preview}</span>
+                        {move || show_unread.get().then(|| view! {
+                            <span class="unread-badge" data-testid="unread-badge" aria-label=format!("{unread_count} unread")>
+                                {unread_count.min(99)}
+                            </span>
+                        })}
+                    </div>
+                </div>
+            </a>
+        </li>
+    }
+}

@@ -1,0 +1,754 @@
+//! One conversation: header (status, assignment), messages with delivery ticks, "Load
+//! earlier", and live updates. The composer and contact panel sit beside it.
+
+use super::composer::{resend_local, Composer};
+use super::contact::ContactPanel;
+use super::live::{on_live_event, StatusUpdate};
+use super::InboxCtx;
+use crate::auth::SessionInfo;
+use crate::error::AppError;
+use crate::inbox::{
+    get_conversation, list_messages, mark_conversation_read, retry_message, AssignConversation, RetryMessage,
+    SetConversationStatus,
+};
+use crate::model::{
+    Attachment, AttachmentKind, ChannelStatus, Contact, Conversation, ConversationDetail, ConversationStatus, Direction,
+    Id, Message, MessageStatus, Page,
+};
+use crate::ui::components::{toast_error, Avatar, EmptyState, ErrorState, MsgTime, StatusBadge};
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+/// The open conversation, shared by the thread, composer and contact panel.
+#[derive(Clone, Copy)]
+pub struct ThreadState {
+    pub id: Id,
+    pub conversation: RwSignal<Conversation>,
+    pub contact: RwSignal<Contact>,
+    pub channel_status: RwSignal<ChannelStatus>,
+    /// Oldest first; optimistic copies (negative ids) at the end until the server answers.
+    pub messages: RwSignal<Vec<Message>>,
+    /// Cursor for "Load earlier".
+    pub earlier: RwSignal<Option<Id>>,
+    pub loading_earlier: RwSignal<bool>,
+    /// Bumped when the view should jump to the newest message (e.g. after sending).
+    pub scroll_to_end: RwSignal<u64>,
+    mark_read: StoredValue<MarkRead>,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct MarkRead {
+    in_flight: bool,
+    again: bool,
+}
+
+impl ThreadState {
+    fn new(detail: ConversationDetail, page: Page<Message>) -> Self {
+        ThreadState {
+            id: detail.conversation.id,
+            conversation: RwSignal::new(detail.conversation),
+            contact: RwSignal::new(detail.contact),
+            channel_status: RwSignal::new(detail.channel_status),
+            messages: RwSignal::new(page.items),
+            earlier: RwSignal::new(page.next_cursor.and_then(|c| c.parse().ok())),
+            loading_earlier: RwSignal::new(false),
+            scroll_to_end: RwSignal::new(0),
+            mark_read: StoredValue::new(MarkRead::default()),
+        }
+    }
+
+    pub fn apply_message(self, message: Message) {
+        let _ = self.messages.try_update(|list| upsert_message(list, message));
+    }
+
+    pub fn apply_status(self, update: &StatusUpdate) {
+        let _ = self.messages.try_update(|list| apply_status(list, update));
+    }
+
+    /// A newer copy of the conversation: header here, row in the list.
+    pub fn apply_conversation(self, conversation: Conversation) {
+        if conversation.id != self.id {
+            return;
+        }
+        let _ = self.conversation.try_set(conversation.clone());
+        if let Some(inbox) = use_context::<InboxCtx>() {
+            inbox.upsert(conversation);
+        }
+    }
+
+    /// Marks the conversation read (coalescing calls while one is in flight).
+    pub fn mark_read(self, inbox: Option<InboxCtx>) {
+        let busy = self
+            .mark_read
+            .try_update_value(|m| {
+                if m.in_flight {
+                    m.again = true;
+                    true
+                } else {
+                    m.in_flight = true;
+                    false
+                }
+            })
+            .unwrap_or(true);
+        if busy {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            loop {
+                match mark_conversation_read(self.id).await {
+                    Ok(conversation) => {
+                        let _ = self.conversation.try_set(conversation.clone());
+                        if let Some(inbox) = inbox {
+                            inbox.upsert(conversation);
+                        }
+                    }
+                    Err(error) => leptos::logging::warn!("could not mark the conversation read: {error}"),
+                }
+                let again = self
+                    .mark_read
+                    .try_update_value(|m| {
+                        let again = m.again;
+                        m.again = false;
+                        m.in_flight = again;
+                        again
+                    })
+                    .unwrap_or(false);
+                if !again {
+                    break;
+                }
+            }
+        });
+    }
+}
+
+/// Where a message sorts: stored messages by id, then optimistic ones in the order sent.
+fn order_key(m: &Message) -> (u8, Id) {
+    if m.id > 0 { (0, m.id) } else { (1, -m.id) }
+}
+
+/// Delivery states only climb, except that a failed message may be retried.
+fn status_may_move(from: MessageStatus, to: MessageStatus) -> bool {
+    from == MessageStatus::Failed || to.rank() >= from.rank()
+}
+
+/// Adds or replaces a message, matching by id or by the composer's client id.
+pub fn upsert_message(list: &mut Vec<Message>, mut incoming: Message) {
+    let matches = |m: &Message| {
+        (incoming.id > 0 && m.id == incoming.id) || (incoming.client_id.is_some() && m.client_id == incoming.client_id)
+    };
+    let positions: Vec<usize> = list.iter().enumerate().filter(|(_, m)| matches(m)).map(|(i, _)| i).collect();
+    match positions.split_first() {
+        Some((&first, rest)) => {
+            let current = &list[first];
+            if current.id == incoming.id && !status_may_move(current.status, incoming.status) {
+                incoming.status = current.status;
+                incoming.error = current.error.clone();
+            }
+            list[first] = incoming;
+            for &i in rest.iter().rev() {
+                list.remove(i);
+            }
+        }
+        None => list.push(incoming),
+    }
+    list.sort_by_key(order_key);
+}
+
+pub fn apply_status(list: &mut [Message], update: &StatusUpdate) {
+    if let Some(m) = list.iter_mut().find(|m| m.id == update.message_id)
+        && status_may_move(m.status, update.status)
+    {
+        m.status = update.status;
+        m.error = if update.status == MessageStatus::Failed { update.error.clone() } else { None };
+    }
+}
+
+/// `/inbox/:id`.
+#[component]
+pub fn ConversationPane() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|v| v.parse::<Id>().ok())));
+    let detail = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => get_conversation(id).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    let messages = Resource::new(
+        move || id.get(),
+        |id| async move {
+            match id {
+                Some(id) => list_messages(id, None).await,
+                None => Err(AppError::NotFound),
+            }
+        },
+    );
+    let (switching, set_switching) = signal(false);
+    view! {
+        <Transition fallback=ThreadSkeleton set_pending=set_switching>
+            {move || Suspend::new(async move {
+                match (detail.await, messages.await) {
+                    (Ok(detail), Ok(page)) => view! { <ThreadBody detail page switching/> }.into_any(),
+                    (Err(error), _) | (_, Err(error)) => view! {
+                        <section class="thread-pane" aria-label="Conversation">
+                            <div class="thread-head thread-head-plain">
+                                <BackLink/>
+                            </div>
+                            {if error == AppError::NotFound {
+                                view! { <EmptyState title="Conversation not found" hint="It may have been removed, or belongs to another organization."/> }.into_any()
+                            } else {
+                                view! { <ErrorState error/> }.into_any()
+                            }}
+                        </section>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn ThreadSkeleton() -> impl IntoView {
+    view! {
+        <section class="thread-pane" aria-busy="true" aria-label="Loading conversation">
+            <div class="thread-head">
+                <span class="avatar skeleton-block"></span>
+                <div class="thread-title">
+                    <span class="skeleton-line w-40"></span>
+                    <span class="skeleton-line w-20"></span>
+                </div>
+            </div>
+            <div class="messages">
+                <div class="messages-inner">
+                    <div class="msg msg-in"><div class="bubble skeleton-bubble w-60"></div></div>
+                    <div class="msg msg-out"><div class="bubble skeleton-bubble w-40"></div></div>
+                    <div class="msg msg-in"><div class="bubble skeleton-bubble w-50"></div></div>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn BackLink() -> impl IntoView {
+    let inbox = use_context::<InboxCtx>();
+    let href = move || format!("/inbox{}", inbox.map(InboxCtx::query_string).unwrap_or_default());
+    view! {
+        <a class="icon-btn back-link" href=href aria-label="Back to conversations">
+            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M15 5l-7 7 7 7"/></svg>
+        </a>
+    }
+}
+
+#[component]
+fn ThreadBody(detail: ConversationDetail, page: Page<Message>, switching: ReadSignal<bool>) -> impl IntoView {
+    let thread = ThreadState::new(detail, page);
+    provide_context(thread);
+    let inbox = use_context::<InboxCtx>();
+
+    on_live_event(move |event| {
+        let Some(channel_id) = thread.conversation.try_with_untracked(|c| c.channel_id) else { return };
+        if let Some(update) = &event.channel
+            && update.channel_id == channel_id
+        {
+            let _ = thread.channel_status.try_set(update.status);
+        }
+        if event.conversation_id != Some(thread.id) {
+            return;
+        }
+        if let Some(conversation) = &event.conversation {
+            let _ = thread.conversation.try_set(conversation.clone());
+        } else if let Some(status) = event.conversation_status {
+            let _ = thread.conversation.try_update(|c| c.status = status);
+        }
+        if let Some(message) = &event.message {
+            thread.apply_message(message.clone());
+            if message.direction == Direction::Inbound {
+                thread.mark_read(inbox);
+            }
+        }
+        if let Some(update) = &event.message_status {
+            thread.apply_status(update);
+        }
+    });
+
+    // Opening the conversation reads it.
+    Effect::new(move |done: Option<()>| {
+        if done.is_none() && thread.conversation.with_untracked(|c| c.unread_count > 0) {
+            thread.mark_read(inbox);
+        }
+    });
+
+    let title = move || format!("{} · Inbox · Messio", thread.conversation.with(|c| c.contact_name.clone()));
+    view! {
+        <Title text=title/>
+        <section
+            class="thread-pane"
+            class:switching=move || switching.get()
+            data-testid="thread"
+            data-conversation-id=thread.id.to_string()
+            aria-label=move || format!("Conversation with {}", thread.conversation.with(|c| c.contact_name.clone()))
+        >
+            <ThreadHeader/>
+            <ChannelBanner/>
+            <MessageList/>
+            <Composer/>
+        </section>
+        <ContactPanel/>
+    }
+}
+
+#[component]
+fn ThreadHeader() -> impl IntoView {
+    let thread = expect_context::<ThreadState>();
+    let session = expect_context::<SessionInfo>();
+    let inbox = use_context::<InboxCtx>();
+    let me = session.user.id;
+    let id = thread.id;
+
+    let set_status = ServerAction::<SetConversationStatus>::new();
+    let assign = ServerAction::<AssignConversation>::new();
+    for result in [set_status.value(), assign.value()] {
+        Effect::new(move |_| match result.get() {
+            Some(Ok(conversation)) => thread.apply_conversation(conversation),
+            Some(Err(error)) => toast_error(&error),
+            None => {}
+        });
+    }
+
+    let conversation = thread.conversation;
+    let status = Signal::derive(move || conversation.with(|c| c.status));
+    let is_open = move || matches!(status.get(), ConversationStatus::New | ConversationStatus::Active);
+    let assigned_to_me = move || conversation.with(|c| c.assignee_id == Some(me));
+    let busy = move || set_status.pending().get() || assign.pending().get();
+
+    let on_assignee = move |ev: leptos::ev::Event| {
+        let assignee_id = event_target_value(&ev).parse::<Id>().ok();
+        assign.dispatch(AssignConversation { id, assignee_id });
+    };
+
+    view! {
+        <header class="thread-head" aria-busy=move || busy().to_string()>
+            <BackLink/>
+            {move || {
+                let (name, url) = conversation.with(|c| (c.contact_name.clone(), c.contact_avatar_url.clone()));
+                view! { <Avatar name url=url.unwrap_or_default()/> }
+            }}
+            <div class="thread-title">
+                <h2>{move || conversation.with(|c| c.contact_name.clone())}</h2>
+                <div class="thread-sub">
+                    <span class="thread-channel">{move || conversation.with(|c| c.channel_name.clone())}</span>
+                    <StatusBadge status/>
+                    <span class="thread-assignee" data-testid="assignee-name">
+                        {move || conversation.with(|c| match &c.assignee_name {
+                            Some(name) if c.assignee_id == Some(me) => format!("Assigned to you ({name})"),
+                            Some(name) => format!("Assigned to {name}"),
+                            None => "Unassigned".to_string(),
+                        })}
+                    </span>
+                </div>
+            </div>
+            <div class="thread-actions">
+                <div class="assignee-picker">
+                    <label for="assignee" class="sr-only">"Assignee"</label>
+                    {move || {
+                        let team = inbox.map(|i| i.team);
+                        view! {
+                            <Transition fallback=|| view! { <select id="assignee" disabled><option>"Assignee"</option></select> }>
+                                {move || Suspend::new(async move {
+                                    let members = match team {
+                                        Some(team) => team.await.unwrap_or_default(),
+                                        None => Vec::new(),
+                                    };
+                                    let current = move || conversation.with(|c| c.assignee_id.map(|a| a.to_string()).unwrap_or_default());
+                                    view! {
+                                        <select id="assignee" on:change=on_assignee prop:value=current title="Assign this conversation">
+                                            <option value="" selected=move || current().is_empty()>"Unassigned"</option>
+                                            {members
+                                                .into_iter()
+                                                .map(|m| {
+                                                    let value = m.id.to_string();
+                                                    let check = value.clone();
+                                                    let label = if m.id == me { format!("{} (you)", m.name) } else { m.name };
+                                                    view! { <option value=value selected=move || current() == check>{label}</option> }
+                                                })
+                                                .collect_view()}
+                                        </select>
+                                    }
+                                })}
+                            </Transition>
+                        }
+                    }}
+                </div>
+                <ActionForm action=assign>
+                    <input type="hidden" name="id" value=id.to_string()/>
+                    <input type="hidden" name="assignee_id" value=me.to_string()/>
+                    <button
+                        type="submit"
+                        class="btn btn-sm"
+                        class:btn-active=assigned_to_me
+                        data-testid="assign-me"
+                        title=move || if assigned_to_me() { "Already assigned to you" } else { "Assign this conversation to yourself" }
+                    >
+                        "Assign to me"
+                    </button>
+                </ActionForm>
+                {move || if is_open() {
+                    view! {
+                        <ActionForm action=set_status>
+                            <input type="hidden" name="id" value=id.to_string()/>
+                            <input type="hidden" name="status" value="resolved"/>
+                            <button type="submit" class="btn btn-sm btn-success" data-testid="status-resolve">
+                                <svg class="btn-icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M5 12.5l4.5 4.5L19 7.5"/></svg>
+                                "Resolve"
+                            </button>
+                        </ActionForm>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <ActionForm action=set_status>
+                            <input type="hidden" name="id" value=id.to_string()/>
+                            <input type="hidden" name="status" value="active"/>
+                            <button type="submit" class="btn btn-sm" data-testid="status-reopen">"Reopen"</button>
+                        </ActionForm>
+                    }
+                    .into_any()
+                }}
+            </div>
+        </header>
+    }
+}
+
+/// The channel can't deliver replies until someone reconnects it.
+#[component]
+fn ChannelBanner() -> impl IntoView {
+    let thread = expect_context::<ThreadState>();
+    move || match thread.channel_status.get() {
+        ChannelStatus::Active => None,
+        ChannelStatus::NeedsReconnect => Some(
+            view! {
+                <div class="banner banner-warn" role="alert" data-testid="reconnect-banner">
+                    <span>"This channel's access expired — replies can't be sent until it is reconnected."</span>
+                    <a class="btn btn-sm" href="/settings/channels">"Reconnect"</a>
+                </div>
+            }
+            .into_any(),
+        ),
+        ChannelStatus::Disconnected => Some(
+            view! {
+                <div class="banner banner-muted" role="status" data-testid="reconnect-banner">
+                    <span>"This channel was disconnected; replies can't be sent."</span>
+                    <a class="btn btn-sm" href="/settings/channels">"Channel settings"</a>
+                </div>
+            }
+            .into_any(),
+        ),
+    }
+}
+
+fn message_key(m: &Message) -> (Id, &'static str, Option<String>, Option<i64>, Option<i64>) {
+    (m.id, m.status.as_str(), m.error.clone(), m.edited_at, m.deleted_at)
+}
+
+#[component]
+fn MessageList() -> impl IntoView {
+    let thread = expect_context::<ThreadState>();
+    let scroller = NodeRef::<leptos::html::Div>::new();
+
+    // The list is anchored at the bottom with CSS (column-reverse), so it opens on the
+    // newest message and stays there as messages arrive, even without JavaScript. After
+    // sending, jump back down even if the agent had scrolled up.
+    Effect::new(move |_| {
+        if thread.scroll_to_end.get() > 0 {
+            request_animation_frame(move || {
+                if let Some(el) = scroller.get_untracked() {
+                    el.set_scroll_top(el.scroll_height());
+                }
+            });
+        }
+    });
+
+    let load_earlier = move |_| {
+        let Some(before) = thread.earlier.get_untracked() else { return };
+        if thread.loading_earlier.get_untracked() {
+            return;
+        }
+        thread.loading_earlier.set(true);
+        leptos::task::spawn_local(async move {
+            match list_messages(thread.id, Some(before)).await {
+                Ok(page) => {
+                    let _ = thread.messages.try_update(|list| {
+                        for message in page.items {
+                            upsert_message(list, message);
+                        }
+                    });
+                    let _ = thread.earlier.try_set(page.next_cursor.and_then(|c| c.parse().ok()));
+                }
+                Err(error) => toast_error(&error),
+            }
+            let _ = thread.loading_earlier.try_set(false);
+        });
+    };
+
+    view! {
+        <div class="messages" node_ref=scroller>
+            <div class="messages-inner" role="log" aria-live="polite" aria-relevant="additions" aria-label="Messages">
+                <Show when=move || thread.earlier.with(Option::is_some)>
+                    <div class="load-earlier">
+                        <button
+                            type="button"
+                            class="btn btn-ghost btn-sm"
+                            on:click=load_earlier
+                            aria-busy=move || thread.loading_earlier.get().to_string()
+                        >
+                            {move || if thread.loading_earlier.get() { "Loading…" } else { "Load earlier messages" }}
+                        </button>
+                    </div>
+                </Show>
+                <Show when=move || thread.messages.with(Vec::is_empty)>
+                    <p class="thread-start">"No messages yet."</p>
+                </Show>
+                <For each=move || thread.messages.get() key=message_key let:message>
+                    <MessageItem message/>
+                </For>
+            </div>
+        </div>
+    }
+}
+
+#[component]
+fn MessageItem(message: Message) -> impl IntoView {
+    let direction = message.direction;
+    let id_attr = if message.id > 0 { message.id.to_string() } else { String::new() };
+    let status = message.status;
+    if direction == Direction::System {
+        return view! {
+            <div
+                class="msg-system"
+                data-testid="message"
+                data-direction="system"
+                data-status=status.as_str()
+                data-message-id=id_attr
+            >
+                <span class="msg-body" data-testid="message-body">{message.body.clone()}</span>
+                <span class="msg-system-time"><MsgTime ts=message.created_at/></span>
+            </div>
+        }
+        .into_any();
+    }
+    let outbound = direction == Direction::Outbound;
+    let deleted = message.deleted_at.is_some();
+    let failed = status == MessageStatus::Failed;
+    let human_agent = message.tag.as_deref() == Some("HUMAN_AGENT");
+    let attachments = message.attachments.clone();
+    let sender = message.sender_name.clone();
+    view! {
+        <div
+            class=if outbound { "msg msg-out" } else { "msg msg-in" }
+            class:msg-failed=failed
+            class:msg-pending=message.id <= 0
+            data-testid="message"
+            data-direction=direction.as_str()
+            data-status=status.as_str()
+            data-message-id=id_attr
+            data-client-id=message.client_id.clone().unwrap_or_default()
+        >
+            <div class="bubble">
+                {if deleted {
+                    view! { <p class="msg-body msg-deleted" data-testid="message-body">"This message was deleted."</p> }.into_any()
+                } else {
+                    view! { <p class="msg-body" data-testid="message-body">{message.body.clone()}</p> }.into_any()
+                }}
+                {(!deleted && !attachments.is_empty()).then(|| view! { <Attachments attachments/> })}
+            </div>
+            <div class="msg-meta">
+                {(outbound && sender.is_some()).then(|| view! { <span class="msg-sender">{sender.clone()}</span> })}
+                {human_agent.then(|| view! { <span class="msg-tag" title="Sent with Messenger's HUMAN_AGENT tag">"Human agent"</span> })}
+                <MsgTime ts=message.created_at/>
+                {message.edited_at.is_some().then(|| view! { <span class="msg-edited">"edited"</span> })}
+                {outbound.then(|| view! { <Tick status/> })}
+            </div>
+            {failed.then(|| view! { <FailedNotice message=message.clone()/> })}
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn Attachments(attachments: Vec<Attachment>) -> impl IntoView {
+    view! {
+        <div class="attachments">
+            {attachments
+                .into_iter()
+                .map(|a| {
+                    let label = a.name.clone().unwrap_or_else(|| match a.kind {
+                        AttachmentKind::Image => "Image".into(),
+                        AttachmentKind::Video => "Video".into(),
+                        AttachmentKind::Audio => "Audio".into(),
+                        AttachmentKind::File => "File".into(),
+                        AttachmentKind::Other => "Attachment".into(),
+                    });
+                    if a.kind == AttachmentKind::Image {
+                        view! {
+                            <a class="attachment-image" href=a.url.clone() target="_blank" rel="noopener noreferrer">
+                                <img src=a.url.clone() alt=label loading="lazy"/>
+                            </a>
+                        }
+                        .into_any()
+                    } else {
+                        view! {
+                            <a class="attachment-file" href=a.url target="_blank" rel="noopener noreferrer">
+                                <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M8 12.5l6.5-6.5a3 3 0 0 1 4.2 4.2l-8 8a5 5 0 0 1-7-7L11 4"/></svg>
+                                <span>{label}</span>
+                            </a>
+                        }
+                        .into_any()
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}
+
+#[component]
+fn Tick(status: MessageStatus) -> impl IntoView {
+    let (glyph, label, class) = match status {
+        MessageStatus::Pending | MessageStatus::Sending | MessageStatus::Received => ("", "Sending", "tick tick-pending"),
+        MessageStatus::Sent => ("✓", "Sent", "tick tick-sent"),
+        MessageStatus::Delivered => ("✓✓", "Delivered", "tick tick-delivered"),
+        MessageStatus::Read => ("✓✓", "Read", "tick tick-read"),
+        MessageStatus::Failed => ("⚠", "Not delivered", "tick tick-failed"),
+    };
+    view! {
+        <span class=class role="img" aria-label=label title=label>
+            {if glyph.is_empty() {
+                view! {
+                    <svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="8.5"/><path d="M12 7.5V12l3 2"/></svg>
+                }
+                .into_any()
+            } else {
+                glyph.into_any()
+            }}
+        </span>
+    }
+}
+
+/// The failure reason and a retry: stored messages go through `retry_message` (a plain
+/// form post without JavaScript); an optimistic copy that never reached the server is
+/// sent again.
+#[component]
+fn FailedNotice(message: Message) -> impl IntoView {
+    let thread = expect_context::<ThreadState>();
+    let session = expect_context::<SessionInfo>();
+    let busy = RwSignal::new(false);
+    let id = message.id;
+    let reason = message.error.clone().unwrap_or_else(|| "The message could not be delivered.".into());
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        if id > 0 {
+            leptos::task::spawn_local(async move {
+                match retry_message(id).await {
+                    Ok(message) => thread.apply_message(message),
+                    Err(error) => toast_error(&error),
+                }
+                let _ = busy.try_set(false);
+            });
+        } else {
+            resend_local(thread, &session, message.clone());
+        }
+    };
+    view! {
+        <div class="msg-error" role="alert">
+            <span class="msg-error-text"><span aria-hidden="true">"⚠ "</span>{reason}</span>
+            <form method="post" action=RetryMessage::PATH on:submit=on_submit class="retry-form">
+                <input type="hidden" name="id" value=id.to_string()/>
+                <button type="submit" class="btn btn-xs btn-danger" data-testid="retry-button" disabled=move || busy.get()>
+                    "Retry"
+                </button>
+            </form>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(id: Id, client_id: Option<&str>, status: MessageStatus) -> Message {
+        Message {
+            id,
+            conversation_id: 1,
+            direction: Direction::Outbound,
+            sender_user_id: Some(1),
+            sender_name: Some("Dana".into()),
+            body: "hi".into(),
+            attachments: vec![],
+            status,
+            error: None,
+            platform_message_id: None,
+            client_id: client_id.map(str::to_string),
+            tag: None,
+            created_at: 0,
+            edited_at: None,
+            deleted_at: None,
+        }
+    }
+
+    fn ids(list: &[Message]) -> Vec<Id> {
+        list.iter().map(|m| m.id).collect()
+    }
+
+    #[test]
+    fn optimistic_copy_is_replaced_by_client_id() {
+        let mut list = vec![msg(5, None, MessageStatus::Received), msg(-1, Some("c1"), MessageStatus::Pending)];
+        upsert_message(&mut list, msg(9, Some("c1"), MessageStatus::Pending));
+        assert_eq!(ids(&list), [5, 9]);
+        // the socket echo of the same message
+        upsert_message(&mut list, msg(9, Some("c1"), MessageStatus::Pending));
+        assert_eq!(ids(&list), [5, 9]);
+    }
+
+    #[test]
+    fn socket_copy_first_then_response() {
+        let mut list = vec![msg(-1, Some("c1"), MessageStatus::Pending)];
+        upsert_message(&mut list, msg(9, Some("c1"), MessageStatus::Sent));
+        upsert_message(&mut list, msg(9, Some("c1"), MessageStatus::Pending));
+        assert_eq!(ids(&list), [9]);
+        assert_eq!(list[0].status, MessageStatus::Sent, "a late response never lowers the status");
+    }
+
+    #[test]
+    fn statuses_only_climb_but_failures_retry() {
+        let mut list = vec![msg(9, None, MessageStatus::Sent)];
+        let update = |status, error: Option<&str>| StatusUpdate { message_id: 9, status, error: error.map(str::to_string) };
+        apply_status(&mut list, &update(MessageStatus::Read, None));
+        apply_status(&mut list, &update(MessageStatus::Delivered, None));
+        assert_eq!(list[0].status, MessageStatus::Read);
+        let mut list = vec![msg(9, None, MessageStatus::Sending)];
+        apply_status(&mut list, &update(MessageStatus::Failed, Some("blocked")));
+        assert_eq!((list[0].status, list[0].error.as_deref()), (MessageStatus::Failed, Some("blocked")));
+        upsert_message(&mut list, msg(9, None, MessageStatus::Pending));
+        assert_eq!((list[0].status, list[0].error.as_deref()), (MessageStatus::Pending, None));
+    }
+
+    #[test]
+    fn order_is_by_id_with_local_copies_last() {
+        let mut list = vec![];
+        upsert_message(&mut list, msg(-2, Some("b"), MessageStatus::Pending));
+        upsert_message(&mut list, msg(7, None, MessageStatus::Received));
+        upsert_message(&mut list, msg(3, None, MessageStatus::Received));
+        upsert_message(&mut list, msg(-1, Some("a"), MessageStatus::Pending));
+        assert_eq!(ids(&list), [3, 7, -1, -2]);
+    }
+}
