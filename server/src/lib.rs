@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Messio's server: SSR of the Leptos app, the REST API, webhook routes, channel adapters,
 //! the outbox worker and realtime. `build` wires them together; `main.rs` serves them.
 
