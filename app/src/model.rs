@@ -312,6 +312,7 @@ pub mod events {
     pub const MESSAGE_SENT: &str = "message:sent";
     pub const MESSAGE_STATUS: &str = "message:status";
     pub const CHANNEL_STATUS: &str = "channel:status";
+    pub const CONTACT_UPDATED: &str = "contact:updated";
 }
 
 /// Shortens a message body for list previews without splitting a character.

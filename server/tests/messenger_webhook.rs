@@ -57,6 +57,8 @@ async fn valid_delivery_is_stored_once(backend: Backend) {
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0]["direction"], "inbound");
     assert_eq!(messages[0]["platformMessageId"], "m_first");
+    // The customer's name comes from the page's User Profile API, shortly after.
+    app.eventually("the contact's name from Meta", || async { app.conversations(&token).await[0]["contactName"] == "Alice Johnson" }).await;
 }
 
 async fn concurrent_copies_make_one_message(backend: Backend) {

@@ -144,6 +144,8 @@ pub trait Store: Send + Sync + 'static {
     async fn ingest_inbound(&self, channel_id: Id, msg: InboundMessage) -> StoreResult<Option<Written<Message>>>;
     async fn ingest_echo(&self, channel_id: Id, msg: EchoMessage) -> StoreResult<Option<Written<Message>>>;
     async fn apply_status(&self, channel_id: Id, update: StatusUpdate) -> StoreResult<Written<Vec<Id>>>;
+    /// Sets what the platform's profile tells about a contact (name, picture).
+    async fn update_contact(&self, org_id: Id, contact_id: Id, name: Option<&str>, avatar_url: Option<&str>) -> StoreResult<Written<Contact>>;
 
     // The inbox.
     async fn conversations(&self, org_id: Id, user_id: Id, filter: &ConversationFilter) -> StoreResult<Page<Conversation>>;

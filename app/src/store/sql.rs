@@ -596,7 +596,8 @@ macro_rules! sql_store {
                     tx.commit().await?;
                     return Ok(None);
                 }
-                let (_, conversation_id, _) = contact_and_conversation(&mut tx, org_id, channel_id, &msg.external_user_id, None, msg.sent_at, now).await?;
+                let (contact_id, conversation_id, is_new) =
+                    contact_and_conversation(&mut tx, org_id, channel_id, &msg.external_user_id, None, msg.sent_at, now).await?;
                 let message_id: Option<Id> = sqlx::query_scalar(
                     "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, sender_name, body, attachments, status, status_rank, platform_message_id, created_at) \
                      VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'sent', $7, $8, $9) \
@@ -629,15 +630,49 @@ macro_rules! sql_store {
                 .await?;
                 let conversation = conversation_in(&mut tx, org_id, conversation_id).await?;
                 let message = message_in(&mut tx, message_id).await?;
+                let mut events = Vec::new();
+                if is_new {
+                    // The page wrote first (from elsewhere): the conversation is new to the inbox too.
+                    let contact = contact_in(&mut tx, org_id, contact_id).await?;
+                    events.push(push_event(&mut tx, org_id, events::CONVERSATION_NEW, json!({ "conversation": conversation, "contact": contact })).await?);
+                }
+                events.push(
+                    push_event(
+                        &mut tx,
+                        org_id,
+                        events::MESSAGE_SENT,
+                        json!({ "message": message, "conversationId": conversation_id, "conversation": conversation }),
+                    )
+                    .await?,
+                );
+                tx.commit().await?;
+                Ok(Some(Written { value: message, events }))
+            }
+
+            async fn update_contact(&self, org_id: Id, contact_id: Id, name: Option<&str>, avatar_url: Option<&str>) -> StoreResult<Written<Contact>> {
+                let mut tx = self.writer().begin().await?;
+                let done = sqlx::query(
+                    "UPDATE contacts SET name = COALESCE($1, name), avatar_url = COALESCE($2, avatar_url) WHERE organization_id = $3 AND id = $4",
+                )
+                .bind(name)
+                .bind(avatar_url)
+                .bind(org_id)
+                .bind(contact_id)
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                let contact = contact_in(&mut tx, org_id, contact_id).await?;
                 let event = push_event(
                     &mut tx,
                     org_id,
-                    events::MESSAGE_SENT,
-                    json!({ "message": message, "conversationId": conversation_id, "conversation": conversation }),
+                    events::CONTACT_UPDATED,
+                    json!({ "contactId": contact_id, "updates": { "name": contact.name, "avatarUrl": contact.avatar_url }, "contact": contact }),
                 )
                 .await?;
                 tx.commit().await?;
-                Ok(Some(Written { value: message, events: vec![event] }))
+                Ok(Written { value: contact, events: vec![event] })
             }
 
             async fn apply_status(&self, channel_id: Id, update: StatusUpdate) -> StoreResult<Written<Vec<Id>>> {

@@ -14,7 +14,7 @@ use crate::realtime::ConnectionState;
 use components::{now_millis, Avatar, Clock, ErrorState, Loading, ToastHost, Toasts};
 use inbox::live::Live;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
 use leptos_router::path;
 use serde::{Deserialize, Serialize};
@@ -37,6 +37,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
+/// The brand mark as an inline SVG icon (no extra request).
+const FAVICON: &str = "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'%3E%3Crect width='32' height='32' rx='9' fill='%234f46e5'/%3E%3Ctext x='16' y='22' font-family='system-ui,sans-serif' font-size='18' font-weight='800' fill='white' text-anchor='middle'%3Em%3C/text%3E%3C/svg%3E";
+
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
@@ -45,6 +48,7 @@ pub fn App() -> impl IntoView {
         <Title text="Messio"/>
         <Meta name="description" content="Messio: every customer conversation in one inbox."/>
         <Meta name="theme-color" content="#4f46e5"/>
+        <Link rel="icon" href=FAVICON/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
                 <Route path=path!("/") view=HomeRedirect/>

@@ -1,7 +1,7 @@
 //! Facebook Messenger (Pages) through Meta's Graph API: webhook verification and
 //! normalization, the Send API, page subscription and the Facebook-login code exchange.
 
-use super::{ChannelAdapter, InboundEvent, NormalizedEvent, Rejection, SendError};
+use super::{ChannelAdapter, CustomerProfile, InboundEvent, NormalizedEvent, Rejection, SendError};
 use crate::config::MetaConfig;
 use crate::webhooks::signature::verify_hub_signature;
 use app::model::{Attachment, AttachmentKind, ChannelKind, MessageStatus};
@@ -167,16 +167,19 @@ impl GraphClient {
         Ok((id, name))
     }
 
-    /// The customer's name as the page sees it, when Meta shares it.
-    pub async fn customer_name(&self, psid: &str, page_token: &str) -> Option<String> {
+    /// The customer's name and picture as the page sees them (User Profile API).
+    pub async fn customer_profile(&self, psid: &str, page_token: &str) -> Option<CustomerProfile> {
         let body = self
-            .call(self.http.get(self.url(psid)).query(&[("fields", "first_name,last_name"), ("access_token", page_token)]))
+            .call(self.http.get(self.url(psid)).query(&[("fields", "first_name,last_name,profile_pic"), ("access_token", page_token)]))
             .await
             .ok()?;
         let first = body.get("first_name").and_then(Value::as_str).unwrap_or_default();
         let last = body.get("last_name").and_then(Value::as_str).unwrap_or_default();
         let name = format!("{first} {last}").trim().to_string();
-        (!name.is_empty()).then_some(name)
+        Some(CustomerProfile {
+            name: (!name.is_empty()).then_some(name),
+            avatar_url: body.get("profile_pic").and_then(Value::as_str).map(str::to_string),
+        })
     }
 
     pub async fn send_text(&self, page_id: &str, page_token: &str, body: Value) -> Result<String, SendError> {
@@ -246,6 +249,11 @@ impl ChannelAdapter for MessengerAdapter {
     async fn disconnect(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError> {
         let creds = PageCredentials::parse(credentials)?;
         self.graph.unsubscribe_page(&channel.channel.external_id, &creds.page_access_token).await
+    }
+
+    async fn customer_profile(&self, credentials: &str, external_user_id: &str) -> Option<CustomerProfile> {
+        let creds = PageCredentials::parse(credentials).ok()?;
+        self.graph.customer_profile(external_user_id, &creds.page_access_token).await
     }
 }
 

@@ -63,4 +63,14 @@ pub trait ChannelAdapter: Send + Sync {
     async fn health(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError>;
     /// Stops the platform from delivering this account's events to us.
     async fn disconnect(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError>;
+    /// The customer's display name and picture, when the platform shares them.
+    async fn customer_profile(&self, _credentials: &str, _external_user_id: &str) -> Option<CustomerProfile> {
+        None
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomerProfile {
+    pub name: Option<String>,
+    pub avatar_url: Option<String>,
 }

@@ -82,11 +82,38 @@ pub async fn receive(state: &AppState, adapter: Arc<dyn ChannelAdapter>, headers
             InboundEvent::Status(update) => store.apply_status(channel_id, update).await.map(|w| w.events),
         };
         match outcome {
-            Ok(events) => state.services.events.publish(&events),
+            Ok(events) => {
+                state.services.events.publish(&events);
+                if let Some(contact_id) = new_contact(&events) {
+                    spawn_profile_lookup(state.clone(), adapter.clone(), channel, contact_id);
+                }
+            }
             Err(e) => return storage_failure(e.into()),
         }
     }
     (StatusCode::OK, "EVENT_RECEIVED").into_response()
+}
+
+/// The contact of a conversation this delivery created, if any.
+fn new_contact(events: &[app::model::Event]) -> Option<app::model::Id> {
+    events.iter().find(|e| e.name == app::model::events::CONVERSATION_NEW).and_then(|e| e.payload.pointer("/contact/id")).and_then(|v| v.as_i64())
+}
+
+/// Asks the platform for a new customer's name and picture after the webhook is answered,
+/// so a slow profile API never delays the acknowledgement.
+fn spawn_profile_lookup(state: AppState, adapter: Arc<dyn ChannelAdapter>, channel: app::store::ChannelRecord, contact_id: app::model::Id) {
+    tokio::spawn(async move {
+        let org_id = channel.organization_id;
+        let Ok(credentials) = state.secrets.open(&channel.credentials) else { return };
+        let store = &state.services.store;
+        let Ok(contact) = store.contact(org_id, contact_id).await else { return };
+        let Some(identity) = contact.identities.iter().find(|i| i.channel_id == channel.channel.id) else { return };
+        let Some(profile) = adapter.customer_profile(&credentials, &identity.external_id).await else { return };
+        match store.update_contact(org_id, contact_id, profile.name.as_deref(), profile.avatar_url.as_deref()).await {
+            Ok(written) => state.services.events.publish(&written.events),
+            Err(error) => tracing::warn!(%error, contact_id, "could not store the customer's profile"),
+        }
+    });
 }
 
 fn storage_failure(error: AppError) -> Response {

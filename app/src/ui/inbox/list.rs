@@ -2,7 +2,8 @@
 
 use super::{query_string, InboxCtx};
 use crate::inbox::list_conversations;
-use crate::model::{Conversation, ConversationFilter, ConversationStatus, Id, InboxView};
+use crate::error::AppError;
+use crate::model::{Conversation, ConversationFilter, ConversationStatus, Id, InboxView, Page};
 use crate::ui::components::{
     conversation_status_label, toast_error, use_hydrated, Avatar, EmptyState, ErrorState, RelTime,
 };
@@ -10,10 +11,20 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 
+/// Rows per page.
+const PAGE_SIZE: i64 = 30;
+
+/// Loads a page. The limit is always set: the URL-encoded server function call drops
+/// `None` fields, and a filter with none set at all would not arrive.
+async fn fetch_page(mut filter: ConversationFilter) -> Result<Page<Conversation>, AppError> {
+    filter.limit.get_or_insert(PAGE_SIZE);
+    list_conversations(filter).await
+}
+
 #[component]
 pub fn ConversationList() -> impl IntoView {
     let ctx = expect_context::<InboxCtx>();
-    let page = Resource::new(move || ctx.filter.get(), list_conversations);
+    let page = Resource::new(move || ctx.filter.get(), fetch_page);
     let (pending, set_pending) = signal(false);
 
     view! {
@@ -212,7 +223,7 @@ fn ListBody() -> impl IntoView {
         filter.before = Some(cursor);
         loading_more.set(true);
         leptos::task::spawn_local(async move {
-            match list_conversations(filter).await {
+            match fetch_page(filter).await {
                 Ok(page) => {
                     let _ = ctx.conversations.try_update(|list| {
                         for c in page.items {
