@@ -161,6 +161,8 @@ if want socket; then
 fi
 
 if want browser; then
+  # A clean fake for the browser tests (tokens, expiries, sends of the socket tests forgotten).
+  curl -sf -o /dev/null -X POST "$FAKE_META_URL/_fake/reset" || { fail "could not reset the fake Graph API"; failed+=("fake reset"); }
   say "browser tests (Playwright, Chromium at /usr/bin/chromium)"
   if ! (cd end2end && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 ./node_modules/.bin/playwright test "$@"); then
     failed+=("browser tests")

@@ -11,6 +11,7 @@ const FAKE = process.env.FAKE_META_URL ?? 'http://127.0.0.1:3901';
 const PAGE_ID = '101'; // "Acme Shoes" in the fake
 const PAGE_NAME = 'Acme Shoes';
 const PSID = '7001002'; // one of the page's customers
+const CUSTOMER_NAME = 'Bob Smith';
 const run = `${Date.now()}`;
 const owner = {
   organization: `Browser Org ${run}`,
@@ -72,6 +73,20 @@ async function expectSameDocument(page: Page) {
   expect(await page.evaluate(() => (window as unknown as { __e2e?: string }).__e2e), 'the page was not reloaded').toBe('same-document');
 }
 
+/** Uncaught exceptions and Rust panics in the front end, per page: a broken page, for a person. */
+const scriptErrors: string[] = [];
+const consoleErrors: string[] = [];
+function watchForScriptErrors(page: Page, who: string) {
+  page.on('pageerror', (error) => scriptErrors.push(`${who}: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') {
+      const text = `${who}: ${message.text()}`;
+      consoleErrors.push(text);
+      if (/panicked|RuntimeError|unreachable/i.test(text)) scriptErrors.push(text);
+    }
+  });
+}
+
 /** Settings → Channels → Connect Facebook → "Continue as …" → pick the page → Connect. */
 async function connectFacebookPage(page: Page) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Channels' }).click();
@@ -119,6 +134,7 @@ test.describe('the inbox, end to end', () => {
     browser = b;
     owners = await browser.newContext();
     page = await owners.newPage();
+    watchForScriptErrors(page, 'owner');
   });
 
   test.afterAll(async () => {
@@ -158,6 +174,8 @@ test.describe('the inbox, end to end', () => {
     const item = conversationItem(page, first);
     await expect(item).toBeVisible();
     await expect(item.getByTestId('unread-badge')).toBeVisible();
+    // Named as on Facebook (the fake's "Bob Smith"), once Messio has asked for the profile.
+    await expect(item).toContainText(CUSTOMER_NAME);
     await expectSameDocument(page);
 
     conversationId = (await item.getAttribute('data-conversation-id')) ?? '';
@@ -174,6 +192,7 @@ test.describe('the inbox, end to end', () => {
   test('a teammate logged in elsewhere sees new messages live too', async ({ request }) => {
     teammates = await browser.newContext();
     teammate = await teammates.newPage();
+    watchForScriptErrors(teammate, 'teammate');
     await teammate.goto('/login');
     await teammate.locator('#email').fill(owner.email);
     await teammate.locator('#password').fill(owner.password);
@@ -311,5 +330,10 @@ test.describe('the inbox, end to end', () => {
     await teammate.reload();
     await expect(teammate).toHaveURL(new RegExp(`/inbox/${conversationId}$`));
     await expectLive(teammate);
+  });
+
+  test('no script errors or panics in either browser along the way', () => {
+    console.log(consoleErrors.length ? `console errors seen:\n  ${consoleErrors.join('\n  ')}` : 'no console errors');
+    expect(scriptErrors).toEqual([]);
   });
 });

@@ -234,10 +234,8 @@ describe('realtime over Socket.IO', () => {
       assert.equal(typeof created.conversation.id, 'number');
       assert.equal(created.conversation.contactId, created.contact.id);
       assert.equal(created.conversation.channelId, channelA.id);
-      // The contact is named (Meta's profile name once the server asks the User Profile API
-      // for it; until then a placeholder such as "Customer 1001").
       assert.equal(typeof created.contact.name, 'string');
-      assert.ok(created.contact.name.length > 0);
+      assert.ok(created.contact.name.length > 0, 'a new contact has a name from the start');
       assert.equal(created.conversation.contactName, created.contact.name);
       conversationId = created.conversation.id;
 
@@ -250,6 +248,14 @@ describe('realtime over Socket.IO', () => {
       assert.equal(typeof received.message.id, 'number');
       assert.ok(received.seq > created.seq, 'the message comes after the conversation it belongs to');
     }
+    // Right after, the server learns the customer's name as Facebook shows it (User Profile
+    // API) and says so.
+    for (const { recorder } of [a1, a2]) {
+      const named = await recorder.next('contact:updated', (p) => p?.contact?.identities?.some((i) => i.externalId === PSID), 'contact:updated');
+      assertSeq(named, 'contact:updated');
+      assert.equal(named.contact.name, 'Alice Johnson');
+      assert.equal(named.contactId, named.contact.id);
+    }
     // Both sockets of A saw the very same events.
     assert.deepEqual(a1.recorder.named('message:received'), a2.recorder.named('message:received'));
 
@@ -260,6 +266,7 @@ describe('realtime over Socket.IO', () => {
     // ... and nothing of A's: every event it ever got is about its own channel.
     assert.deepEqual(b.recorder.named('conversation:new'), []);
     assert.deepEqual(b.recorder.named('message:received'), []);
+    assert.deepEqual(b.recorder.named('contact:updated'), []);
     assert.deepEqual(a1.recorder.named('channel:status').filter((p) => p.channelId === channelB.id), []);
   });
 
@@ -348,6 +355,23 @@ describe('realtime over Socket.IO', () => {
     // Statuses arrived in the order they happened.
     const order = a1.recorder.named('message:status').filter((p) => p.messageId === id).map((p) => p.status);
     assert.deepEqual(order.filter((s) => ['sent', 'delivered', 'read'].includes(s)), ['sent', 'delivered', 'read']);
+  });
+
+  it('reports a send refused for an expired page token as failed, and flags the channel', async () => {
+    await fake('POST', `/_fake/pages/${PAGE_A}/expire-token`);
+    const text = `This one cannot go out ${run}`;
+    const { body: queued } = await api('POST', '/api/inbox/messages/send', orgA.token, { conversationId, content: text });
+    const failed = await a1.recorder.next('message:status', (p) => p?.messageId === queued.id && p.status === 'failed', 'message:status failed');
+    assertSeq(failed, 'message:status failed');
+    assert.equal(typeof failed.error, 'string');
+    assert.match(failed.error, /reconnect/i, 'the error tells the agent what to do');
+    const flagged = await a1.recorder.next('channel:status', (p) => p?.channelId === channelA.id && p.status === 'needs_reconnect', 'channel:status needs_reconnect');
+    assertSeq(flagged, 'channel:status');
+    const { body: sentByFake } = await fake('GET', '/_fake/sent');
+    assert.equal(sentByFake.some((m) => m.body?.message?.text === text), false, 'Facebook refused it');
+    // A client that asks for the message later sees the same.
+    const { body: history } = await api('GET', `/api/inbox/messages/${conversationId}`, orgA.token);
+    assert.equal(history.items.find((m) => m.id === queued.id)?.status, 'failed');
   });
 
   it("kept organization B's sockets out of all of A's traffic", () => {

@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! `messio` — serves the app. `messio demo` first fills a sample organization.
 
 use server::config::Config;

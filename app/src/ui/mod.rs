@@ -16,7 +16,7 @@ use inbox::live::Live;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
-use leptos_router::path;
+use leptos_router::{path, SsrMode};
 use serde::{Deserialize, Serialize};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -51,11 +51,14 @@ pub fn App() -> impl IntoView {
         <Link rel="icon" href=FAVICON/>
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/") view=HomeRedirect/>
+                <Route path=path!("/") view=HomeRedirect ssr=SsrMode::Async/>
                 <Route path=path!("/login") view=auth_pages::LoginPage/>
                 <Route path=path!("/signup") view=auth_pages::SignupPage/>
                 <Route path=path!("/invite/:token") view=auth_pages::InvitePage/>
-                <ParentRoute path=path!("") view=AppShell>
+                // Signed-in pages render completely on the server before anything is sent: the
+                // redirect for visitors becomes a real 302, and every page works without
+                // JavaScript (out-of-order streaming would need it to show resolved parts).
+                <ParentRoute path=path!("") view=AppShell ssr=SsrMode::Async>
                     <ParentRoute path=path!("/inbox") view=inbox::InboxLayout>
                         <Route path=path!("") view=inbox::NoConversation/>
                         <Route path=path!(":id") view=inbox::thread::ConversationPane/>

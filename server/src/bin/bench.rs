@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! `messio-bench` — how many Messenger webhooks per second one Messio instance takes, and
 //! how long a message needs from the webhook POST to an agent's socket.
 //!

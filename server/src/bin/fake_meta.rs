@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! `fake-meta`: the local Meta Graph API fake as a standalone server, for
 //! browser end-to-end tests (see `server::fake_meta` for what it imitates).
 //!
