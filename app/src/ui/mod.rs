@@ -193,7 +193,7 @@ fn SignedIn(session: SessionInfo, seq: Option<i64>, now: Millis) -> impl IntoVie
                             <span class="me-name">{user.name.clone()}</span>
                             <span class="me-org">
                                 {organization.name.clone()}
-                                {(!can_manage).then(|| " · Agent")}
+                                {(!can_manage).then_some(" · Agent")}
                             </span>
                         </div>
                     </div>

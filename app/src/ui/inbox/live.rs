@@ -326,7 +326,7 @@ mod tests {
         assert_eq!(t.accept(14), Verdict { apply: true, fetch_since: None });
         assert_eq!(t.since(), Some(10));
         // the replay fills it; 13 and 14 come again and are dropped
-        assert_eq!(t.accept(11).apply, true);
+        assert!(t.accept(11).apply);
         assert_eq!(t.accept(12), Verdict { apply: true, fetch_since: None });
         assert_eq!(t.since(), Some(14));
         assert!(!t.accept(13).apply);
