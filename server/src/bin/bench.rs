@@ -292,24 +292,16 @@ async fn agent_socket(
 
 /// Single-row autocommit inserts with the same concurrency: the database's own limit.
 async fn raw_insert_ceiling(backend: &str, url: &str, options: &Options) -> Result<f64, server::BoxError> {
-    let seconds = options.seconds.clamp(1, 5);
-    let count = Arc::new(AtomicU64::new(0));
-    let started = Instant::now();
-    let deadline = started + Duration::from_secs(seconds);
-    let mut workers = Vec::new();
+    const INSERT: &str = "INSERT INTO bench_raw (body) VALUES ($1)";
+    let window = Duration::from_secs(options.seconds.clamp(1, 5));
     if backend == "postgres" {
         let pool = sqlx::postgres::PgPoolOptions::new().max_connections(16).connect(url).await?;
         sqlx::query("CREATE TABLE bench_raw (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)").execute(&pool).await?;
-        for _ in 0..options.concurrency {
-            let (pool, count) = (pool.clone(), count.clone());
-            workers.push(tokio::spawn(async move {
-                while Instant::now() < deadline {
-                    if sqlx::query("INSERT INTO bench_raw (body) VALUES ($1)").bind("benchmark message").execute(&pool).await.is_ok() {
-                        count.fetch_add(1, Ordering::Relaxed);
-                    }
-                }
-            }));
-        }
+        Ok(hammer(options.concurrency, window, move || {
+            let pool = pool.clone();
+            async move { sqlx::query(INSERT).bind("benchmark message").execute(&pool).await.is_ok() }
+        })
+        .await)
     } else {
         let connect = sqlx::sqlite::SqliteConnectOptions::new()
             .filename(url.trim_start_matches("sqlite://"))
@@ -319,19 +311,37 @@ async fn raw_insert_ceiling(backend: &str, url: &str, options: &Options) -> Resu
         // One writer connection, as the store uses: SQLite serializes writes anyway.
         let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(connect).await?;
         sqlx::query("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)").execute(&pool).await?;
-        for _ in 0..options.concurrency {
-            let (pool, count) = (pool.clone(), count.clone());
-            workers.push(tokio::spawn(async move {
+        Ok(hammer(options.concurrency, window, move || {
+            let pool = pool.clone();
+            async move { sqlx::query(INSERT).bind("benchmark message").execute(&pool).await.is_ok() }
+        })
+        .await)
+    }
+}
+
+/// Runs `attempt` from `concurrency` tasks for `window`; returns successes per second.
+async fn hammer<F, Fut>(concurrency: usize, window: Duration, attempt: F) -> f64
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let count = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + window;
+    let workers: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (attempt, count) = (attempt.clone(), count.clone());
+            tokio::spawn(async move {
                 while Instant::now() < deadline {
-                    if sqlx::query("INSERT INTO bench_raw (body) VALUES ($1)").bind("benchmark message").execute(&pool).await.is_ok() {
+                    if attempt().await {
                         count.fetch_add(1, Ordering::Relaxed);
                     }
                 }
-            }));
-        }
-    }
+            })
+        })
+        .collect();
     for worker in workers {
-        worker.await?;
+        let _ = worker.await;
     }
-    Ok(count.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64())
+    count.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
 }
