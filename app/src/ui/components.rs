@@ -28,18 +28,23 @@ pub fn now_millis() -> Millis {
 
 /// What time formatting needs: "now" and the viewer's time zone.
 ///
-/// `now` starts at the instant the server rendered the page (it travels inside a resource),
-/// so server and first client render print identical relative times; after hydration it
-/// follows the browser clock. `tz_offset_min` is `None` (UTC) until the browser tells us.
+/// "Now" is the instant the server rendered the page (it travels inside the frame's
+/// resource), so the server and the first client render print identical relative times;
+/// after hydration it follows the browser clock. The zone is UTC until the browser tells us.
 #[derive(Clone, Copy)]
 pub struct Clock {
-    pub now: RwSignal<Millis>,
+    server_now: Signal<Option<Millis>>,
+    live_now: RwSignal<Option<Millis>>,
     pub tz_offset_min: RwSignal<Option<i32>>,
 }
 
 impl Clock {
-    pub fn provide(now: Millis) -> Clock {
-        let clock = Clock { now: RwSignal::new(now), tz_offset_min: RwSignal::new(None) };
+    pub fn provide(server_now: Signal<Option<Millis>>) -> Clock {
+        let clock = Clock {
+            server_now,
+            live_now: RwSignal::new(None),
+            tz_offset_min: RwSignal::new(None),
+        };
         provide_context(clock);
         #[cfg(feature = "hydrate")]
         Effect::new(move |started: Option<()>| {
@@ -48,10 +53,10 @@ impl Clock {
             }
             let offset = -(js_sys::Date::new_0().get_timezone_offset() as i32);
             clock.tz_offset_min.set(Some(offset));
-            clock.now.set(now_millis());
+            clock.live_now.set(Some(now_millis()));
             if let Ok(handle) = set_interval_with_handle(
                 move || {
-                    let _ = clock.now.try_set(now_millis());
+                    let _ = clock.live_now.try_set(Some(now_millis()));
                 },
                 std::time::Duration::from_secs(20),
             ) {
@@ -62,10 +67,21 @@ impl Clock {
         clock
     }
 
-    /// The clock of the signed-in shell, or a fixed one (pages outside the shell).
+    /// The clock of the signed-in frame, or a plain one (pages outside the frame).
     pub fn get() -> Clock {
-        use_context::<Clock>()
-            .unwrap_or_else(|| Clock { now: RwSignal::new(now_millis()), tz_offset_min: RwSignal::new(None) })
+        use_context::<Clock>().unwrap_or_else(|| Clock {
+            server_now: Signal::derive(|| None),
+            live_now: RwSignal::new(None),
+            tz_offset_min: RwSignal::new(None),
+        })
+    }
+
+    /// The current time (tracked).
+    pub fn now(self) -> Millis {
+        self.live_now
+            .get()
+            .or_else(|| self.server_now.get())
+            .unwrap_or_else(now_millis)
     }
 }
 
@@ -82,7 +98,9 @@ pub struct Civil {
     pub weekday: u32,
 }
 
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
 const WEEKDAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 
 /// Converts epoch milliseconds, shifted by `offset_min` minutes, to a civil date-time
@@ -118,7 +136,10 @@ fn month_name(month: u32) -> &'static str {
 /// `2025-03-04T13:05:09Z`, for `<time datetime>`.
 pub fn iso_utc(ms: Millis) -> String {
     let c = civil(ms, 0);
-    format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z", c.year, c.month, c.day, c.hour, c.minute, c.second)
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        c.year, c.month, c.day, c.hour, c.minute, c.second
+    )
 }
 
 /// `Tue, Mar 4, 2025, 14:05` in the viewer's zone (or `… UTC` before we know it).
@@ -171,9 +192,22 @@ pub fn message_time(ts: Millis, now: Millis, tz: Option<i32>) -> String {
     if (then.year, then.month, then.day) == (today.year, today.month, today.day) {
         format!("{:02}:{:02}{zone}", then.hour, then.minute)
     } else if then.year == today.year {
-        format!("{} {}, {:02}:{:02}{zone}", month_name(then.month), then.day, then.hour, then.minute)
+        format!(
+            "{} {}, {:02}:{:02}{zone}",
+            month_name(then.month),
+            then.day,
+            then.hour,
+            then.minute
+        )
     } else {
-        format!("{} {}, {}, {:02}:{:02}{zone}", month_name(then.month), then.day, then.year, then.hour, then.minute)
+        format!(
+            "{} {}, {}, {:02}:{:02}{zone}",
+            month_name(then.month),
+            then.day,
+            then.year,
+            then.hour,
+            then.minute
+        )
     }
 }
 
@@ -199,7 +233,7 @@ pub fn RelTime(ts: Millis) -> impl IntoView {
             datetime=iso_utc(ts)
             title=move || full_datetime(ts, clock.tz_offset_min.get())
         >
-            {move || relative_time(ts, clock.now.get(), clock.tz_offset_min.get())}
+            {move || relative_time(ts, clock.now(), clock.tz_offset_min.get())}
         </time>
     }
 }
@@ -213,7 +247,7 @@ pub fn MsgTime(ts: Millis) -> impl IntoView {
             datetime=iso_utc(ts)
             title=move || full_datetime(ts, clock.tz_offset_min.get())
         >
-            {move || message_time(ts, clock.now.get(), clock.tz_offset_min.get())}
+            {move || message_time(ts, clock.now(), clock.tz_offset_min.get())}
         </time>
     }
 }
@@ -235,7 +269,9 @@ pub fn initials(name: &str) -> String {
 
 /// A stable hue for a name, so a person keeps their colour everywhere.
 pub fn hue(name: &str) -> u32 {
-    name.bytes().fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b))) % 360
+    name.bytes()
+        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 360
 }
 
 #[component]
@@ -393,7 +429,10 @@ pub struct Toasts {
 
 impl Toasts {
     pub fn provide() -> Toasts {
-        let toasts = Toasts { items: RwSignal::new(Vec::new()), next: StoredValue::new(1) };
+        let toasts = Toasts {
+            items: RwSignal::new(Vec::new()),
+            next: StoredValue::new(1),
+        };
         provide_context(toasts);
         toasts
     }
@@ -469,12 +508,23 @@ mod tests {
     fn civil_dates() {
         assert_eq!(
             civil(0, 0),
-            Civil { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0, weekday: 4 }
+            Civil {
+                year: 1970,
+                month: 1,
+                day: 1,
+                hour: 0,
+                minute: 0,
+                second: 0,
+                weekday: 4
+            }
         );
         // 2024-02-29T23:59:30Z, a Thursday
         let leap = 1_709_251_170_000;
         let c = civil(leap, 0);
-        assert_eq!((c.year, c.month, c.day, c.hour, c.minute, c.weekday), (2024, 2, 29, 23, 59, 4));
+        assert_eq!(
+            (c.year, c.month, c.day, c.hour, c.minute, c.weekday),
+            (2024, 2, 29, 23, 59, 4)
+        );
         // one hour east it's already March 1st, a Friday
         let c = civil(leap, 60);
         assert_eq!((c.year, c.month, c.day, c.hour, c.weekday), (2024, 3, 1, 0, 5));

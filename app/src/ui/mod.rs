@@ -6,17 +6,17 @@ pub mod components;
 pub mod inbox;
 mod settings;
 
-use crate::auth::{get_session, Logout, SessionInfo};
+use crate::auth::{Logout, SessionInfo, get_session};
 use crate::error::AppError;
 use crate::inbox::latest_event_seq;
-use crate::model::Millis;
+use crate::model::{Id, Millis};
 use crate::realtime::ConnectionState;
-use components::{now_millis, Avatar, Clock, ErrorState, Loading, ToastHost, Toasts};
+use components::{Avatar, Clock, ErrorState, Loading, ToastHost, Toasts, now_millis};
 use inbox::live::Live;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
-use leptos_router::components::{Outlet, ParentRoute, Redirect, Route, Router, Routes, A};
-use leptos_router::{path, SsrMode};
+use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{A, Outlet, ParentRoute, Redirect, Route, Router, Routes};
+use leptos_router::{SsrMode, path};
 use serde::{Deserialize, Serialize};
 
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -111,7 +111,7 @@ fn NotFound() -> impl IntoView {
 /// the live connection resumes exactly after what the page shows), and the server's time
 /// (so relative times render identically on the server and during hydration).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-struct ShellData {
+pub struct ShellData {
     session: Option<SessionInfo>,
     seq: Option<i64>,
     now: Millis,
@@ -124,91 +124,142 @@ async fn load_shell() -> Result<ShellData, AppError> {
         Some(_) => latest_event_seq().await.ok(),
         None => None,
     };
-    Ok(ShellData { session, seq, now: now_millis() })
+    Ok(ShellData {
+        session,
+        seq,
+        now: now_millis(),
+    })
+}
+
+/// The signed-in frame's data, for every page inside it.
+///
+/// Pages read the session through this (in closures, handlers, or by awaiting it inside
+/// their own `Suspense`), never by being rendered inside the frame's `Suspense`: a route
+/// rendered inside a `Suspend` would be built twice during server rendering, and the
+/// resources of the discarded copy would shift the hydration data.
+#[derive(Clone, Copy)]
+pub struct Shell {
+    data: Resource<Result<ShellData, AppError>>,
+}
+
+impl Shell {
+    pub fn get() -> Option<Shell> {
+        use_context::<Shell>()
+    }
+
+    /// The session (tracked; `None` until loaded or when signed out).
+    pub fn session(self) -> Option<SessionInfo> {
+        self.data.get().and_then(Result::ok).and_then(|d| d.session)
+    }
+
+    pub fn session_untracked(self) -> Option<SessionInfo> {
+        self.data.get_untracked().and_then(Result::ok).and_then(|d| d.session)
+    }
+
+    /// Waits for the session (inside a `Suspense`).
+    pub async fn session_async(self) -> Option<SessionInfo> {
+        self.data.await.ok().and_then(|d| d.session)
+    }
+
+    /// The server's clock when the page was rendered.
+    pub fn server_now(self) -> Option<Millis> {
+        self.data.get().and_then(Result::ok).map(|d| d.now)
+    }
+}
+
+/// The signed-in user's id (0 before the session is known).
+pub fn my_id() -> Id {
+    Shell::get()
+        .and_then(Shell::session_untracked)
+        .map(|s| s.user.id)
+        .unwrap_or_default()
 }
 
 /// The frame of every signed-in page; visitors are sent to `/login`.
 #[component]
 fn AppShell() -> impl IntoView {
     let data = Resource::new_blocking(|| (), |_| load_shell());
-    view! {
-        <Suspense fallback=|| view! { <div class="boot"><Loading/></div> }>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(ShellData { session: Some(session), seq, now }) => {
-                        view! { <SignedIn session seq now/> }.into_any()
-                    }
-                    Ok(_) | Err(AppError::Unauthorized) => view! { <Redirect path="/login"/> }.into_any(),
-                    Err(error) => view! { <main class="auth-page"><ErrorState error/></main> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-#[component]
-fn SignedIn(session: SessionInfo, seq: Option<i64>, now: Millis) -> impl IntoView {
-    provide_context(session.clone());
-    Clock::provide(now);
+    let shell = Shell { data };
+    provide_context(shell);
+    Clock::provide(Signal::derive(move || shell.server_now()));
     let toasts = Toasts::provide();
-    let live = Live::provide(seq);
-    let logout = ServerAction::<Logout>::new();
-    let can_manage = session.user.role.can_manage();
-    let SessionInfo { user, organization } = session;
+    let live = Live::provide(Signal::derive(move || {
+        data.get()
+            .and_then(Result::ok)
+            .and_then(|d| d.session.is_some().then_some(d.seq))
+    }));
 
     view! {
         <div class="app">
             <a href="#main" class="skip-link">"Skip to content"</a>
-            <header class="sidebar">
-                <a href="/inbox" class="brand" aria-label="Messio home">
-                    <span class="brand-mark" aria-hidden="true">"m"</span>
-                    <span class="brand-name">"Messio"</span>
-                </a>
-                <nav class="nav" aria-label="Main">
-                    <A href="/inbox">
-                        <span class="nav-icon" aria-hidden="true">
-                            <svg viewBox="0 0 24 24"><path d="M4 4h16v11H15l-3 3-3-3H4z"/></svg>
-                        </span>
-                        <span class="nav-label">"Inbox"</span>
-                    </A>
-                    <span class="nav-section" aria-hidden="true">"Settings"</span>
-                    <A href="/settings/channels">
-                        <span class="nav-icon" aria-hidden="true">
-                            <svg viewBox="0 0 24 24"><path d="M5 12h14M12 5v14"/><circle cx="12" cy="12" r="9"/></svg>
-                        </span>
-                        <span class="nav-label">"Channels"</span>
-                    </A>
-                    <A href="/settings/team">
-                        <span class="nav-icon" aria-hidden="true">
-                            <svg viewBox="0 0 24 24"><circle cx="9" cy="8" r="3.5"/><path d="M2.5 20c.8-3.6 3.4-5.5 6.5-5.5s5.7 1.9 6.5 5.5"/><path d="M16 4.8a3.5 3.5 0 0 1 0 6.4M18 14.8c1.8.8 3 2.5 3.5 5.2"/></svg>
-                        </span>
-                        <span class="nav-label">"Team"</span>
-                    </A>
-                </nav>
-                <div class="sidebar-foot">
-                    <ConnectionIndicator state=live.state/>
-                    <div class="me" title=format!("{} · {}", user.email, organization.name)>
-                        <Avatar name=user.name.clone()/>
-                        <div class="me-text">
-                            <span class="me-name">{user.name.clone()}</span>
-                            <span class="me-org">
-                                {organization.name.clone()}
-                                {(!can_manage).then_some(" · Agent")}
-                            </span>
-                        </div>
-                    </div>
-                    <ActionForm action=logout>
-                        <button type="submit" class="btn btn-ghost btn-sm logout" data-testid="logout">
-                            "Log out"
-                        </button>
-                    </ActionForm>
-                </div>
-            </header>
+            <Suspense fallback=|| view! { <header class="sidebar" aria-busy="true"></header> }>
+                {move || Suspend::new(async move {
+                    match data.await {
+                        Ok(ShellData { session: Some(session), .. }) => view! { <Sidebar session live/> }.into_any(),
+                        Ok(_) | Err(AppError::Unauthorized) => view! { <Redirect path="/login"/> }.into_any(),
+                        Err(error) => view! { <header class="sidebar"><ErrorState error/></header> }.into_any(),
+                    }
+                })}
+            </Suspense>
             <main id="main" class="main" tabindex="-1">
                 <Outlet/>
             </main>
             <ToastHost toasts/>
         </div>
+    }
+}
+
+#[component]
+fn Sidebar(session: SessionInfo, live: Live) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    let can_manage = session.user.role.can_manage();
+    let SessionInfo { user, organization } = session;
+    view! {
+        <header class="sidebar">
+            <a href="/inbox" class="brand" aria-label="Messio home">
+                <span class="brand-mark" aria-hidden="true">"m"</span>
+                <span class="brand-name">"Messio"</span>
+            </a>
+            <nav class="nav" aria-label="Main">
+                <A href="/inbox">
+                    <span class="nav-icon" aria-hidden="true">
+                        <svg viewBox="0 0 24 24"><path d="M4 4h16v11H15l-3 3-3-3H4z"/></svg>
+                    </span>
+                    <span class="nav-label">"Inbox"</span>
+                </A>
+                <span class="nav-section" aria-hidden="true">"Settings"</span>
+                <A href="/settings/channels">
+                    <span class="nav-icon" aria-hidden="true">
+                        <svg viewBox="0 0 24 24"><path d="M5 12h14M12 5v14"/><circle cx="12" cy="12" r="9"/></svg>
+                    </span>
+                    <span class="nav-label">"Channels"</span>
+                </A>
+                <A href="/settings/team">
+                    <span class="nav-icon" aria-hidden="true">
+                        <svg viewBox="0 0 24 24"><circle cx="9" cy="8" r="3.5"/><path d="M2.5 20c.8-3.6 3.4-5.5 6.5-5.5s5.7 1.9 6.5 5.5"/><path d="M16 4.8a3.5 3.5 0 0 1 0 6.4M18 14.8c1.8.8 3 2.5 3.5 5.2"/></svg>
+                    </span>
+                    <span class="nav-label">"Team"</span>
+                </A>
+            </nav>
+            <div class="sidebar-foot">
+                <ConnectionIndicator state=live.state/>
+                <div class="me" title=format!("{} · {}", user.email, organization.name)>
+                    <Avatar name=user.name.clone()/>
+                    <div class="me-text">
+                        <span class="me-name">{user.name.clone()}</span>
+                        <span class="me-org">
+                            {organization.name.clone()}
+                            {(!can_manage).then_some(" · Agent")}
+                        </span>
+                    </div>
+                </div>
+                <ActionForm action=logout>
+                    <button type="submit" class="btn btn-ghost btn-sm logout" data-testid="logout">
+                        "Log out"
+                    </button>
+                </ActionForm>
+            </div>
+        </header>
     }
 }
 

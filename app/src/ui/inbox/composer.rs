@@ -3,11 +3,11 @@
 //! (from the response or the `message:sent` event, whichever comes first). The platform's
 //! reply window decides whether a reply may go out and whether it needs the HUMAN_AGENT tag.
 
-use super::thread::{upsert_message, ThreadState};
-use crate::auth::SessionInfo;
-use crate::inbox::{send_message, SendMessage};
+use super::thread::{Source, ThreadState, merge_message};
+use crate::inbox::{SendMessage, send_message};
 use crate::model::{ChannelStatus, Direction, Id, Message, MessageStatus, ReplyWindow, SendRequest};
-use crate::ui::components::{full_datetime, now_millis, time_until, use_hydrated, Clock};
+use crate::ui::Shell;
+use crate::ui::components::{Clock, full_datetime, now_millis, time_until, use_hydrated};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -31,13 +31,14 @@ fn new_client_id() -> String {
 }
 
 /// Shows `body` at once and sends it.
-pub fn send(thread: ThreadState, session: &SessionInfo, body: String, tag: Option<String>) {
+pub fn send(thread: ThreadState, body: String, tag: Option<String>) {
+    let me = Shell::get().and_then(Shell::session_untracked).map(|s| s.user);
     let local = Message {
         id: next_local_id(),
         conversation_id: thread.id,
         direction: Direction::Outbound,
-        sender_user_id: Some(session.user.id),
-        sender_name: Some(session.user.name.clone()),
+        sender_user_id: me.as_ref().map(|u| u.id),
+        sender_name: me.map(|u| u.name),
         body,
         attachments: Vec::new(),
         status: MessageStatus::Pending,
@@ -54,7 +55,7 @@ pub fn send(thread: ThreadState, session: &SessionInfo, body: String, tag: Optio
 }
 
 /// Sends an optimistic copy that failed before reaching the server again.
-pub fn resend_local(thread: ThreadState, _session: &SessionInfo, mut message: Message) {
+pub fn resend_local(thread: ThreadState, mut message: Message) {
     message.status = MessageStatus::Pending;
     message.error = None;
     let copy = message.clone();
@@ -77,8 +78,9 @@ fn dispatch(thread: ThreadState, local: Message) {
         match send_message(request).await {
             Ok(stored) => {
                 let _ = thread.messages.try_update(|list| {
+                    merge_message(list, stored, Source::Response);
+                    // should the server not echo the client id, drop the optimistic copy
                     list.retain(|m| !(m.id <= 0 && m.client_id == local.client_id));
-                    upsert_message(list, stored);
                 });
             }
             Err(error) => {
@@ -96,14 +98,15 @@ fn dispatch(thread: ThreadState, local: Message) {
 #[component]
 pub fn Composer() -> impl IntoView {
     let thread = expect_context::<ThreadState>();
-    let session = expect_context::<SessionInfo>();
     let clock = Clock::get();
     let hydrated = use_hydrated();
     let draft = RwSignal::new(String::new());
 
     let window = Memo::new(move |_| {
-        let now = clock.now.get();
-        thread.conversation.with(|c| ReplyWindow::at(c.channel_kind, c.last_inbound_at, now))
+        let now = clock.now();
+        thread
+            .conversation
+            .with(|c| ReplyWindow::at(c.channel_kind, c.last_inbound_at, now))
     });
     let channel = thread.channel_status;
     let blocked = move || channel.get() != ChannelStatus::Active || window.get() == ReplyWindow::Closed;
@@ -116,27 +119,21 @@ pub fn Composer() -> impl IntoView {
         _ => format!("Reply to {}…", contact()),
     };
 
-    let submit = {
-        let session = session.clone();
-        move || {
-            if blocked() {
-                return;
-            }
-            let body = draft.get_untracked();
-            if body.trim().is_empty() {
-                return;
-            }
-            draft.set(String::new());
-            send(thread, &session, body, tag());
-            thread.scroll_to_end.update(|n| *n += 1);
+    let submit = move || {
+        if blocked() {
+            return;
         }
+        let body = draft.get_untracked();
+        if body.trim().is_empty() {
+            return;
+        }
+        draft.set(String::new());
+        send(thread, body, tag());
+        thread.scroll_to_end.update(|n| *n += 1);
     };
-    let on_submit = {
-        let submit = submit.clone();
-        move |ev: leptos::ev::SubmitEvent| {
-            ev.prevent_default();
-            submit();
-        }
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        submit();
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
@@ -193,11 +190,12 @@ pub fn Composer() -> impl IntoView {
 #[component]
 fn WindowNotice(window: Memo<ReplyWindow>) -> impl IntoView {
     let clock = Clock::get();
-    move || match window.get() {
+    move || {
+        match window.get() {
         ReplyWindow::Open { closes_at } if closes_at < i64::MAX / 2 => Some(
             view! {
                 <p class="window-hint" title=move || format!("Free-form replies are allowed until {}", full_datetime(closes_at, clock.tz_offset_min.get()))>
-                    {move || format!("24h window closes in {}", time_until(closes_at, clock.now.get()))}
+                    {move || format!("24h window closes in {}", time_until(closes_at, clock.now()))}
                 </p>
             }
             .into_any(),
@@ -208,7 +206,7 @@ fn WindowNotice(window: Memo<ReplyWindow>) -> impl IntoView {
                 <div class="notice notice-warn" data-testid="window-notice" data-window="human_agent" role="status">
                     <strong>"The 24-hour messaging window has passed."</strong>
                     " Your reply will be sent with Messenger's HUMAN_AGENT tag, which allows a person to answer for up to 7 days after the customer's last message "
-                    {move || format!("(closes in {}).", time_until(closes_at, clock.now.get()))}
+                    {move || format!("(closes in {}).", time_until(closes_at, clock.now()))}
                 </div>
             }
             .into_any(),
@@ -222,5 +220,6 @@ fn WindowNotice(window: Memo<ReplyWindow>) -> impl IntoView {
             }
             .into_any(),
         ),
+    }
     }
 }

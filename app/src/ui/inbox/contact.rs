@@ -2,7 +2,7 @@
 //! facts.
 
 use super::thread::ThreadState;
-use crate::ui::components::{conversation_status_label, full_datetime, Avatar, Clock, RelTime};
+use crate::ui::components::{Avatar, Clock, RelTime, conversation_status_label, full_datetime};
 use leptos::prelude::*;
 
 #[component]

@@ -1,15 +1,16 @@
 //! The conversation list: view tabs, status and channel filters, rows, "Load more".
 
-use super::{query_string, InboxCtx};
-use crate::inbox::list_conversations;
+use super::live::on_live_event;
+use super::{InboxCtx, ListState, query_string};
 use crate::error::AppError;
+use crate::inbox::list_conversations;
 use crate::model::{Conversation, ConversationFilter, ConversationStatus, Id, InboxView, Page};
 use crate::ui::components::{
-    conversation_status_label, toast_error, use_hydrated, Avatar, EmptyState, ErrorState, RelTime,
+    Avatar, EmptyState, ErrorState, RelTime, conversation_status_label, toast_error, use_hydrated,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
+use leptos_router::hooks::{use_location, use_navigate};
 
 /// Rows per page.
 const PAGE_SIZE: i64 = 30;
@@ -24,7 +25,14 @@ async fn fetch_page(mut filter: ConversationFilter) -> Result<Page<Conversation>
 #[component]
 pub fn ConversationList() -> impl IntoView {
     let ctx = expect_context::<InboxCtx>();
-    let page = Resource::new(move || ctx.filter.get(), fetch_page);
+    let shell = crate::ui::Shell::get();
+    let page = Resource::new(
+        move || ctx.filter.get(),
+        move |filter| async move {
+            super::ready(shell).await;
+            fetch_page(filter).await
+        },
+    );
     let (pending, set_pending) = signal(false);
 
     view! {
@@ -40,11 +48,7 @@ pub fn ConversationList() -> impl IntoView {
             <Transition fallback=ListSkeleton set_pending>
                 {move || Suspend::new(async move {
                     match page.await {
-                        Ok(page) => {
-                            ctx.conversations.set(page.items);
-                            ctx.next_cursor.set(page.next_cursor);
-                            view! { <ListBody/> }.into_any()
-                        }
+                        Ok(page) => view! { <ListBody page/> }.into_any(),
                         Err(error) => view! {
                             <div class="conv-scroll" data-testid="conversation-list"><ErrorState error/></div>
                         }
@@ -103,7 +107,13 @@ fn Filters() -> impl IntoView {
         let mut filter = ctx.filter.get_untracked();
         update(&mut filter);
         let href = location.pathname.with_untracked(|path| filtered_href(path, &filter));
-        navigate(&href, NavigateOptions { scroll: false, ..Default::default() });
+        navigate(
+            &href,
+            NavigateOptions {
+                scroll: false,
+                ..Default::default()
+            },
+        );
     };
     let on_status = {
         let go = go.clone();
@@ -116,8 +126,14 @@ fn Filters() -> impl IntoView {
         let value = event_target_value(&ev);
         go(Box::new(move |f| f.channel = value.parse::<Id>().ok()));
     };
-    let status_value = move || ctx.filter.with(|f| f.status.map(|s| s.as_str().to_string()).unwrap_or_default());
-    let channel_value = move || ctx.filter.with(|f| f.channel.map(|c| c.to_string()).unwrap_or_default());
+    let status_value = move || {
+        ctx.filter
+            .with(|f| f.status.map(|s| s.as_str().to_string()).unwrap_or_default())
+    };
+    let channel_value = move || {
+        ctx.filter
+            .with(|f| f.channel.map(|c| c.to_string()).unwrap_or_default())
+    };
     let channels = ctx.channels;
 
     view! {
@@ -199,16 +215,54 @@ fn ListSkeleton() -> impl IntoView {
     }
 }
 
-fn row_key(c: &Conversation) -> (Id, i64, i64, &'static str, Option<Id>, Option<String>) {
-    (c.id, c.last_message_at, c.unread_count, c.status.as_str(), c.assignee_id, c.last_message_preview.clone())
+/// Rows re-render when anything they show changes.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct RowKey {
+    id: Id,
+    last_message_at: i64,
+    unread_count: i64,
+    status: ConversationStatus,
+    assignee_id: Option<Id>,
+    preview: Option<String>,
+    contact_name: String,
+    avatar: Option<String>,
 }
 
+fn row_key(c: &Conversation) -> RowKey {
+    RowKey {
+        id: c.id,
+        last_message_at: c.last_message_at,
+        unread_count: c.unread_count,
+        status: c.status,
+        assignee_id: c.assignee_id,
+        preview: c.last_message_preview.clone(),
+        contact_name: c.contact_name.clone(),
+        avatar: c.contact_avatar_url.clone(),
+    }
+}
+
+/// The rows of one load of the list, kept current by live events.
 #[component]
-fn ListBody() -> impl IntoView {
+fn ListBody(page: Page<Conversation>) -> impl IntoView {
     let ctx = expect_context::<InboxCtx>();
+    let list = ListState {
+        items: RwSignal::new(page.items),
+        next_cursor: RwSignal::new(page.next_cursor),
+    };
+    ctx.list.set_value(Some(list));
+    on_live_event(move |event| {
+        if let Some(conversation) = &event.conversation {
+            ctx.upsert(conversation.clone());
+        } else if let (Some(id), Some(status)) = (event.conversation_id, event.conversation_status) {
+            ctx.patch(id, |c| c.status = status);
+        }
+        if let Some(contact) = &event.contact {
+            ctx.patch_contact(contact);
+        }
+    });
     let loading_more = RwSignal::new(false);
     let more_href = move || {
-        let cursor = ctx.next_cursor.get().unwrap_or_default();
+        let cursor = list.next_cursor.get().unwrap_or_default();
         let qs = ctx.query_string();
         let sep = if qs.is_empty() { "?" } else { "&" };
         format!("/inbox{qs}{sep}before={cursor}")
@@ -218,21 +272,23 @@ fn ListBody() -> impl IntoView {
         if loading_more.get_untracked() {
             return;
         }
-        let Some(cursor) = ctx.next_cursor.get_untracked() else { return };
+        let Some(cursor) = list.next_cursor.get_untracked() else {
+            return;
+        };
         let mut filter = ctx.filter.get_untracked();
         filter.before = Some(cursor);
         loading_more.set(true);
         leptos::task::spawn_local(async move {
             match fetch_page(filter).await {
                 Ok(page) => {
-                    let _ = ctx.conversations.try_update(|list| {
+                    let _ = list.items.try_update(|items| {
                         for c in page.items {
-                            if !list.iter().any(|x| x.id == c.id) {
-                                list.push(c);
+                            if !items.iter().any(|x| x.id == c.id) {
+                                items.push(c);
                             }
                         }
                     });
-                    let _ = ctx.next_cursor.try_set(page.next_cursor);
+                    let _ = list.next_cursor.try_set(page.next_cursor);
                 }
                 Err(error) => toast_error(&error),
             }
@@ -242,14 +298,14 @@ fn ListBody() -> impl IntoView {
 
     view! {
         <div class="conv-scroll" data-testid="conversation-list">
-            <Show when=move || ctx.conversations.with(|l| !l.is_empty()) fallback=EmptyList>
+            <Show when=move || list.items.with(|l| !l.is_empty()) fallback=EmptyList>
                 <ul class="conv-list">
-                    <For each=move || ctx.conversations.get() key=row_key let:conversation>
+                    <For each=move || list.items.get() key=row_key let:conversation>
                         <ConversationRow conversation/>
                     </For>
                 </ul>
             </Show>
-            <Show when=move || ctx.next_cursor.with(Option::is_some)>
+            <Show when=move || list.next_cursor.with(Option::is_some)>
                 <div class="load-more">
                     <a class="btn btn-ghost btn-sm" href=more_href on:click=load_more aria-busy=move || loading_more.get().to_string()>
                         {move || if loading_more.get() { "Loading…" } else { "Load more" }}
@@ -300,7 +356,9 @@ fn ConversationRow(conversation: Conversation) -> impl IntoView {
     let selected = Memo::new(move |_| ctx.selected.get() == Some(id));
     let show_unread = Memo::new(move |_| unread_count > 0 && !selected.get());
     let href = move || format!("/inbox/{id}{}", ctx.query_string());
-    let preview = last_message_preview.filter(|p| !p.is_empty()).unwrap_or_else(|| "No messages yet".into());
+    let preview = last_message_preview
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "No messages yet".into());
     let closed = matches!(status, ConversationStatus::Resolved | ConversationStatus::Closed);
     view! {
         <li>

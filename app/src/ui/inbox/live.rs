@@ -6,7 +6,9 @@
 //! (`auth.since`), duplicates are dropped, and a gap is applied anyway but then filled with
 //! `events:since`. Handlers apply events idempotently (upserts keyed by id / client id).
 
-use crate::model::{events, Channel, ChannelStatus, Contact, Conversation, ConversationStatus, Id, Message, MessageStatus};
+use crate::model::{
+    Channel, ChannelStatus, Contact, Conversation, ConversationStatus, Id, Message, MessageStatus, events,
+};
 use crate::realtime::ConnectionState;
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
@@ -36,7 +38,10 @@ pub struct Verdict {
 
 impl SeqTracker {
     pub fn new(since: Option<i64>) -> Self {
-        SeqTracker { contiguous: since, ..Default::default() }
+        SeqTracker {
+            contiguous: since,
+            ..Default::default()
+        }
     }
 
     /// Where a (re)connect should resume.
@@ -47,16 +52,25 @@ impl SeqTracker {
     pub fn accept(&mut self, seq: i64) -> Verdict {
         let Some(mut contiguous) = self.contiguous else {
             self.contiguous = Some(seq);
-            return Verdict { apply: true, fetch_since: None };
+            return Verdict {
+                apply: true,
+                fetch_since: None,
+            };
         };
         if seq <= contiguous || !self.ahead.insert(seq) {
-            return Verdict { apply: false, fetch_since: None };
+            return Verdict {
+                apply: false,
+                fetch_since: None,
+            };
         }
         while self.ahead.remove(&(contiguous + 1)) {
             contiguous += 1;
         }
         self.contiguous = Some(contiguous);
-        Verdict { apply: true, fetch_since: self.gap_request() }
+        Verdict {
+            apply: true,
+            fetch_since: self.gap_request(),
+        }
     }
 
     /// The server's latest number (sent after connecting): anything missing up to it is a gap.
@@ -129,7 +143,10 @@ pub struct LiveEvent {
 }
 
 fn field<T: DeserializeOwned>(payload: &Value, key: &str) -> Option<T> {
-    payload.get(key).filter(|v| !v.is_null()).and_then(|v| serde_json::from_value(v.clone()).ok())
+    payload
+        .get(key)
+        .filter(|v| !v.is_null())
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
 }
 
 impl LiveEvent {
@@ -146,7 +163,11 @@ impl LiveEvent {
         match name {
             events::MESSAGE_STATUS => {
                 if let (Some(message_id), Some(status)) = (field(payload, "messageId"), field(payload, "status")) {
-                    event.message_status = Some(StatusUpdate { message_id, status, error: field(payload, "error") });
+                    event.message_status = Some(StatusUpdate {
+                        message_id,
+                        status,
+                        error: field(payload, "error"),
+                    });
                 }
             }
             events::CONVERSATION_STATUS => event.conversation_status = field(payload, "status"),
@@ -155,8 +176,14 @@ impl LiveEvent {
                 let channel_id = field(payload, "channelId").or(channel.as_ref().map(|c| c.id));
                 let status = field(payload, "status").or(channel.as_ref().map(|c| c.status));
                 if let (Some(channel_id), Some(status)) = (channel_id, status) {
-                    let last_error = field(payload, "lastError").or_else(|| channel.as_ref().and_then(|c| c.last_error.clone()));
-                    event.channel = Some(ChannelUpdate { channel_id, status, last_error, channel });
+                    let last_error =
+                        field(payload, "lastError").or_else(|| channel.as_ref().and_then(|c| c.last_error.clone()));
+                    event.channel = Some(ChannelUpdate {
+                        channel_id,
+                        status,
+                        last_error,
+                        channel,
+                    });
                 }
             }
             _ => {}
@@ -176,8 +203,10 @@ pub struct Live {
 }
 
 impl Live {
-    /// Creates the hub and, in the browser, opens the connection resuming after `since`.
-    pub fn provide(since: Option<i64>) -> Live {
+    /// Creates the hub and, in the browser, opens the connection once `since` is known:
+    /// `Some(seq)` for a signed-in page (resume after `seq`, or from the server's current
+    /// position when `seq` is `None`); `None` while loading or signed out.
+    pub fn provide(since: Signal<Option<Option<i64>>>) -> Live {
         let live = Live {
             state: RwSignal::new(ConnectionState::Connecting),
             handlers: StoredValue::new(Vec::new()),
@@ -185,11 +214,20 @@ impl Live {
         };
         provide_context(live);
         #[cfg(feature = "hydrate")]
-        Effect::new(move |started: Option<()>| {
-            if started.is_none() {
-                client::start(live, since);
-            }
-        });
+        {
+            // The connection belongs to the frame, not to the effect that opens it.
+            let owner = Owner::current();
+            let started = StoredValue::new(false);
+            Effect::new(move |_| {
+                if started.get_value() {
+                    return;
+                }
+                if let Some(seq) = since.get() {
+                    started.set_value(true);
+                    client::start(live, seq, owner.clone());
+                }
+            });
+        }
         #[cfg(not(feature = "hydrate"))]
         let _ = since;
         live
@@ -213,8 +251,10 @@ impl Live {
 
     pub fn dispatch(self, event: &LiveEvent) {
         // Clone the list first: a handler may (un)subscribe while we iterate.
-        let handlers: Vec<Handler> =
-            self.handlers.try_with_value(|hs| hs.iter().map(|(_, h)| h.clone()).collect()).unwrap_or_default();
+        let handlers: Vec<Handler> = self
+            .handlers
+            .try_with_value(|hs| hs.iter().map(|(_, h)| h.clone()).collect())
+            .unwrap_or_default();
         for handler in handlers {
             handler(event);
         }
@@ -233,11 +273,11 @@ mod client {
     use super::{Live, LiveEvent, SeqTracker};
     use crate::realtime::{ConnectionState, Realtime, RealtimeOptions};
     use leptos::prelude::*;
-    use serde_json::{json, Value};
+    use serde_json::{Value, json};
     use std::cell::RefCell;
     use std::rc::Rc;
 
-    pub fn start(live: Live, since: Option<i64>) {
+    pub fn start(live: Live, since: Option<i64>, owner: Option<Owner>) {
         let tracker = Rc::new(RefCell::new(SeqTracker::new(since)));
         let handle: Rc<RefCell<Option<Realtime>>> = Rc::new(RefCell::new(None));
 
@@ -290,17 +330,27 @@ mod client {
             })
         };
 
-        let rt = Realtime::connect(RealtimeOptions { auth, on_event, on_state });
+        let rt = Realtime::connect(RealtimeOptions {
+            auth,
+            on_event,
+            on_state,
+        });
         *handle.borrow_mut() = Some(rt);
         // Closing drops our handle too (breaking the Rc cycle through the callbacks).
-        let stored = StoredValue::new_local(handle);
-        on_cleanup(move || {
-            let _ = stored.try_with_value(|handle| {
-                if let Some(rt) = handle.borrow_mut().take() {
-                    rt.close();
-                }
+        let close = move || {
+            let stored = StoredValue::new_local(handle);
+            on_cleanup(move || {
+                let _ = stored.try_with_value(|handle| {
+                    if let Some(rt) = handle.borrow_mut().take() {
+                        rt.close();
+                    }
+                });
             });
-        });
+        };
+        match owner {
+            Some(owner) => owner.with(close),
+            None => close(),
+        }
     }
 }
 
@@ -312,22 +362,58 @@ mod tests {
     #[test]
     fn in_order_events_apply_once() {
         let mut t = SeqTracker::new(Some(10));
-        assert_eq!(t.accept(11), Verdict { apply: true, fetch_since: None });
-        assert_eq!(t.accept(11), Verdict { apply: false, fetch_since: None });
-        assert_eq!(t.accept(9), Verdict { apply: false, fetch_since: None });
+        assert_eq!(
+            t.accept(11),
+            Verdict {
+                apply: true,
+                fetch_since: None
+            }
+        );
+        assert_eq!(
+            t.accept(11),
+            Verdict {
+                apply: false,
+                fetch_since: None
+            }
+        );
+        assert_eq!(
+            t.accept(9),
+            Verdict {
+                apply: false,
+                fetch_since: None
+            }
+        );
         assert_eq!(t.since(), Some(11));
     }
 
     #[test]
     fn a_gap_is_applied_then_filled() {
         let mut t = SeqTracker::new(Some(10));
-        assert_eq!(t.accept(13), Verdict { apply: true, fetch_since: Some(10) });
+        assert_eq!(
+            t.accept(13),
+            Verdict {
+                apply: true,
+                fetch_since: Some(10)
+            }
+        );
         // asked once per gap
-        assert_eq!(t.accept(14), Verdict { apply: true, fetch_since: None });
+        assert_eq!(
+            t.accept(14),
+            Verdict {
+                apply: true,
+                fetch_since: None
+            }
+        );
         assert_eq!(t.since(), Some(10));
         // the replay fills it; 13 and 14 come again and are dropped
         assert!(t.accept(11).apply);
-        assert_eq!(t.accept(12), Verdict { apply: true, fetch_since: None });
+        assert_eq!(
+            t.accept(12),
+            Verdict {
+                apply: true,
+                fetch_since: None
+            }
+        );
         assert_eq!(t.since(), Some(14));
         assert!(!t.accept(13).apply);
         assert!(!t.accept(14).apply);
@@ -367,12 +453,22 @@ mod tests {
         assert_eq!(e.conversation_id, Some(2));
         assert_eq!(
             e.message_status,
-            Some(StatusUpdate { message_id: 4, status: MessageStatus::Failed, error: Some("boom".into()) })
+            Some(StatusUpdate {
+                message_id: 4,
+                status: MessageStatus::Failed,
+                error: Some("boom".into())
+            })
         );
-        let e = LiveEvent::parse("conversation:status", &json!({"conversationId": 2, "status": "active", "seq": 3}));
+        let e = LiveEvent::parse(
+            "conversation:status",
+            &json!({"conversationId": 2, "status": "active", "seq": 3}),
+        );
         assert_eq!(e.conversation_status, Some(ConversationStatus::Active));
         assert!(e.conversation.is_none());
-        let e = LiveEvent::parse("channel:status", &json!({"channelId": 5, "status": "needs_reconnect", "lastError": "token expired"}));
+        let e = LiveEvent::parse(
+            "channel:status",
+            &json!({"channelId": 5, "status": "needs_reconnect", "lastError": "token expired"}),
+        );
         assert_eq!(
             e.channel,
             Some(ChannelUpdate {

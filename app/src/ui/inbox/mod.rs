@@ -10,31 +10,38 @@ pub mod list;
 pub mod live;
 pub mod thread;
 
-use crate::auth::{list_team, SessionInfo};
+use crate::auth::list_team;
 use crate::channels::list_channels;
 use crate::error::AppError;
-use crate::model::{Channel, Conversation, ConversationFilter, ConversationStatus, Id, InboxView, User};
+use crate::model::{Channel, Contact, Conversation, ConversationFilter, ConversationStatus, Id, InboxView, User};
 use crate::ui::components::EmptyState;
+use crate::ui::{Shell, my_id};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Outlet;
 use leptos_router::hooks::{use_location, use_query_map};
 use leptos_router::params::ParamsMap;
-use live::on_live_event;
+
+/// The rows of the list currently shown (one set per loaded filter).
+#[derive(Clone, Copy)]
+pub struct ListState {
+    /// Newest activity first.
+    pub items: RwSignal<Vec<Conversation>>,
+    /// Keyset cursor of the next page, if any.
+    pub next_cursor: RwSignal<Option<String>>,
+}
 
 /// Shared state of the inbox page.
 #[derive(Clone, Copy)]
 pub struct InboxCtx {
-    /// The rows shown, newest activity first.
-    pub conversations: RwSignal<Vec<Conversation>>,
-    /// Keyset cursor of the next page, if any.
-    pub next_cursor: RwSignal<Option<String>>,
+    /// The list's rows. Each load of the list creates fresh signals and registers them
+    /// here (a plain stored value, so registering never re-runs any view).
+    pub list: StoredValue<Option<ListState>>,
     pub filter: Memo<ConversationFilter>,
     /// The open conversation (from the path).
     pub selected: Memo<Option<Id>>,
     pub channels: Resource<Result<Vec<Channel>, AppError>>,
     pub team: Resource<Result<Vec<User>, AppError>>,
-    pub me: Id,
 }
 
 impl InboxCtx {
@@ -42,15 +49,48 @@ impl InboxCtx {
     /// the filters. Rows older than the loaded page are left for "Load more".
     pub fn upsert(self, conversation: Conversation) {
         let filter = self.filter.get_untracked();
-        let keep = matches_filter(&conversation, &filter, self.me);
-        let has_more = self.next_cursor.with_untracked(Option::is_some);
-        let _ = self.conversations.try_update(|list| upsert_conversation(list, conversation, keep, has_more));
+        let keep = matches_filter(&conversation, &filter, my_id());
+        let Some(list) = self.list.try_get_value().flatten() else {
+            return;
+        };
+        let has_more = list.next_cursor.try_with_untracked(Option::is_some).unwrap_or(false);
+        let _ = list
+            .items
+            .try_update(|items| upsert_conversation(items, conversation, keep, has_more));
+    }
+
+    /// A customer's name or picture changed: every row of theirs shows the new one.
+    pub fn patch_contact(self, contact: &Contact) {
+        let Some(list) = self.list.try_get_value().flatten() else {
+            return;
+        };
+        let _ = list.items.try_update(|items| {
+            for c in items.iter_mut().filter(|c| c.contact_id == contact.id) {
+                c.contact_name = contact.name.clone();
+                c.contact_avatar_url = contact.avatar_url.clone();
+            }
+        });
+    }
+
+    /// The ids of the rows shown, in order.
+    pub fn row_ids(self) -> Vec<Id> {
+        self.list
+            .try_get_value()
+            .flatten()
+            .and_then(|list| {
+                list.items
+                    .try_with_untracked(|items| items.iter().map(|c| c.id).collect())
+            })
+            .unwrap_or_default()
     }
 
     /// Applies a change to a conversation already in the list.
     pub fn patch(self, id: Id, f: impl FnOnce(&mut Conversation)) {
-        let _ = self.conversations.try_update(|list| {
-            if let Some(c) = list.iter_mut().find(|c| c.id == id) {
+        let Some(list) = self.list.try_get_value().flatten() else {
+            return;
+        };
+        let _ = list.items.try_update(|items| {
+            if let Some(c) = items.iter_mut().find(|c| c.id == id) {
                 f(c);
             }
         });
@@ -65,7 +105,9 @@ impl InboxCtx {
 pub fn filter_from_query(query: &ParamsMap) -> ConversationFilter {
     let non_empty = |key: &str| query.get(key).filter(|v| !v.is_empty());
     ConversationFilter {
-        view: non_empty("view").and_then(|v| v.parse::<InboxView>().ok()).filter(|v| *v != InboxView::All),
+        view: non_empty("view")
+            .and_then(|v| v.parse::<InboxView>().ok())
+            .filter(|v| *v != InboxView::All),
         status: non_empty("status").and_then(|v| v.parse::<ConversationStatus>().ok()),
         channel: non_empty("channel").and_then(|v| v.parse::<Id>().ok()),
         // a "Load more" link followed without JavaScript
@@ -86,7 +128,11 @@ pub fn query_string(filter: &ConversationFilter) -> String {
     if let Some(channel) = filter.channel {
         parts.push(format!("channel={channel}"));
     }
-    if parts.is_empty() { String::new() } else { format!("?{}", parts.join("&")) }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", parts.join("&"))
+    }
 }
 
 pub fn matches_filter(c: &Conversation, filter: &ConversationFilter, me: Id) -> bool {
@@ -115,34 +161,34 @@ pub fn upsert_conversation(list: &mut Vec<Conversation>, conversation: Conversat
     list.insert(at, conversation);
 }
 
+/// Waits until the frame knows where the event log stands, so page data is always read
+/// after it (an event in between is then replayed, never lost).
+pub async fn ready(shell: Option<Shell>) {
+    if let Some(shell) = shell {
+        let _ = shell.session_async().await;
+    }
+}
+
 /// `/inbox` and `/inbox/:id`: the list next to whatever the child route shows.
 #[component]
 pub fn InboxLayout() -> impl IntoView {
-    let session = expect_context::<SessionInfo>();
     let query = use_query_map();
     let filter = Memo::new(move |_| query.with(filter_from_query));
     let location = use_location();
     let selected = Memo::new(move |_| {
-        location.pathname.with(|p| p.strip_prefix("/inbox/").and_then(|rest| rest.trim_end_matches('/').parse::<Id>().ok()))
+        location.pathname.with(|p| {
+            p.strip_prefix("/inbox/")
+                .and_then(|rest| rest.trim_end_matches('/').parse::<Id>().ok())
+        })
     });
     let ctx = InboxCtx {
-        conversations: RwSignal::new(Vec::new()),
-        next_cursor: RwSignal::new(None),
+        list: StoredValue::new(None),
         filter,
         selected,
         channels: Resource::new(|| (), |_| list_channels()),
         team: Resource::new(|| (), |_| list_team()),
-        me: session.user.id,
     };
     provide_context(ctx);
-
-    on_live_event(move |event| {
-        if let Some(conversation) = &event.conversation {
-            ctx.upsert(conversation.clone());
-        } else if let (Some(id), Some(status)) = (event.conversation_id, event.conversation_status) {
-            ctx.patch(id, |c| c.status = status);
-        }
-    });
 
     keyboard_shortcuts(ctx);
 
@@ -170,24 +216,32 @@ fn keyboard_shortcuts(ctx: InboxCtx) {
             let typing = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-                .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT") || el.has_attribute("contenteditable"));
+                .is_some_and(|el| {
+                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                        || el.has_attribute("contenteditable")
+                });
             if typing {
                 return;
             }
             match ev.key().as_str() {
                 "j" | "k" => {
                     let step: isize = if ev.key() == "j" { 1 } else { -1 };
-                    let target = ctx.conversations.with_untracked(|list| {
-                        let current = ctx.selected.get_untracked().and_then(|id| list.iter().position(|c| c.id == id));
-                        let index = match current {
-                            Some(i) => i as isize + step,
-                            None => 0,
-                        };
-                        usize::try_from(index).ok().and_then(|i| list.get(i)).map(|c| c.id)
-                    });
+                    let ids = ctx.row_ids();
+                    let current = ctx
+                        .selected
+                        .get_untracked()
+                        .and_then(|id| ids.iter().position(|c| *c == id));
+                    let index = match current {
+                        Some(i) => i as isize + step,
+                        None => 0,
+                    };
+                    let target = usize::try_from(index).ok().and_then(|i| ids.get(i).copied());
                     if let Some(id) = target {
                         ev.prevent_default();
-                        navigate(&format!("/inbox/{id}{}", ctx.filter.with_untracked(query_string)), Default::default());
+                        navigate(
+                            &format!("/inbox/{id}{}", ctx.filter.with_untracked(query_string)),
+                            Default::default(),
+                        );
                     }
                 }
                 "r" => {
@@ -290,15 +344,27 @@ mod tests {
     fn filter_matching() {
         let mut c = conv(1, 1);
         let me = 7;
-        let mine = ConversationFilter { view: Some(InboxView::Mine), ..Default::default() };
+        let mine = ConversationFilter {
+            view: Some(InboxView::Mine),
+            ..Default::default()
+        };
         assert!(!matches_filter(&c, &mine, me));
         c.assignee_id = Some(me);
         assert!(matches_filter(&c, &mine, me));
-        let unassigned = ConversationFilter { view: Some(InboxView::Unassigned), ..Default::default() };
+        let unassigned = ConversationFilter {
+            view: Some(InboxView::Unassigned),
+            ..Default::default()
+        };
         assert!(!matches_filter(&c, &unassigned, me));
-        let resolved = ConversationFilter { status: Some(ConversationStatus::Resolved), ..Default::default() };
+        let resolved = ConversationFilter {
+            status: Some(ConversationStatus::Resolved),
+            ..Default::default()
+        };
         assert!(!matches_filter(&c, &resolved, me));
-        let other_channel = ConversationFilter { channel: Some(2), ..Default::default() };
+        let other_channel = ConversationFilter {
+            channel: Some(2),
+            ..Default::default()
+        };
         assert!(!matches_filter(&c, &other_channel, me));
     }
 }

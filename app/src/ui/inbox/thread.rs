@@ -1,21 +1,21 @@
 //! One conversation: header (status, assignment), messages with delivery ticks, "Load
 //! earlier", and live updates. The composer and contact panel sit beside it.
 
-use super::composer::{resend_local, Composer};
+use super::composer::{Composer, resend_local};
 use super::contact::ContactPanel;
-use super::live::{on_live_event, StatusUpdate};
-use super::InboxCtx;
-use crate::auth::SessionInfo;
+use super::live::{StatusUpdate, on_live_event};
+use super::{InboxCtx, ready};
 use crate::error::AppError;
 use crate::inbox::{
-    get_conversation, list_messages, mark_conversation_read, retry_message, AssignConversation, RetryMessage,
-    SetConversationStatus,
+    AssignConversation, RetryMessage, SetConversationStatus, get_conversation, list_messages, mark_conversation_read,
+    retry_message,
 };
 use crate::model::{
-    Attachment, AttachmentKind, ChannelStatus, Contact, Conversation, ConversationDetail, ConversationStatus, Direction,
-    Id, Message, MessageStatus, Page,
+    Attachment, AttachmentKind, ChannelStatus, Contact, Conversation, ConversationDetail, ConversationStatus,
+    Direction, Id, Message, MessageStatus, Page,
 };
-use crate::ui::components::{toast_error, Avatar, EmptyState, ErrorState, MsgTime, StatusBadge};
+use crate::ui::Shell;
+use crate::ui::components::{Avatar, EmptyState, ErrorState, MsgTime, StatusBadge, toast_error};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -61,6 +61,10 @@ impl ThreadState {
 
     pub fn apply_message(self, message: Message) {
         let _ = self.messages.try_update(|list| upsert_message(list, message));
+    }
+
+    pub fn merge_message(self, message: Message, source: Source) {
+        let _ = self.messages.try_update(|list| merge_message(list, message, source));
     }
 
     pub fn apply_status(self, update: &StatusUpdate) {
@@ -133,16 +137,45 @@ fn status_may_move(from: MessageStatus, to: MessageStatus) -> bool {
     from == MessageStatus::Failed || to.rank() >= from.rank()
 }
 
+/// How much to trust the status of an incoming copy of a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// Live events arrive in order: statuses climb, and a failed message may restart
+    /// (someone retried it).
+    Event,
+    /// A response may be older than events already applied (the send answer can arrive
+    /// after the failure report): it never lowers the status.
+    Response,
+    /// The answer to our own retry: it lifts the message out of "failed", but events
+    /// that already reported progress win.
+    Retry,
+}
+
+/// Adds or replaces a message (live-event semantics), matching by id or client id.
+pub fn upsert_message(list: &mut Vec<Message>, incoming: Message) {
+    merge_message(list, incoming, Source::Event);
+}
+
 /// Adds or replaces a message, matching by id or by the composer's client id.
-pub fn upsert_message(list: &mut Vec<Message>, mut incoming: Message) {
+pub fn merge_message(list: &mut Vec<Message>, mut incoming: Message, source: Source) {
     let matches = |m: &Message| {
         (incoming.id > 0 && m.id == incoming.id) || (incoming.client_id.is_some() && m.client_id == incoming.client_id)
     };
-    let positions: Vec<usize> = list.iter().enumerate().filter(|(_, m)| matches(m)).map(|(i, _)| i).collect();
+    let positions: Vec<usize> = list
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| matches(m))
+        .map(|(i, _)| i)
+        .collect();
     match positions.split_first() {
         Some((&first, rest)) => {
             let current = &list[first];
-            if current.id == incoming.id && !status_may_move(current.status, incoming.status) {
+            let keep_current = current.id == incoming.id
+                && match source {
+                    Source::Event | Source::Retry => !status_may_move(current.status, incoming.status),
+                    Source::Response => incoming.status.rank() < current.status.rank(),
+                };
+            if keep_current {
                 incoming.status = current.status;
                 incoming.error = current.error.clone();
             }
@@ -161,7 +194,11 @@ pub fn apply_status(list: &mut [Message], update: &StatusUpdate) {
         && status_may_move(m.status, update.status)
     {
         m.status = update.status;
-        m.error = if update.status == MessageStatus::Failed { update.error.clone() } else { None };
+        m.error = if update.status == MessageStatus::Failed {
+            update.error.clone()
+        } else {
+            None
+        };
     }
 }
 
@@ -170,9 +207,11 @@ pub fn apply_status(list: &mut [Message], update: &StatusUpdate) {
 pub fn ConversationPane() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").and_then(|v| v.parse::<Id>().ok())));
+    let shell = Shell::get();
     let detail = Resource::new(
         move || id.get(),
-        |id| async move {
+        move |id| async move {
+            ready(shell).await;
             match id {
                 Some(id) => get_conversation(id).await,
                 None => Err(AppError::NotFound),
@@ -181,7 +220,8 @@ pub fn ConversationPane() -> impl IntoView {
     );
     let messages = Resource::new(
         move || id.get(),
-        |id| async move {
+        move |id| async move {
+            ready(shell).await;
             match id {
                 Some(id) => list_messages(id, None).await,
                 None => Err(AppError::NotFound),
@@ -253,11 +293,22 @@ fn ThreadBody(detail: ConversationDetail, page: Page<Message>, switching: ReadSi
     let inbox = use_context::<InboxCtx>();
 
     on_live_event(move |event| {
-        let Some(channel_id) = thread.conversation.try_with_untracked(|c| c.channel_id) else { return };
+        let Some(channel_id) = thread.conversation.try_with_untracked(|c| c.channel_id) else {
+            return;
+        };
         if let Some(update) = &event.channel
             && update.channel_id == channel_id
         {
             let _ = thread.channel_status.try_set(update.status);
+        }
+        if let Some(contact) = &event.contact
+            && thread.contact.try_with_untracked(|c| c.id) == Some(contact.id)
+        {
+            let _ = thread.contact.try_set(contact.clone());
+            let _ = thread.conversation.try_update(|c| {
+                c.contact_name = contact.name.clone();
+                c.contact_avatar_url = contact.avatar_url.clone();
+            });
         }
         if event.conversation_id != Some(thread.id) {
             return;
@@ -285,7 +336,12 @@ fn ThreadBody(detail: ConversationDetail, page: Page<Message>, switching: ReadSi
         }
     });
 
-    let title = move || format!("{} · Inbox · Messio", thread.conversation.with(|c| c.contact_name.clone()));
+    let title = move || {
+        format!(
+            "{} · Inbox · Messio",
+            thread.conversation.with(|c| c.contact_name.clone())
+        )
+    };
     view! {
         <Title text=title/>
         <section
@@ -307,9 +363,9 @@ fn ThreadBody(detail: ConversationDetail, page: Page<Message>, switching: ReadSi
 #[component]
 fn ThreadHeader() -> impl IntoView {
     let thread = expect_context::<ThreadState>();
-    let session = expect_context::<SessionInfo>();
     let inbox = use_context::<InboxCtx>();
-    let me = session.user.id;
+    let shell = Shell::get();
+    let me = move || shell.and_then(Shell::session).map(|s| s.user.id).unwrap_or_default();
     let id = thread.id;
 
     let set_status = ServerAction::<SetConversationStatus>::new();
@@ -325,7 +381,7 @@ fn ThreadHeader() -> impl IntoView {
     let conversation = thread.conversation;
     let status = Signal::derive(move || conversation.with(|c| c.status));
     let is_open = move || matches!(status.get(), ConversationStatus::New | ConversationStatus::Active);
-    let assigned_to_me = move || conversation.with(|c| c.assignee_id == Some(me));
+    let assigned_to_me = move || conversation.with(|c| c.assignee_id == Some(me()));
     let busy = move || set_status.pending().get() || assign.pending().get();
 
     let on_assignee = move |ev: leptos::ev::Event| {
@@ -347,7 +403,7 @@ fn ThreadHeader() -> impl IntoView {
                     <StatusBadge status/>
                     <span class="thread-assignee" data-testid="assignee-name">
                         {move || conversation.with(|c| match &c.assignee_name {
-                            Some(name) if c.assignee_id == Some(me) => format!("Assigned to you ({name})"),
+                            Some(name) if c.assignee_id == Some(me()) => format!("Assigned to you ({name})"),
                             Some(name) => format!("Assigned to {name}"),
                             None => "Unassigned".to_string(),
                         })}
@@ -375,7 +431,7 @@ fn ThreadHeader() -> impl IntoView {
                                                 .map(|m| {
                                                     let value = m.id.to_string();
                                                     let check = value.clone();
-                                                    let label = if m.id == me { format!("{} (you)", m.name) } else { m.name };
+                                                    let label = if m.id == me() { format!("{} (you)", m.name) } else { m.name };
                                                     view! { <option value=value selected=move || current() == check>{label}</option> }
                                                 })
                                                 .collect_view()}
@@ -388,7 +444,7 @@ fn ThreadHeader() -> impl IntoView {
                 </div>
                 <ActionForm action=assign>
                     <input type="hidden" name="id" value=id.to_string()/>
-                    <input type="hidden" name="assignee_id" value=me.to_string()/>
+                    <input type="hidden" name="assignee_id" value=move || me().to_string()/>
                     <button
                         type="submit"
                         class="btn btn-sm"
@@ -476,7 +532,9 @@ fn MessageList() -> impl IntoView {
     });
 
     let load_earlier = move |_| {
-        let Some(before) = thread.earlier.get_untracked() else { return };
+        let Some(before) = thread.earlier.get_untracked() else {
+            return;
+        };
         if thread.loading_earlier.get_untracked() {
             return;
         }
@@ -526,7 +584,11 @@ fn MessageList() -> impl IntoView {
 #[component]
 fn MessageItem(message: Message) -> impl IntoView {
     let direction = message.direction;
-    let id_attr = if message.id > 0 { message.id.to_string() } else { String::new() };
+    let id_attr = if message.id > 0 {
+        message.id.to_string()
+    } else {
+        String::new()
+    };
     let status = message.status;
     if direction == Direction::System {
         return view! {
@@ -620,7 +682,9 @@ fn Attachments(attachments: Vec<Attachment>) -> impl IntoView {
 #[component]
 fn Tick(status: MessageStatus) -> impl IntoView {
     let (glyph, label, class) = match status {
-        MessageStatus::Pending | MessageStatus::Sending | MessageStatus::Received => ("", "Sending", "tick tick-pending"),
+        MessageStatus::Pending | MessageStatus::Sending | MessageStatus::Received => {
+            ("", "Sending", "tick tick-pending")
+        }
         MessageStatus::Sent => ("✓", "Sent", "tick tick-sent"),
         MessageStatus::Delivered => ("✓✓", "Delivered", "tick tick-delivered"),
         MessageStatus::Read => ("✓✓", "Read", "tick tick-read"),
@@ -646,10 +710,12 @@ fn Tick(status: MessageStatus) -> impl IntoView {
 #[component]
 fn FailedNotice(message: Message) -> impl IntoView {
     let thread = expect_context::<ThreadState>();
-    let session = expect_context::<SessionInfo>();
     let busy = RwSignal::new(false);
     let id = message.id;
-    let reason = message.error.clone().unwrap_or_else(|| "The message could not be delivered.".into());
+    let reason = message
+        .error
+        .clone()
+        .unwrap_or_else(|| "The message could not be delivered.".into());
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -659,13 +725,13 @@ fn FailedNotice(message: Message) -> impl IntoView {
         if id > 0 {
             leptos::task::spawn_local(async move {
                 match retry_message(id).await {
-                    Ok(message) => thread.apply_message(message),
+                    Ok(message) => thread.merge_message(message, Source::Retry),
                     Err(error) => toast_error(&error),
                 }
                 let _ = busy.try_set(false);
             });
         } else {
-            resend_local(thread, &session, message.clone());
+            resend_local(thread, message.clone());
         }
     };
     view! {
@@ -711,7 +777,10 @@ mod tests {
 
     #[test]
     fn optimistic_copy_is_replaced_by_client_id() {
-        let mut list = vec![msg(5, None, MessageStatus::Received), msg(-1, Some("c1"), MessageStatus::Pending)];
+        let mut list = vec![
+            msg(5, None, MessageStatus::Received),
+            msg(-1, Some("c1"), MessageStatus::Pending),
+        ];
         upsert_message(&mut list, msg(9, Some("c1"), MessageStatus::Pending));
         assert_eq!(ids(&list), [5, 9]);
         // the socket echo of the same message
@@ -725,21 +794,70 @@ mod tests {
         upsert_message(&mut list, msg(9, Some("c1"), MessageStatus::Sent));
         upsert_message(&mut list, msg(9, Some("c1"), MessageStatus::Pending));
         assert_eq!(ids(&list), [9]);
-        assert_eq!(list[0].status, MessageStatus::Sent, "a late response never lowers the status");
+        assert_eq!(
+            list[0].status,
+            MessageStatus::Sent,
+            "a late response never lowers the status"
+        );
+    }
+
+    #[test]
+    fn a_late_send_response_does_not_undo_a_failure() {
+        let mut list = vec![msg(-1, Some("c1"), MessageStatus::Pending)];
+        upsert_message(&mut list, msg(9, Some("c1"), MessageStatus::Pending));
+        apply_status(
+            &mut list,
+            &StatusUpdate {
+                message_id: 9,
+                status: MessageStatus::Failed,
+                error: Some("expired".into()),
+            },
+        );
+        merge_message(&mut list, msg(9, Some("c1"), MessageStatus::Pending), Source::Response);
+        assert_eq!(
+            (list[0].status, list[0].error.as_deref()),
+            (MessageStatus::Failed, Some("expired"))
+        );
+        merge_message(&mut list, msg(9, Some("c1"), MessageStatus::Pending), Source::Retry);
+        assert_eq!(
+            (list[0].status, list[0].error.as_deref()),
+            (MessageStatus::Pending, None)
+        );
+        // the retry's answer arriving after the "sent" report
+        apply_status(
+            &mut list,
+            &StatusUpdate {
+                message_id: 9,
+                status: MessageStatus::Sent,
+                error: None,
+            },
+        );
+        merge_message(&mut list, msg(9, Some("c1"), MessageStatus::Pending), Source::Retry);
+        assert_eq!(list[0].status, MessageStatus::Sent);
     }
 
     #[test]
     fn statuses_only_climb_but_failures_retry() {
         let mut list = vec![msg(9, None, MessageStatus::Sent)];
-        let update = |status, error: Option<&str>| StatusUpdate { message_id: 9, status, error: error.map(str::to_string) };
+        let update = |status, error: Option<&str>| StatusUpdate {
+            message_id: 9,
+            status,
+            error: error.map(str::to_string),
+        };
         apply_status(&mut list, &update(MessageStatus::Read, None));
         apply_status(&mut list, &update(MessageStatus::Delivered, None));
         assert_eq!(list[0].status, MessageStatus::Read);
         let mut list = vec![msg(9, None, MessageStatus::Sending)];
         apply_status(&mut list, &update(MessageStatus::Failed, Some("blocked")));
-        assert_eq!((list[0].status, list[0].error.as_deref()), (MessageStatus::Failed, Some("blocked")));
+        assert_eq!(
+            (list[0].status, list[0].error.as_deref()),
+            (MessageStatus::Failed, Some("blocked"))
+        );
         upsert_message(&mut list, msg(9, None, MessageStatus::Pending));
-        assert_eq!((list[0].status, list[0].error.as_deref()), (MessageStatus::Pending, None));
+        assert_eq!(
+            (list[0].status, list[0].error.as_deref()),
+            (MessageStatus::Pending, None)
+        );
     }
 
     #[test]

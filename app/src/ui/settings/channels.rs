@@ -2,10 +2,10 @@
 //! reconnecting expired ones, and disconnecting.
 
 use super::SettingsFrame;
-use crate::auth::SessionInfo;
 use crate::channels::{check_channel_health, disconnect_channel, facebook_login_available, list_channels};
 use crate::model::{Channel, ChannelKind, ChannelStatus, Id};
-use crate::ui::components::{toast_error, ChannelStatusBadge, EmptyState, ErrorAlert, ErrorState, RelTime, Toasts};
+use crate::ui::Shell;
+use crate::ui::components::{ChannelStatusBadge, EmptyState, ErrorAlert, ErrorState, RelTime, Toasts, toast_error};
 use crate::ui::inbox::live::on_live_event;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -23,29 +23,11 @@ fn replace_channel(rows: RwSignal<Vec<Channel>>, channel: Channel) {
 
 #[component]
 pub fn ChannelsPage() -> impl IntoView {
-    let session = expect_context::<SessionInfo>();
-    let can_manage = session.user.role.can_manage();
+    let shell = Shell::get();
     let query = use_query_map();
     let error = move || query.with(|q| q.get("error")).filter(|e| !e.is_empty());
     let connected = move || query.with(|q| q.get("connected")).and_then(|n| n.parse::<usize>().ok());
     let channels = Resource::new(|| (), |_| list_channels());
-    let rows = RwSignal::new(Vec::<Channel>::new());
-
-    on_live_event(move |event| {
-        if let Some(update) = &event.channel {
-            match &update.channel {
-                Some(channel) => replace_channel(rows, channel.clone()),
-                None => {
-                    let _ = rows.try_update(|rs| {
-                        if let Some(row) = rs.iter_mut().find(|r| r.id == update.channel_id) {
-                            row.status = update.status;
-                            row.last_error = update.last_error.clone();
-                        }
-                    });
-                }
-            }
-        }
-    });
 
     view! {
         <Title text="Channels · Settings · Messio"/>
@@ -62,15 +44,13 @@ pub fn ChannelsPage() -> impl IntoView {
                         <h2>"Connected channels"</h2>
                         <p class="muted">"Messages from these channels land in the inbox."</p>
                     </div>
-                    <ConnectFacebook can_manage/>
+                    <ConnectFacebook/>
                 </div>
                 <Transition fallback=|| view! { <ChannelSkeleton/> }>
                     {move || Suspend::new(async move {
+                        let can_manage = can_manage(shell).await;
                         match channels.await {
-                            Ok(list) => {
-                                rows.set(list);
-                                view! { <ChannelList rows can_manage/> }.into_any()
-                            }
+                            Ok(channels) => view! { <ChannelList channels can_manage/> }.into_any(),
                             Err(error) => view! { <ErrorState error/> }.into_any(),
                         }
                     })}
@@ -80,12 +60,22 @@ pub fn ChannelsPage() -> impl IntoView {
     }
 }
 
+/// Whether the signed-in user may manage channels (waits for the session).
+async fn can_manage(shell: Option<Shell>) -> bool {
+    match shell {
+        Some(shell) => shell.session_async().await.is_some_and(|s| s.user.role.can_manage()),
+        None => false,
+    }
+}
+
 #[component]
-fn ConnectFacebook(can_manage: bool) -> impl IntoView {
+fn ConnectFacebook() -> impl IntoView {
+    let shell = Shell::get();
     let available = Resource::new(|| (), |_| facebook_login_available());
     view! {
         <Transition fallback=|| view! { <span class="btn btn-primary" aria-disabled="true">"Connect Facebook"</span> }>
             {move || Suspend::new(async move {
+                let can_manage = can_manage(shell).await;
                 let available = available.await.unwrap_or(false);
                 let reason = if !can_manage {
                     Some("Only owners and admins can connect channels.")
@@ -155,8 +145,25 @@ fn channel_key(c: &Channel) -> (Id, &'static str, Option<String>, String) {
     (c.id, c.status.as_str(), c.last_error.clone(), c.name.clone())
 }
 
+/// The channels, kept current by live `channel:status` events.
 #[component]
-fn ChannelList(rows: RwSignal<Vec<Channel>>, can_manage: bool) -> impl IntoView {
+fn ChannelList(channels: Vec<Channel>, can_manage: bool) -> impl IntoView {
+    let rows = RwSignal::new(channels);
+    on_live_event(move |event| {
+        if let Some(update) = &event.channel {
+            match &update.channel {
+                Some(channel) => replace_channel(rows, channel.clone()),
+                None => {
+                    let _ = rows.try_update(|rs| {
+                        if let Some(row) = rs.iter_mut().find(|r| r.id == update.channel_id) {
+                            row.status = update.status;
+                            row.last_error = update.last_error.clone();
+                        }
+                    });
+                }
+            }
+        }
+    });
     view! {
         <Show
             when=move || rows.with(|r| !r.is_empty())
@@ -178,7 +185,15 @@ fn ChannelRow(channel: Channel, rows: RwSignal<Vec<Channel>>, can_manage: bool) 
     let checking = RwSignal::new(false);
     let confirming = RwSignal::new(false);
     let disconnecting = RwSignal::new(false);
-    let Channel { id, kind, external_id, name, status, last_error, created_at } = channel;
+    let Channel {
+        id,
+        kind,
+        external_id,
+        name,
+        status,
+        last_error,
+        created_at,
+    } = channel;
 
     let check = move |_| {
         checking.set(true);

@@ -3,7 +3,7 @@
 //! access (that is how an expired page is reconnected).
 
 use super::SettingsFrame;
-use crate::channels::{connect_facebook_pages, facebook_candidates, ConnectFacebookPages};
+use crate::channels::{ConnectFacebookPages, connect_facebook_pages, facebook_candidates};
 use crate::error::AppError;
 use crate::ui::components::{EmptyState, ErrorAlert, Loading};
 use leptos::prelude::*;
@@ -45,7 +45,10 @@ pub fn FacebookPickPage() -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             match connect_facebook_pages(pick, page_ids).await {
-                Ok(channels) => navigate(&format!("/settings/channels?connected={}", channels.len()), Default::default()),
+                Ok(channels) => navigate(
+                    &format!("/settings/channels?connected={}", channels.len()),
+                    Default::default(),
+                ),
                 Err(e) => {
                     let _ = error.try_set(Some(e.to_string()));
                 }

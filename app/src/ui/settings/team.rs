@@ -2,9 +2,10 @@
 //! invite links for admins and agents.
 
 use super::SettingsFrame;
-use crate::auth::{create_invite, list_team, AddMember, SessionInfo};
+use crate::auth::{AddMember, create_invite, list_team};
 use crate::model::{Role, User};
-use crate::ui::components::{role_label, toast_error, Avatar, ErrorAlert, ErrorState, Loading, Toasts};
+use crate::ui::Shell;
+use crate::ui::components::{Avatar, ErrorAlert, ErrorState, Loading, Toasts, role_label, toast_error};
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -21,9 +22,13 @@ fn page_origin() -> String {
 
 #[component]
 pub fn TeamPage() -> impl IntoView {
-    let session = expect_context::<SessionInfo>();
-    let can_manage = session.user.role.can_manage();
-    let me = session.user.id;
+    let shell = Shell::get();
+    let session = move || async move {
+        match shell {
+            Some(shell) => shell.session_async().await,
+            None => None,
+        }
+    };
     let add = ServerAction::<AddMember>::new();
     let team = Resource::new(move || add.version().get(), |_| list_team());
 
@@ -39,6 +44,7 @@ pub fn TeamPage() -> impl IntoView {
                 </div>
                 <Transition fallback=|| view! { <Loading label="Loading the team…"/> }>
                     {move || Suspend::new(async move {
+                        let me = session().await.map(|s| s.user.id).unwrap_or_default();
                         match team.await {
                             Ok(members) => view! { <MemberList members me/> }.into_any(),
                             Err(error) => view! { <ErrorState error/> }.into_any(),
@@ -46,17 +52,21 @@ pub fn TeamPage() -> impl IntoView {
                     })}
                 </Transition>
             </section>
-            {if can_manage {
-                view! {
-                    <div class="grid-2">
-                        <InviteCard/>
-                        <AddMemberCard add/>
-                    </div>
-                }
-                .into_any()
-            } else {
-                view! { <p class="muted note">"Only owners and admins can add people or create invite links."</p> }.into_any()
-            }}
+            <Suspense>
+                {move || Suspend::new(async move {
+                    if session().await.is_some_and(|s| s.user.role.can_manage()) {
+                        view! {
+                            <div class="grid-2">
+                                <InviteCard/>
+                                <AddMemberCard add/>
+                            </div>
+                        }
+                        .into_any()
+                    } else {
+                        view! { <p class="muted note">"Only owners and admins can add people or create invite links."</p> }.into_any()
+                    }
+                })}
+            </Suspense>
         </SettingsFrame>
     }
 }
@@ -162,10 +172,12 @@ fn InviteCard() -> impl IntoView {
 #[component]
 fn AddMemberCard(add: ServerAction<AddMember>) -> impl IntoView {
     let form = NodeRef::<leptos::html::Form>::new();
-    let error = move || add.value().with(|v| match v {
-        Some(Err(e)) => Some(e.to_string()),
-        _ => None,
-    });
+    let error = move || {
+        add.value().with(|v| match v {
+            Some(Err(e)) => Some(e.to_string()),
+            _ => None,
+        })
+    };
     Effect::new(move |_| {
         if let Some(Ok(user)) = add.value().get() {
             if let Some(form) = form.get_untracked() {
