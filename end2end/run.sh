@@ -16,8 +16,10 @@ fail() { printf '\033[1;31mend2end: %s\033[0m\n' "$*" >&2; }
 
 target_dir=${CARGO_TARGET_DIR:-target}
 case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
-messio_bin="$target_dir/debug/messio"
-fake_bin="$target_dir/debug/fake-meta"
+# MESSIO_BIN / FAKE_META_BIN / LEPTOS_SITE_ROOT point at another build (say, a copy kept
+# apart from a target folder that someone is rebuilding).
+messio_bin=${MESSIO_BIN:-$target_dir/debug/messio}
+fake_bin=${FAKE_META_BIN:-$target_dir/debug/fake-meta}
 
 site_host=127.0.0.1
 site_port=3900
@@ -114,8 +116,9 @@ FAKE_META_ADDR="$site_host:$fake_port" \
 fake_pid=$!
 
 say "starting Messio on $MESSIO_URL (data in $data_dir)"
-# `env -u DATABASE_URL`: always the fresh SQLite database, whatever a .env or the shell says.
-env -u DATABASE_URL \
+# Always the fresh SQLite database, whatever a .env or the shell says (the server reads .env
+# but never lets it override what is set here).
+DATABASE_URL="sqlite://$data_dir/messio.db" \
   LEPTOS_SITE_ADDR="$site_host:$site_port" \
   LEPTOS_OUTPUT_NAME=messio \
   LEPTOS_WASM_OUTPUT_NAME=messio \

@@ -208,9 +208,13 @@ impl ReplyWindow {
             return ReplyWindow::Closed;
         };
         if now <= last + STANDARD_WINDOW_MS {
-            ReplyWindow::Open { closes_at: last + STANDARD_WINDOW_MS }
+            ReplyWindow::Open {
+                closes_at: last + STANDARD_WINDOW_MS,
+            }
         } else if now <= last + HUMAN_AGENT_WINDOW_MS {
-            ReplyWindow::HumanAgentOnly { closes_at: last + HUMAN_AGENT_WINDOW_MS }
+            ReplyWindow::HumanAgentOnly {
+                closes_at: last + HUMAN_AGENT_WINDOW_MS,
+            }
         } else {
             ReplyWindow::Closed
         }
@@ -340,9 +344,18 @@ mod tests {
     fn reply_window_edges() {
         let last = 1_000_000;
         let k = ChannelKind::Messenger;
-        assert!(matches!(ReplyWindow::at(k, Some(last), last + DAY_MS - 60_000), ReplyWindow::Open { .. }));
-        assert!(matches!(ReplyWindow::at(k, Some(last), last + DAY_MS + 60_000), ReplyWindow::HumanAgentOnly { .. }));
-        assert_eq!(ReplyWindow::at(k, Some(last), last + 7 * DAY_MS + 1), ReplyWindow::Closed);
+        assert!(matches!(
+            ReplyWindow::at(k, Some(last), last + DAY_MS - 60_000),
+            ReplyWindow::Open { .. }
+        ));
+        assert!(matches!(
+            ReplyWindow::at(k, Some(last), last + DAY_MS + 60_000),
+            ReplyWindow::HumanAgentOnly { .. }
+        ));
+        assert_eq!(
+            ReplyWindow::at(k, Some(last), last + 7 * DAY_MS + 1),
+            ReplyWindow::Closed
+        );
         assert_eq!(ReplyWindow::at(k, None, last), ReplyWindow::Closed);
     }
 

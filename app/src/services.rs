@@ -66,7 +66,10 @@ impl Services {
             return Err(AppError::invalid("please name your organization"));
         }
         let hash = auth::hash_password(&req.password)?;
-        let (organization, user) = self.store.create_organization(org_name, req.name.trim(), &req.email, &hash).await?;
+        let (organization, user) = self
+            .store
+            .create_organization(org_name, req.name.trim(), &req.email, &hash)
+            .await?;
         let token = auth::start_session(self.store.as_ref(), &user).await?;
         Ok((token, SessionInfo { user, organization }))
     }
@@ -92,14 +95,24 @@ impl Services {
     }
 
     /// Creates an agent or admin account directly (the admin hands over the password).
-    pub async fn add_member(&self, actor: &User, name: &str, email: &str, password: &str, role: Role) -> AppResult<User> {
+    pub async fn add_member(
+        &self,
+        actor: &User,
+        name: &str,
+        email: &str,
+        password: &str,
+        role: Role,
+    ) -> AppResult<User> {
         auth::require_manager(actor)?;
         if role == Role::Owner {
             return Err(AppError::invalid("an organization has one owner"));
         }
         auth::validate_signup(name, email, password)?;
         let hash = auth::hash_password(password)?;
-        Ok(self.store.add_user(actor.organization_id, name.trim(), email, &hash, role).await?)
+        Ok(self
+            .store
+            .add_user(actor.organization_id, name.trim(), email, &hash, role)
+            .await?)
     }
 
     /// Returns an invite token, valid for 7 days and usable once.
@@ -109,11 +122,19 @@ impl Services {
             return Err(AppError::invalid("an invite is for an admin or an agent"));
         }
         let (token, hash) = auth::new_token();
-        self.store.create_invite(actor.organization_id, &hash, role, actor.id, now_millis() + 7 * DAY_MS).await?;
+        self.store
+            .create_invite(actor.organization_id, &hash, role, actor.id, now_millis() + 7 * DAY_MS)
+            .await?;
         Ok(token)
     }
 
-    pub async fn accept_invite(&self, token: &str, name: &str, email: &str, password: &str) -> AppResult<(String, SessionInfo)> {
+    pub async fn accept_invite(
+        &self,
+        token: &str,
+        name: &str,
+        email: &str,
+        password: &str,
+    ) -> AppResult<(String, SessionInfo)> {
         auth::validate_signup(name, email, password)?;
         let hash = auth::hash_password(password)?;
         let user = self
@@ -134,8 +155,14 @@ impl Services {
 
     pub async fn conversation_detail(&self, user: &User, conversation_id: Id) -> AppResult<ConversationDetail> {
         let conversation = self.store.conversation(user.organization_id, conversation_id).await?;
-        let contact = self.store.contact(user.organization_id, conversation.contact_id).await?;
-        let channel = self.store.channel(user.organization_id, conversation.channel_id).await?;
+        let contact = self
+            .store
+            .contact(user.organization_id, conversation.contact_id)
+            .await?;
+        let channel = self
+            .store
+            .channel(user.organization_id, conversation.channel_id)
+            .await?;
         Ok(ConversationDetail {
             window: ReplyWindow::at(conversation.channel_kind, conversation.last_inbound_at, now_millis()),
             channel_status: channel.channel.status,
@@ -144,8 +171,17 @@ impl Services {
         })
     }
 
-    pub async fn messages(&self, user: &User, conversation_id: Id, before: Option<Id>, limit: Option<i64>) -> AppResult<Page<Message>> {
-        Ok(self.store.messages(user.organization_id, conversation_id, before, limit.unwrap_or(50)).await?)
+    pub async fn messages(
+        &self,
+        user: &User,
+        conversation_id: Id,
+        before: Option<Id>,
+        limit: Option<i64>,
+    ) -> AppResult<Page<Message>> {
+        Ok(self
+            .store
+            .messages(user.organization_id, conversation_id, before, limit.unwrap_or(50))
+            .await?)
     }
 
     /// Queues an agent's reply after checking the channel and the platform's reply window.
@@ -155,7 +191,9 @@ impl Services {
             return Err(AppError::invalid("the message is empty"));
         }
         if content.chars().count() > MAX_MESSAGE_CHARS {
-            return Err(AppError::invalid(format!("a message can have at most {MAX_MESSAGE_CHARS} characters")));
+            return Err(AppError::invalid(format!(
+                "a message can have at most {MAX_MESSAGE_CHARS} characters"
+            )));
         }
         if req.client_id.as_ref().is_some_and(|id| id.len() > 64) {
             return Err(AppError::invalid("clientId is too long"));
@@ -164,7 +202,9 @@ impl Services {
         match detail.channel_status {
             ChannelStatus::Active => {}
             ChannelStatus::NeedsReconnect => {
-                return Err(AppError::Conflict("the channel needs to be reconnected before replies can go out".into()));
+                return Err(AppError::Conflict(
+                    "the channel needs to be reconnected before replies can go out".into(),
+                ));
             }
             ChannelStatus::Disconnected => return Err(AppError::Conflict("the channel is disconnected".into())),
         }
@@ -207,12 +247,25 @@ impl Services {
         Ok(message)
     }
 
-    pub async fn set_status(&self, user: &User, conversation_id: Id, status: ConversationStatus) -> AppResult<Conversation> {
-        Ok(self.publish(self.store.set_conversation_status(user.organization_id, conversation_id, status, user).await?))
+    pub async fn set_status(
+        &self,
+        user: &User,
+        conversation_id: Id,
+        status: ConversationStatus,
+    ) -> AppResult<Conversation> {
+        Ok(self.publish(
+            self.store
+                .set_conversation_status(user.organization_id, conversation_id, status, user)
+                .await?,
+        ))
     }
 
     pub async fn assign(&self, user: &User, conversation_id: Id, assignee_id: Option<Id>) -> AppResult<Conversation> {
-        Ok(self.publish(self.store.assign_conversation(user.organization_id, conversation_id, assignee_id, user).await?))
+        Ok(self.publish(
+            self.store
+                .assign_conversation(user.organization_id, conversation_id, assignee_id, user)
+                .await?,
+        ))
     }
 
     pub async fn mark_read(&self, user: &User, conversation_id: Id) -> AppResult<Conversation> {

@@ -38,7 +38,10 @@ pub struct Config {
 }
 
 fn var(name: &str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 impl Config {
@@ -64,10 +67,15 @@ impl Config {
                     .unwrap_or_else(|| "https://graph.facebook.com/v21.0".into())
                     .trim_end_matches('/')
                     .to_string(),
-                dialog_url: var("META_DIALOG_URL").unwrap_or_else(|| "https://www.facebook.com/v21.0/dialog/oauth".into()),
+                dialog_url: var("META_DIALOG_URL")
+                    .unwrap_or_else(|| "https://www.facebook.com/v21.0/dialog/oauth".into()),
             },
-            max_webhook_bytes: var("MESSIO_MAX_WEBHOOK_BYTES").and_then(|v| v.parse().ok()).unwrap_or(1024 * 1024),
-            login_attempts_per_minute: var("MESSIO_LOGIN_ATTEMPTS_PER_MINUTE").and_then(|v| v.parse().ok()).unwrap_or(10),
+            max_webhook_bytes: var("MESSIO_MAX_WEBHOOK_BYTES")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(1024 * 1024),
+            login_attempts_per_minute: var("MESSIO_LOGIN_ATTEMPTS_PER_MINUTE")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(10),
         }
     }
 

@@ -30,7 +30,9 @@ impl SecretBox {
         if bytes.len() != 32 {
             return Err(SecretError::BadKey);
         }
-        Ok(Self { cipher: XChaCha20Poly1305::new(Key::from_slice(&bytes)) })
+        Ok(Self {
+            cipher: XChaCha20Poly1305::new(Key::from_slice(&bytes)),
+        })
     }
 
     /// Uses the configured key, or the one kept in `dir/secret.key`, creating it if needed.
@@ -65,7 +67,10 @@ impl SecretBox {
             return Err(SecretError::Undecryptable);
         }
         let (nonce, body) = bytes.split_at(24);
-        let plain = self.cipher.decrypt(XNonce::from_slice(nonce), body).map_err(|_| SecretError::Undecryptable)?;
+        let plain = self
+            .cipher
+            .decrypt(XNonce::from_slice(nonce), body)
+            .map_err(|_| SecretError::Undecryptable)?;
         String::from_utf8(plain).map_err(|_| SecretError::Undecryptable)
     }
 }

@@ -15,7 +15,8 @@ pub async fn same_origin(request: Request, next: Next) -> Response {
         if let Some(origin) = origin {
             let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
             if Some(origin_host) != host {
-                let body = serde_json::json!({ "error": { "code": "forbidden", "message": "cross-site request refused" } });
+                let body =
+                    serde_json::json!({ "error": { "code": "forbidden", "message": "cross-site request refused" } });
                 return (StatusCode::FORBIDDEN, axum::Json(body)).into_response();
             }
         }

@@ -16,13 +16,26 @@ pub struct DemoLogin {
 }
 
 const CUSTOMERS: &[(&str, &str, &[&str])] = &[
-    ("demo-ana", "Ana Souza", &["Hi! Do you ship to Lisbon?", "And how long does it usually take?"]),
-    ("demo-minh", "Minh Tran", &["My order #4412 arrived with a broken strap 😕"]),
+    (
+        "demo-ana",
+        "Ana Souza",
+        &["Hi! Do you ship to Lisbon?", "And how long does it usually take?"],
+    ),
+    (
+        "demo-minh",
+        "Minh Tran",
+        &["My order #4412 arrived with a broken strap 😕"],
+    ),
     ("demo-lea", "Léa Martin", &["Is the blue model back in stock?"]),
     ("demo-omar", "Omar Haddad", &["Thanks for the quick help yesterday!"]),
 ];
 
-const FOLLOW_UPS: &[&str] = &["Are you still there?", "Can I pay on delivery?", "Great, thank you!", "Do you have a size 42?"];
+const FOLLOW_UPS: &[&str] = &[
+    "Are you still there?",
+    "Can I pay on delivery?",
+    "Great, thank you!",
+    "Do you have a size 42?",
+];
 
 pub async fn seed(state: &AppState) -> Result<DemoLogin, crate::BoxError> {
     let store = &state.services.store;
@@ -30,13 +43,21 @@ pub async fn seed(state: &AppState) -> Result<DemoLogin, crate::BoxError> {
         Some(creds) => creds.user,
         None => {
             let hash = hash_password(DEMO_PASSWORD).map_err(|e| e.to_string())?;
-            store.create_organization("Demo Shop", "Dana Demo", DEMO_EMAIL, &hash).await?.1
+            store
+                .create_organization("Demo Shop", "Dana Demo", DEMO_EMAIL, &hash)
+                .await?
+                .1
         }
     };
     let channel = store
         .connect_channel(
             owner.organization_id,
-            NewChannel { kind: ChannelKind::Demo, external_id: format!("demo-{}", owner.organization_id), name: "Demo Shop page".into(), credentials: state.secrets.seal("{}") },
+            NewChannel {
+                kind: ChannelKind::Demo,
+                external_id: format!("demo-{}", owner.organization_id),
+                name: "Demo Shop page".into(),
+                credentials: state.secrets.seal("{}"),
+            },
         )
         .await?
         .value;
@@ -61,7 +82,10 @@ pub async fn seed(state: &AppState) -> Result<DemoLogin, crate::BoxError> {
             }
         }
     }
-    Ok(DemoLogin { email: DEMO_EMAIL, password: DEMO_PASSWORD })
+    Ok(DemoLogin {
+        email: DEMO_EMAIL,
+        password: DEMO_PASSWORD,
+    })
 }
 
 /// Every half minute or so a demo customer writes again, so the live inbox has something to show.
@@ -71,8 +95,13 @@ pub fn spawn_customers(state: AppState) {
         loop {
             tokio::time::sleep(Duration::from_secs(30)).await;
             let store = &state.services.store;
-            let Ok(Some(owner)) = store.credentials_by_email(DEMO_EMAIL).await else { continue };
-            let Ok(Some(channel)) = store.channel_by_account(ChannelKind::Demo, &format!("demo-{}", owner.user.organization_id)).await else {
+            let Ok(Some(owner)) = store.credentials_by_email(DEMO_EMAIL).await else {
+                continue;
+            };
+            let Ok(Some(channel)) = store
+                .channel_by_account(ChannelKind::Demo, &format!("demo-{}", owner.user.organization_id))
+                .await
+            else {
                 continue;
             };
             let (id, name, _) = CUSTOMERS[turn % CUSTOMERS.len()];
@@ -95,5 +124,12 @@ pub fn spawn_customers(state: AppState) {
 
 /// The organization the demo seeds, if it exists.
 pub async fn demo_organization(state: &AppState) -> Option<Id> {
-    state.services.store.credentials_by_email(DEMO_EMAIL).await.ok().flatten().map(|c| c.user.organization_id)
+    state
+        .services
+        .store
+        .credentials_by_email(DEMO_EMAIL)
+        .await
+        .ok()
+        .flatten()
+        .map(|c| c.user.organization_id)
 }

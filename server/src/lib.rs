@@ -23,8 +23,8 @@ use crate::state::{Adapters, AppState};
 use app::auth::ssr::LoginLimiter;
 use app::services::{Services, SharedServices};
 use app::{App, shell};
-use axum::routing::get;
 use axum::Router;
+use axum::routing::get;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
@@ -58,7 +58,10 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
     let secrets = SecretBox::load_or_create(config.secret_key.as_deref(), &config.data_dir)?;
     let (socket_layer, io) = realtime::layer(store.clone());
     let events = Arc::new(realtime::SocketSink { io });
-    let adapters = Adapters { messenger: Arc::new(MessengerAdapter::new(config.meta.clone())), demo: Arc::new(DemoAdapter) };
+    let adapters = Adapters {
+        messenger: Arc::new(MessengerAdapter::new(config.meta.clone())),
+        demo: Arc::new(DemoAdapter),
+    };
     let pending_logins = Arc::new(PendingLogins::default());
     let gateway = Arc::new(PlatformGateway {
         store: store.clone(),
@@ -106,5 +109,10 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
         .layer(socket_layer)
         .layer(TraceLayer::new_for_http())
         .with_state(state.clone());
-    Ok(Messio { router, state, shutdown, outbox })
+    Ok(Messio {
+        router,
+        state,
+        shutdown,
+        outbox,
+    })
 }

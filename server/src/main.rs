@@ -7,14 +7,21 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     // Outside cargo-leptos these tell the SSR pages where the compiled front end lives.
-    for (name, default) in [("LEPTOS_OUTPUT_NAME", "messio"), ("LEPTOS_WASM_OUTPUT_NAME", "messio"), ("LEPTOS_SITE_ROOT", "target/site")] {
+    for (name, default) in [
+        ("LEPTOS_OUTPUT_NAME", "messio"),
+        ("LEPTOS_WASM_OUTPUT_NAME", "messio"),
+        ("LEPTOS_SITE_ROOT", "target/site"),
+    ] {
         if std::env::var_os(name).is_none() {
             // SAFETY: no other thread exists yet; the runtime is built below.
             unsafe { std::env::set_var(name, default) };
         }
     }
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
+        )
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -44,12 +51,17 @@ async fn run(command: Option<String>) -> Result<(), server::BoxError> {
     let messio = server::build(config, leptos_options).await?;
     if demo {
         let login = server::demo::seed(&messio.state).await?;
-        println!("Demo organization ready: log in as {} with password {}", login.email, login.password);
+        println!(
+            "Demo organization ready: log in as {} with password {}",
+            login.email, login.password
+        );
         server::demo::spawn_customers(messio.state.clone());
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("Messio is running on http://{addr}");
-    axum::serve(listener, messio.router.clone()).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, messio.router.clone())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     messio.stop().await;
     Ok(())
 }

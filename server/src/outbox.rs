@@ -14,7 +14,12 @@ use tokio::sync::watch;
 const BATCH: i64 = 16;
 const IDLE_POLL: Duration = Duration::from_secs(2);
 
-pub fn spawn(services: SharedServices, adapters: Adapters, secrets: SecretBox, mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub fn spawn(
+    services: SharedServices,
+    adapters: Adapters,
+    secrets: SecretBox,
+    mut shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             let jobs = match services.store.claim_outbound(BATCH).await {
@@ -47,7 +52,11 @@ async fn deliver(services: &SharedServices, adapters: &Adapters, secrets: &Secre
         Ok(platform_id) => Ok(platform_id),
         Err(SendError::Auth(reason)) => {
             tracing::warn!(channel = job.channel.channel.id, %reason, "channel credentials rejected; needs reconnect");
-            match services.store.set_channel_status(job.channel.channel.id, ChannelStatus::NeedsReconnect, Some(&reason)).await {
+            match services
+                .store
+                .set_channel_status(job.channel.channel.id, ChannelStatus::NeedsReconnect, Some(&reason))
+                .await
+            {
                 Ok(written) => services.events.publish(&written.events),
                 Err(error) => tracing::error!(%error, "could not flag the channel for reconnect"),
             }

@@ -10,10 +10,10 @@ use app::model::{Event, Id, User};
 use app::services::EventSink;
 use app::store::DynStore;
 use serde::Deserialize;
+use socketioxide::SocketIo;
 use socketioxide::extract::{Data, Extension, SocketRef, State, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::layer::SocketIoLayer;
-use socketioxide::SocketIo;
 
 const REPLAY_BATCH: i64 = 500;
 
@@ -57,25 +57,47 @@ pub fn layer(store: DynStore) -> (SocketIoLayer, SocketIo) {
     (layer, io)
 }
 
-async fn authenticate(socket: SocketRef, State(state): State<RealtimeState>, TryData(auth): TryData<ConnectAuth>) -> Result<(), Refused> {
+async fn authenticate(
+    socket: SocketRef,
+    State(state): State<RealtimeState>,
+    TryData(auth): TryData<ConnectAuth>,
+) -> Result<(), Refused> {
     let auth = auth.unwrap_or_default();
-    let token = auth.token.or_else(|| cookie_token(&socket.req_parts().headers)).ok_or(Refused("unauthorized"))?;
-    let user = user_for_token(state.store.as_ref(), &token).await.ok().flatten().ok_or(Refused("unauthorized"))?;
+    let token = auth
+        .token
+        .or_else(|| cookie_token(&socket.req_parts().headers))
+        .ok_or(Refused("unauthorized"))?;
+    let user = user_for_token(state.store.as_ref(), &token)
+        .await
+        .ok()
+        .flatten()
+        .ok_or(Refused("unauthorized"))?;
     socket.extensions.insert(SocketUser(user));
     Ok(())
 }
 
-async fn on_connect(socket: SocketRef, State(state): State<RealtimeState>, TryData(auth): TryData<ConnectAuth>, Extension(SocketUser(user)): Extension<SocketUser>) {
+async fn on_connect(
+    socket: SocketRef,
+    State(state): State<RealtimeState>,
+    TryData(auth): TryData<ConnectAuth>,
+    Extension(SocketUser(user)): Extension<SocketUser>,
+) {
     socket.join(room(user.organization_id));
     let since = auth.ok().and_then(|a| a.since);
     if let Some(since) = since {
         replay(&socket, &state.store, user.organization_id, since).await;
     }
     let latest = state.store.latest_seq(user.organization_id).await.unwrap_or_default();
-    let _ = socket.emit("session", &serde_json::json!({ "userId": user.id, "organizationId": user.organization_id, "seq": latest }));
+    let _ = socket.emit(
+        "session",
+        &serde_json::json!({ "userId": user.id, "organizationId": user.organization_id, "seq": latest }),
+    );
     socket.on(
         "events:since",
-        async |socket: SocketRef, State(state): State<RealtimeState>, Extension(SocketUser(user)): Extension<SocketUser>, Data(req): Data<SinceRequest>| {
+        async |socket: SocketRef,
+               State(state): State<RealtimeState>,
+               Extension(SocketUser(user)): Extension<SocketUser>,
+               Data(req): Data<SinceRequest>| {
             replay(&socket, &state.store, user.organization_id, req.since).await;
         },
     );
@@ -117,7 +139,11 @@ impl EventSink for SocketSink {
         let events = events.to_vec();
         tokio::spawn(async move {
             for event in events {
-                if let Err(error) = io.to(room(event.organization_id)).emit(event.name.as_str(), &event.payload).await {
+                if let Err(error) = io
+                    .to(room(event.organization_id))
+                    .emit(event.name.as_str(), &event.payload)
+                    .await
+                {
                     tracing::debug!(%error, "broadcast failed");
                 }
             }

@@ -1,9 +1,9 @@
 //! The one state every route shares.
 
+use crate::channels::ChannelAdapter;
 use crate::channels::demo::DemoAdapter;
 use crate::channels::gateway::{PendingLogins, PlatformGateway};
 use crate::channels::messenger::MessengerAdapter;
-use crate::channels::ChannelAdapter;
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use app::model::ChannelKind;

@@ -27,9 +27,21 @@ async fn signup_login_and_errors(backend: Backend) {
     let me: Value = app.get(&token, "/api/auth/me").await.json().await.unwrap();
     assert_eq!(me["user"]["email"], "owner@acme.test");
 
-    let login = app.http.post(app.url("/api/auth/login")).json(&json!({ "email": "owner@acme.test", "password": "password123" })).send().await.unwrap();
+    let login = app
+        .http
+        .post(app.url("/api/auth/login"))
+        .json(&json!({ "email": "owner@acme.test", "password": "password123" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(login.status(), StatusCode::OK);
-    let wrong = app.http.post(app.url("/api/auth/login")).json(&json!({ "email": "owner@acme.test", "password": "nope-nope" })).send().await.unwrap();
+    let wrong = app
+        .http
+        .post(app.url("/api/auth/login"))
+        .json(&json!({ "email": "owner@acme.test", "password": "nope-nope" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let again = app
         .http
@@ -41,15 +53,34 @@ async fn signup_login_and_errors(backend: Backend) {
     assert_eq!(again.status(), StatusCode::CONFLICT);
     let err: Value = again.json().await.unwrap();
     assert_eq!(err["error"]["code"], "conflict");
-    let bad_json = app.http.post(app.url("/api/auth/signup")).header("content-type", "application/json").body("{").send().await.unwrap();
+    let bad_json = app
+        .http
+        .post(app.url("/api/auth/signup"))
+        .header("content-type", "application/json")
+        .body("{")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad_json.status(), StatusCode::BAD_REQUEST);
     assert_eq!(bad_json.json::<Value>().await.unwrap()["error"]["code"], "bad_request");
-    let wrong_shape = app.http.post(app.url("/api/auth/signup")).json(&json!({ "organization": 5 })).send().await.unwrap();
+    let wrong_shape = app
+        .http
+        .post(app.url("/api/auth/signup"))
+        .json(&json!({ "organization": 5 }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_shape.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     let anonymous = app.http.get(app.url("/api/inbox/conversations")).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
-    let logout = app.http.post(app.url("/api/auth/logout")).bearer_auth(&token).send().await.unwrap();
+    let logout = app
+        .http
+        .post(app.url("/api/auth/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(logout.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.get(&token, "/api/auth/me").await.status(), StatusCode::UNAUTHORIZED);
 }
@@ -59,22 +90,96 @@ async fn other_organizations_get_404(backend: Backend) {
     let (owner, conversation) = inbox_with_conversation(&app, "Acme", "owner@acme.test").await;
     let (stranger, _) = app.signup("Rival", "owner@rival.test").await;
     let message = app.messages(&owner, conversation).await[0]["id"].as_i64().unwrap();
-    let channel = app.get(&owner, "/api/inbox/channels").await.json::<Value>().await.unwrap()[0]["id"].as_i64().unwrap();
+    let channel = app
+        .get(&owner, "/api/inbox/channels")
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()[0]["id"]
+        .as_i64()
+        .unwrap();
 
-    for path in [format!("/api/inbox/conversations/{conversation}"), format!("/api/inbox/messages/{conversation}"), format!("/api/inbox/channels/{channel}/health")] {
-        assert_eq!(app.get(&stranger, &path).await.status(), StatusCode::NOT_FOUND, "GET {path}");
+    for path in [
+        format!("/api/inbox/conversations/{conversation}"),
+        format!("/api/inbox/messages/{conversation}"),
+        format!("/api/inbox/channels/{channel}/health"),
+    ] {
+        assert_eq!(
+            app.get(&stranger, &path).await.status(),
+            StatusCode::NOT_FOUND,
+            "GET {path}"
+        );
     }
-    assert_eq!(app.patch(&stranger, &format!("/api/inbox/conversations/{conversation}/status"), json!({ "status": "resolved" })).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(app.patch(&stranger, &format!("/api/inbox/conversations/{conversation}/assign"), json!({ "assigneeId": null })).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(app.patch(&stranger, &format!("/api/inbox/conversations/{conversation}/read"), json!({})).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(app.post(&stranger, "/api/inbox/messages/send", json!({ "conversationId": conversation, "content": "hi" })).await.status(), StatusCode::NOT_FOUND);
-    assert_eq!(app.post(&stranger, &format!("/api/inbox/messages/{message}/retry"), json!({})).await.status(), StatusCode::NOT_FOUND);
-    let delete = app.http.delete(app.url(&format!("/api/inbox/channels/{channel}"))).bearer_auth(&stranger).send().await.unwrap();
+    assert_eq!(
+        app.patch(
+            &stranger,
+            &format!("/api/inbox/conversations/{conversation}/status"),
+            json!({ "status": "resolved" })
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.patch(
+            &stranger,
+            &format!("/api/inbox/conversations/{conversation}/assign"),
+            json!({ "assigneeId": null })
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.patch(
+            &stranger,
+            &format!("/api/inbox/conversations/{conversation}/read"),
+            json!({})
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.post(
+            &stranger,
+            "/api/inbox/messages/send",
+            json!({ "conversationId": conversation, "content": "hi" })
+        )
+        .await
+        .status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.post(&stranger, &format!("/api/inbox/messages/{message}/retry"), json!({}))
+            .await
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let delete = app
+        .http
+        .delete(app.url(&format!("/api/inbox/channels/{channel}")))
+        .bearer_auth(&stranger)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(delete.status(), StatusCode::NOT_FOUND);
     assert!(app.conversations(&stranger).await.is_empty());
-    assert!(app.get(&stranger, "/api/inbox/channels").await.json::<Vec<Value>>().await.unwrap().is_empty());
+    assert!(
+        app.get(&stranger, "/api/inbox/channels")
+            .await
+            .json::<Vec<Value>>()
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // And the owner's data is untouched.
-    let detail: Value = app.get(&owner, &format!("/api/inbox/conversations/{conversation}")).await.json().await.unwrap();
+    let detail: Value = app
+        .get(&owner, &format!("/api/inbox/conversations/{conversation}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(detail["conversation"]["status"], "new");
 }
 
@@ -82,7 +187,18 @@ async fn agents_may_not_manage_channels(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (owner, body) = app.signup("Acme", "owner@acme.test").await;
     let owner_user: app::model::User = serde_json::from_value(body["user"].clone()).unwrap();
-    let agent = app.state.services.add_member(&owner_user, "Agent A", "agent@acme.test", "password123", app::model::Role::Agent).await.unwrap();
+    let agent = app
+        .state
+        .services
+        .add_member(
+            &owner_user,
+            "Agent A",
+            "agent@acme.test",
+            "password123",
+            app::model::Role::Agent,
+        )
+        .await
+        .unwrap();
     assert_eq!(agent.role, app::model::Role::Agent);
     let login: Value = app
         .http
@@ -96,11 +212,23 @@ async fn agents_may_not_manage_channels(backend: Backend) {
         .unwrap();
     let agent_token = login["token"].as_str().unwrap();
     let page_token = app.fake.page_token("101").unwrap();
-    let refused = app.post(agent_token, "/api/inbox/channels/social", json!({ "platform": "messenger", "pageId": "101", "accessToken": page_token })).await;
+    let refused = app
+        .post(
+            agent_token,
+            "/api/inbox/channels/social",
+            json!({ "platform": "messenger", "pageId": "101", "accessToken": page_token }),
+        )
+        .await;
     assert_eq!(refused.status(), StatusCode::FORBIDDEN);
     assert!(app.fake.subscriptions().is_empty());
     let channel = app.connect_page(&owner, "101").await;
-    let delete = app.http.delete(app.url(&format!("/api/inbox/channels/{}", channel["id"]))).bearer_auth(agent_token).send().await.unwrap();
+    let delete = app
+        .http
+        .delete(app.url(&format!("/api/inbox/channels/{}", channel["id"])))
+        .bearer_auth(agent_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(delete.status(), StatusCode::FORBIDDEN);
 }
 
@@ -108,32 +236,85 @@ async fn expired_token_flags_the_channel(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (token, conversation) = inbox_with_conversation(&app, "Acme", "owner@acme.test").await;
     app.fake.expire_page_token("101");
-    let sent = app.post(&token, "/api/inbox/messages/send", json!({ "conversationId": conversation, "content": "Checking now" })).await;
+    let sent = app
+        .post(
+            &token,
+            "/api/inbox/messages/send",
+            json!({ "conversationId": conversation, "content": "Checking now" }),
+        )
+        .await;
     assert_eq!(sent.status(), StatusCode::ACCEPTED);
     let id = sent.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     app.eventually("the reply to fail", || async {
-        app.messages(&token, conversation).await.iter().any(|m| m["id"].as_i64() == Some(id) && m["status"] == "failed")
+        app.messages(&token, conversation)
+            .await
+            .iter()
+            .any(|m| m["id"].as_i64() == Some(id) && m["status"] == "failed")
     })
     .await;
-    let failed = app.messages(&token, conversation).await.into_iter().find(|m| m["id"].as_i64() == Some(id)).unwrap();
+    let failed = app
+        .messages(&token, conversation)
+        .await
+        .into_iter()
+        .find(|m| m["id"].as_i64() == Some(id))
+        .unwrap();
     assert!(failed["error"].as_str().unwrap().contains("Reconnect"), "{failed}");
     let channels: Vec<Value> = app.get(&token, "/api/inbox/channels").await.json().await.unwrap();
     assert_eq!(channels[0]["status"], "needs_reconnect");
     // While the channel needs reconnecting, replies are refused with an explanation.
-    let blocked = app.post(&token, "/api/inbox/messages/send", json!({ "conversationId": conversation, "content": "again" })).await;
+    let blocked = app
+        .post(
+            &token,
+            "/api/inbox/messages/send",
+            json!({ "conversationId": conversation, "content": "again" }),
+        )
+        .await;
     assert_eq!(blocked.status(), StatusCode::CONFLICT);
     // Reconnecting with a fresh token brings it back, and the failed reply can be retried.
     let user_token = app.fake.issue_user_token();
-    let accounts: Value = app.http.get(format!("{}/me/accounts?access_token={user_token}", app.fake.graph_url())).send().await.unwrap().json().await.unwrap();
-    let fresh = accounts["data"].as_array().unwrap().iter().find(|p| p["id"] == "101").unwrap()["access_token"].as_str().unwrap().to_string();
-    let reconnect = app.post(&token, "/api/inbox/channels/social", json!({ "platform": "messenger", "pageId": "101", "accessToken": fresh })).await;
+    let accounts: Value = app
+        .http
+        .get(format!(
+            "{}/me/accounts?access_token={user_token}",
+            app.fake.graph_url()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let fresh = accounts["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "101")
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let reconnect = app
+        .post(
+            &token,
+            "/api/inbox/channels/social",
+            json!({ "platform": "messenger", "pageId": "101", "accessToken": fresh }),
+        )
+        .await;
     assert_eq!(reconnect.status(), StatusCode::CREATED);
     let channels: Vec<Value> = app.get(&token, "/api/inbox/channels").await.json().await.unwrap();
     assert_eq!(channels.len(), 1);
     assert_eq!(channels[0]["status"], "active");
-    assert_eq!(app.post(&token, &format!("/api/inbox/messages/{id}/retry"), json!({})).await.status(), StatusCode::ACCEPTED);
+    assert_eq!(
+        app.post(&token, &format!("/api/inbox/messages/{id}/retry"), json!({}))
+            .await
+            .status(),
+        StatusCode::ACCEPTED
+    );
     app.eventually("the retried reply to be sent", || async {
-        app.messages(&token, conversation).await.iter().any(|m| m["id"].as_i64() == Some(id) && m["status"] == "sent")
+        app.messages(&token, conversation)
+            .await
+            .iter()
+            .any(|m| m["id"].as_i64() == Some(id) && m["status"] == "sent")
     })
     .await;
 }
@@ -143,18 +324,41 @@ async fn outside_the_window_needs_the_human_agent_tag(backend: Backend) {
     let (token, _) = app.signup("Acme", "owner@acme.test").await;
     app.connect_page(&token, "101").await;
     let two_days_ago = now_ms() - 2 * 24 * 60 * 60 * 1000;
-    assert_eq!(app.deliver(&text_message_event("101", "7001002", "m_old", "Hello?", two_days_ago)).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.deliver(&text_message_event("101", "7001002", "m_old", "Hello?", two_days_ago))
+            .await
+            .status(),
+        StatusCode::OK
+    );
     let conversation = app.conversations(&token).await[0]["id"].as_i64().unwrap();
-    let detail: Value = app.get(&token, &format!("/api/inbox/conversations/{conversation}")).await.json().await.unwrap();
+    let detail: Value = app
+        .get(&token, &format!("/api/inbox/conversations/{conversation}"))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(detail["window"]["human_agent_only"].is_object(), "{detail}");
-    let untagged = app.post(&token, "/api/inbox/messages/send", json!({ "conversationId": conversation, "content": "Sorry for the wait" })).await;
+    let untagged = app
+        .post(
+            &token,
+            "/api/inbox/messages/send",
+            json!({ "conversationId": conversation, "content": "Sorry for the wait" }),
+        )
+        .await;
     assert_eq!(untagged.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(untagged.text().await.unwrap().contains("HUMAN_AGENT"));
     let tagged = app
-        .post(&token, "/api/inbox/messages/send", json!({ "conversationId": conversation, "content": "Sorry for the wait", "tag": "HUMAN_AGENT" }))
+        .post(
+            &token,
+            "/api/inbox/messages/send",
+            json!({ "conversationId": conversation, "content": "Sorry for the wait", "tag": "HUMAN_AGENT" }),
+        )
         .await;
     assert_eq!(tagged.status(), StatusCode::ACCEPTED);
-    app.eventually("the tagged reply to reach Meta", || async { !app.fake.sent().is_empty() }).await;
+    app.eventually("the tagged reply to reach Meta", || async {
+        !app.fake.sent().is_empty()
+    })
+    .await;
     let sent = &app.fake.sent()[0];
     assert_eq!(sent.messaging_type(), Some("MESSAGE_TAG"));
     assert_eq!(sent.tag(), Some("HUMAN_AGENT"));
@@ -164,16 +368,33 @@ async fn meta_refusing_outside_the_window_is_shown(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (token, conversation) = inbox_with_conversation(&app, "Acme", "owner@acme.test").await;
     app.fake.mark_outside_window("7001001");
-    let sent = app.post(&token, "/api/inbox/messages/send", json!({ "conversationId": conversation, "content": "hello" })).await;
+    let sent = app
+        .post(
+            &token,
+            "/api/inbox/messages/send",
+            json!({ "conversationId": conversation, "content": "hello" }),
+        )
+        .await;
     let id = sent.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     app.eventually("the refusal to be recorded", || async {
-        app.messages(&token, conversation).await.iter().any(|m| m["id"].as_i64() == Some(id) && m["status"] == "failed")
+        app.messages(&token, conversation)
+            .await
+            .iter()
+            .any(|m| m["id"].as_i64() == Some(id) && m["status"] == "failed")
     })
     .await;
-    let failed = app.messages(&token, conversation).await.into_iter().find(|m| m["id"].as_i64() == Some(id)).unwrap();
+    let failed = app
+        .messages(&token, conversation)
+        .await
+        .into_iter()
+        .find(|m| m["id"].as_i64() == Some(id))
+        .unwrap();
     assert!(failed["error"].as_str().unwrap().contains("24 hours"), "{failed}");
     let channels: Vec<Value> = app.get(&token, "/api/inbox/channels").await.json().await.unwrap();
-    assert_eq!(channels[0]["status"], "active", "a window refusal is not a token problem");
+    assert_eq!(
+        channels[0]["status"], "active",
+        "a window refusal is not a token problem"
+    );
 }
 
 async fn conversation_status_assignment_and_filters(backend: Backend) {
@@ -181,17 +402,50 @@ async fn conversation_status_assignment_and_filters(backend: Backend) {
     let (token, conversation) = inbox_with_conversation(&app, "Acme", "owner@acme.test").await;
     let me: Value = app.get(&token, "/api/auth/me").await.json().await.unwrap();
     let my_id = me["user"]["id"].as_i64().unwrap();
-    let assigned = app.patch(&token, &format!("/api/inbox/conversations/{conversation}/assign"), json!({ "assigneeId": my_id })).await;
+    let assigned = app
+        .patch(
+            &token,
+            &format!("/api/inbox/conversations/{conversation}/assign"),
+            json!({ "assigneeId": my_id }),
+        )
+        .await;
     assert_eq!(assigned.status(), StatusCode::OK);
-    let mine: Value = app.get(&token, "/api/inbox/conversations?view=mine").await.json().await.unwrap();
+    let mine: Value = app
+        .get(&token, "/api/inbox/conversations?view=mine")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(mine["items"].as_array().unwrap().len(), 1);
-    let unassigned: Value = app.get(&token, "/api/inbox/conversations?view=unassigned").await.json().await.unwrap();
+    let unassigned: Value = app
+        .get(&token, "/api/inbox/conversations?view=unassigned")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(unassigned["items"].as_array().unwrap().is_empty());
-    let resolved = app.patch(&token, &format!("/api/inbox/conversations/{conversation}/status"), json!({ "status": "resolved" })).await;
+    let resolved = app
+        .patch(
+            &token,
+            &format!("/api/inbox/conversations/{conversation}/status"),
+            json!({ "status": "resolved" }),
+        )
+        .await;
     assert_eq!(resolved.json::<Value>().await.unwrap()["status"], "resolved");
-    let open: Value = app.get(&token, "/api/inbox/conversations?status=new").await.json().await.unwrap();
+    let open: Value = app
+        .get(&token, "/api/inbox/conversations?status=new")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(open["items"].as_array().unwrap().is_empty());
-    let bad = app.patch(&token, &format!("/api/inbox/conversations/{conversation}/status"), json!({ "status": "archived" })).await;
+    let bad = app
+        .patch(
+            &token,
+            &format!("/api/inbox/conversations/{conversation}/status"),
+            json!({ "status": "archived" }),
+        )
+        .await;
     assert!(bad.status().is_client_error());
     let bad_filter = app.get(&token, "/api/inbox/conversations?status=archived").await;
     assert_eq!(bad_filter.status(), StatusCode::BAD_REQUEST);
@@ -209,18 +463,53 @@ async fn conversation_status_assignment_and_filters(backend: Backend) {
 async fn facebook_login_connects_picked_pages(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, body) = app.signup("Acme", "owner@acme.test").await;
-    let login = app.http.post(app.url("/api/auth/login")).json(&json!({ "email": "owner@acme.test", "password": "password123" })).send().await.unwrap();
-    let cookie_token = login.json::<Value>().await.unwrap()["token"].as_str().unwrap().to_string();
+    let login = app
+        .http
+        .post(app.url("/api/auth/login"))
+        .json(&json!({ "email": "owner@acme.test", "password": "password123" }))
+        .send()
+        .await
+        .unwrap();
+    let cookie_token = login.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let cookie = format!("messio_session={cookie_token}");
     // 1. Our start route sends the browser to the Facebook dialog.
-    let start = app.http.get(app.url("/connect/facebook")).header("cookie", &cookie).send().await.unwrap();
+    let start = app
+        .http
+        .get(app.url("/connect/facebook"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(start.status(), StatusCode::SEE_OTHER);
     let dialog = start.headers()["location"].to_str().unwrap().to_string();
     assert!(dialog.starts_with(&app.fake.dialog_url()), "{dialog}");
     // 2. The fake dialog's "Continue" link leads back to our callback with a code.
     let page = app.http.get(&dialog).send().await.unwrap().text().await.unwrap();
-    let href = page.split("id=\"fake-fb-continue\"").next().unwrap().rsplit("href=\"").next().unwrap().split('"').next().unwrap().replace("&amp;", "&");
-    let callback = if href.starts_with("http") { href } else { page.split("href=\"").nth(1).unwrap().split('"').next().unwrap().replace("&amp;", "&") };
+    let href = page
+        .split("id=\"fake-fb-continue\"")
+        .next()
+        .unwrap()
+        .rsplit("href=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&amp;", "&");
+    let callback = if href.starts_with("http") {
+        href
+    } else {
+        page.split("href=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .replace("&amp;", "&")
+    };
     let picked = app.http.get(&callback).send().await.unwrap();
     assert_eq!(picked.status(), StatusCode::SEE_OTHER);
     let location = picked.headers()["location"].to_str().unwrap().to_string();
@@ -230,12 +519,27 @@ async fn facebook_login_connects_picked_pages(backend: Backend) {
     let user: app::model::User = serde_json::from_value(body["user"].clone()).unwrap();
     let gateway = &app.state.services.gateway;
     let offered = gateway.facebook_candidates(&user, pick).await.unwrap();
-    assert_eq!(offered.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), vec!["Acme Shoes", "Acme Support"]);
-    let channels = gateway.connect_facebook_pages(&user, pick, &["102".to_string()]).await.unwrap();
+    assert_eq!(
+        offered.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
+        vec!["Acme Shoes", "Acme Support"]
+    );
+    let channels = gateway
+        .connect_facebook_pages(&user, pick, &["102".to_string()])
+        .await
+        .unwrap();
     assert_eq!(channels[0].name, "Acme Support");
     assert_eq!(app.fake.subscriptions(), vec!["102".to_string()]);
-    let record = app.state.services.store.channel(user.organization_id, channels[0].id).await.unwrap();
-    assert!(!record.credentials.contains("page-token"), "page tokens are encrypted at rest");
+    let record = app
+        .state
+        .services
+        .store
+        .channel(user.organization_id, channels[0].id)
+        .await
+        .unwrap();
+    assert!(
+        !record.credentials.contains("page-token"),
+        "page tokens are encrypted at rest"
+    );
     // A pick cannot be used by another organization.
     let (_, rival) = app.signup("Rival", "owner@rival.test").await;
     let rival: app::model::User = serde_json::from_value(rival["user"].clone()).unwrap();

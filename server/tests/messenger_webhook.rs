@@ -28,7 +28,9 @@ async fn subscription_handshake(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let ok = app
         .http
-        .get(app.url(&format!("/api/webhooks/messenger?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=12345")))
+        .get(app.url(&format!(
+            "/api/webhooks/messenger?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=12345"
+        )))
         .send()
         .await
         .unwrap();
@@ -58,7 +60,10 @@ async fn valid_delivery_is_stored_once(backend: Backend) {
     assert_eq!(messages[0]["direction"], "inbound");
     assert_eq!(messages[0]["platformMessageId"], "m_first");
     // The customer's name comes from the page's User Profile API, shortly after.
-    app.eventually("the contact's name from Meta", || async { app.conversations(&token).await[0]["contactName"] == "Alice Johnson" }).await;
+    app.eventually("the contact's name from Meta", || async {
+        app.conversations(&token).await[0]["contactName"] == "Alice Johnson"
+    })
+    .await;
 }
 
 async fn concurrent_copies_make_one_message(backend: Backend) {
@@ -90,7 +95,10 @@ async fn bad_signatures_leave_no_trace(backend: Backend) {
     assert_eq!(garbage.status(), StatusCode::UNAUTHORIZED);
     // A correct signature over a different body does not validate this one.
     let other = sign(&app.fake.app_secret(), b"{}");
-    assert_eq!(app.deliver_raw(&body, Some(other)).await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        app.deliver_raw(&body, Some(other)).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(message_count(&app, &token).await, 0);
     assert!(app.conversations(&token).await.is_empty());
 }
@@ -98,7 +106,9 @@ async fn bad_signatures_leave_no_trace(backend: Backend) {
 async fn malformed_and_oversized_bodies_are_refused(backend: Backend) {
     let (app, token) = app_with_page(backend).await;
     let broken = b"{\"object\": \"page\", \"entry\": [".to_vec();
-    let response = app.deliver_raw(&broken, Some(sign(&app.fake.app_secret(), &broken))).await;
+    let response = app
+        .deliver_raw(&broken, Some(sign(&app.fake.app_secret(), &broken)))
+        .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "invalid");
@@ -119,28 +129,60 @@ async fn unknown_page_is_acknowledged_and_dropped(backend: Backend) {
 
 async fn deliveries_and_reads_update_reply_status(backend: Backend) {
     let (app, token) = app_with_page(backend).await;
-    assert_eq!(app.deliver(&text_message_event("101", "7001001", "m_q", "Is it waterproof?", now_ms())).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.deliver(&text_message_event(
+            "101",
+            "7001001",
+            "m_q",
+            "Is it waterproof?",
+            now_ms()
+        ))
+        .await
+        .status(),
+        StatusCode::OK
+    );
     let conversation = app.conversations(&token).await[0]["id"].as_i64().unwrap();
     let sent = app
-        .post(&token, "/api/inbox/messages/send", json!({ "conversationId": conversation, "content": "Yes, fully.", "clientId": "c-1" }))
+        .post(
+            &token,
+            "/api/inbox/messages/send",
+            json!({ "conversationId": conversation, "content": "Yes, fully.", "clientId": "c-1" }),
+        )
         .await;
     assert_eq!(sent.status(), StatusCode::ACCEPTED);
     let reply_id = sent.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
-    app.eventually("the reply to reach the fake Send API", || async { !app.fake.sent().is_empty() }).await;
+    app.eventually("the reply to reach the fake Send API", || async {
+        !app.fake.sent().is_empty()
+    })
+    .await;
     let sent_to_meta = app.fake.sent();
     assert_eq!(sent_to_meta[0].text(), Some("Yes, fully."));
     assert_eq!(sent_to_meta[0].messaging_type(), Some("RESPONSE"));
-    app.eventually("the reply to be sent", || async { status_of(&app, &token, conversation, reply_id).await.0 == "sent" }).await;
+    app.eventually("the reply to be sent", || async {
+        status_of(&app, &token, conversation, reply_id).await.0 == "sent"
+    })
+    .await;
     let mid = status_of(&app, &token, conversation, reply_id).await.1.unwrap();
 
     // A read may arrive before the delivery; the delivery must not move it back.
     let later = now_ms() + 1000;
-    assert_eq!(app.deliver(&read_event("101", "7001001", later)).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.deliver(&read_event("101", "7001001", later)).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(status_of(&app, &token, conversation, reply_id).await.0, "read");
-    assert_eq!(app.deliver(&delivery_event("101", "7001001", [mid.as_str()], later)).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.deliver(&delivery_event("101", "7001001", [mid.as_str()], later))
+            .await
+            .status(),
+        StatusCode::OK
+    );
     assert_eq!(status_of(&app, &token, conversation, reply_id).await.0, "read");
     // The echo Meta sends for our own reply does not create a second message.
-    app.eventually("the echo to be processed", || async { app.messages(&token, conversation).await.len() == 2 }).await;
+    app.eventually("the echo to be processed", || async {
+        app.messages(&token, conversation).await.len() == 2
+    })
+    .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert_eq!(app.messages(&token, conversation).await.len(), 2);
 }
@@ -150,7 +192,12 @@ async fn status_of(app: &TestApp, token: &str, conversation: i64, id: i64) -> (S
         .await
         .into_iter()
         .find(|m| m["id"].as_i64() == Some(id))
-        .map(|m| (m["status"].as_str().unwrap_or_default().to_string(), m["platformMessageId"].as_str().map(str::to_string)))
+        .map(|m| {
+            (
+                m["status"].as_str().unwrap_or_default().to_string(),
+                m["platformMessageId"].as_str().map(str::to_string),
+            )
+        })
         .unwrap_or_default()
 }
 

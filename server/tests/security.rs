@@ -48,7 +48,11 @@ async fn cross_site_posts_are_refused() {
         .await
         .unwrap();
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
-    assert_eq!(app.get(&token, "/api/auth/me").await.status(), StatusCode::OK, "the session survived");
+    assert_eq!(
+        app.get(&token, "/api/auth/me").await.status(),
+        StatusCode::OK,
+        "the session survived"
+    );
     let same_site = app
         .http
         .post(app.url("/api/auth/logout"))

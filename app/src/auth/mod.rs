@@ -58,7 +58,9 @@ pub(crate) mod context {
     }
 
     pub async fn headers() -> AppResult<HeaderMap> {
-        leptos_axum::extract::<HeaderMap>().await.map_err(|_| AppError::Internal)
+        leptos_axum::extract::<HeaderMap>()
+            .await
+            .map_err(|_| AppError::Internal)
     }
 
     pub async fn user() -> AppResult<User> {
@@ -67,7 +69,10 @@ pub(crate) mod context {
     }
 
     pub fn set_cookie(value: &str) {
-        if let (Some(response), Ok(value)) = (use_context::<leptos_axum::ResponseOptions>(), HeaderValue::from_str(value)) {
+        if let (Some(response), Ok(value)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            HeaderValue::from_str(value),
+        ) {
             response.append_header(header::SET_COOKIE, value);
         }
     }
@@ -93,9 +98,21 @@ pub async fn get_session() -> Result<Option<SessionInfo>, AppError> {
 }
 
 #[server(prefix = "/rpc")]
-pub async fn signup(organization: String, name: String, email: String, password: String) -> Result<SessionInfo, AppError> {
+pub async fn signup(
+    organization: String,
+    name: String,
+    email: String,
+    password: String,
+) -> Result<SessionInfo, AppError> {
     let services = context::services()?;
-    let (token, session) = services.signup(SignupRequest { organization, name, email, password }).await?;
+    let (token, session) = services
+        .signup(SignupRequest {
+            organization,
+            name,
+            email,
+            password,
+        })
+        .await?;
     context::set_cookie(&ssr::session_cookie(&token, services.secure_cookies));
     leptos_axum::redirect("/inbox");
     Ok(session)
@@ -130,7 +147,12 @@ pub async fn create_invite(role: Role) -> Result<String, AppError> {
 }
 
 #[server(prefix = "/rpc")]
-pub async fn accept_invite(token: String, name: String, email: String, password: String) -> Result<SessionInfo, AppError> {
+pub async fn accept_invite(
+    token: String,
+    name: String,
+    email: String,
+    password: String,
+) -> Result<SessionInfo, AppError> {
     let services = context::services()?;
     let (session_token, session) = services.accept_invite(&token, &name, &email, &password).await?;
     context::set_cookie(&ssr::session_cookie(&session_token, services.secure_cookies));
@@ -147,5 +169,7 @@ pub async fn list_team() -> Result<Vec<User>, AppError> {
 #[server(prefix = "/rpc")]
 pub async fn add_member(name: String, email: String, password: String, role: Role) -> Result<User, AppError> {
     let user = context::user().await?;
-    context::services()?.add_member(&user, &name, &email, &password, role).await
+    context::services()?
+        .add_member(&user, &name, &email, &password, role)
+        .await
 }

@@ -4,8 +4,8 @@
 use crate::error::{AppError, AppResult};
 use crate::model::{Millis, User};
 use crate::store::{Store, now_millis};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::http::{HeaderMap, header};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -16,10 +16,13 @@ pub const MIN_PASSWORD_LEN: usize = 8;
 
 pub fn hash_password(password: &str) -> AppResult<String> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| {
-        tracing::error!(error = %e, "password hashing failed");
-        AppError::Internal
-    })
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            AppError::Internal
+        })
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
@@ -50,13 +53,18 @@ pub fn hash_token(token: &str) -> String {
 
 pub async fn start_session(store: &dyn Store, user: &User) -> AppResult<String> {
     let (token, hash) = new_token();
-    store.create_session(&hash, user.id, now_millis() + SESSION_TTL_MS).await?;
+    store
+        .create_session(&hash, user.id, now_millis() + SESSION_TTL_MS)
+        .await?;
     Ok(token)
 }
 
 pub fn session_cookie(token: &str, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
-    format!("{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}", SESSION_TTL_MS / 1000)
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        SESSION_TTL_MS / 1000
+    )
 }
 
 pub fn clear_session_cookie() -> String {
@@ -108,12 +116,16 @@ pub fn validate_signup(name: &str, email: &str, password: &str) -> AppResult<()>
     }
     let email = email.trim();
     let valid_email = email.len() <= 254
-        && email.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'));
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.'));
     if !valid_email {
         return Err(AppError::invalid("please enter a valid email address"));
     }
     if password.chars().count() < MIN_PASSWORD_LEN {
-        return Err(AppError::invalid(format!("the password needs at least {MIN_PASSWORD_LEN} characters")));
+        return Err(AppError::invalid(format!(
+            "the password needs at least {MIN_PASSWORD_LEN} characters"
+        )));
     }
     Ok(())
 }
@@ -133,7 +145,9 @@ impl LoginLimiter {
     /// `per_minute` attempts per key, with the same burst.
     pub fn new(per_minute: u32) -> Self {
         let n = std::num::NonZeroU32::new(per_minute.max(1)).unwrap_or(std::num::NonZeroU32::MIN);
-        Self { limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(n)) }
+        Self {
+            limiter: governor::RateLimiter::keyed(governor::Quota::per_minute(n)),
+        }
     }
 
     pub fn check(&self, keys: &[String]) -> AppResult<()> {
@@ -160,7 +174,10 @@ mod tests {
     #[test]
     fn bearer_wins_over_cookie() {
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, "a=b; messio_session=cookie-token".parse().expect("header"));
+        headers.insert(
+            header::COOKIE,
+            "a=b; messio_session=cookie-token".parse().expect("header"),
+        );
         assert_eq!(request_token(&headers).as_deref(), Some("cookie-token"));
         headers.insert(header::AUTHORIZATION, "Bearer api-token".parse().expect("header"));
         assert_eq!(request_token(&headers).as_deref(), Some("api-token"));

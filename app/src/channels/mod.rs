@@ -1,10 +1,10 @@
 //! Server functions behind Settings → Channels: list, connect through Facebook login,
 //! health, disconnect. Platform calls happen in the server's adapters (`ChannelGateway`).
 
-use crate::error::AppError;
-use crate::model::*;
 #[cfg(feature = "ssr")]
 use crate::auth::context;
+use crate::error::AppError;
+use crate::model::*;
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc")]

@@ -1,10 +1,10 @@
 //! Server functions behind the inbox page: conversations, threads, replies, status and
 //! assignment. The REST API offers the same operations (server crate, `api/`).
 
-use crate::error::AppError;
-use crate::model::*;
 #[cfg(feature = "ssr")]
 use crate::auth::context;
+use crate::error::AppError;
+use crate::model::*;
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc")]
@@ -22,7 +22,9 @@ pub async fn get_conversation(id: Id) -> Result<ConversationDetail, AppError> {
 #[server(prefix = "/rpc")]
 pub async fn list_messages(conversation_id: Id, before: Option<Id>) -> Result<Page<Message>, AppError> {
     let user = context::user().await?;
-    context::services()?.messages(&user, conversation_id, before, None).await
+    context::services()?
+        .messages(&user, conversation_id, before, None)
+        .await
 }
 
 #[server(prefix = "/rpc")]

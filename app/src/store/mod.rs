@@ -83,9 +83,17 @@ pub struct EchoMessage {
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatusUpdate {
     /// Specific platform message ids reached a status.
-    Messages { platform_message_ids: Vec<String>, status: MessageStatus, error: Option<String> },
+    Messages {
+        platform_message_ids: Vec<String>,
+        status: MessageStatus,
+        error: Option<String>,
+    },
     /// Everything sent to this customer up to `watermark` reached a status.
-    Watermark { external_user_id: String, watermark: Millis, status: MessageStatus },
+    Watermark {
+        external_user_id: String,
+        watermark: Millis,
+        status: MessageStatus,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -118,17 +126,38 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
 
     // Organizations, people and sessions.
-    async fn create_organization(&self, org_name: &str, owner_name: &str, email: &str, password_hash: &str) -> StoreResult<(Organization, User)>;
+    async fn create_organization(
+        &self,
+        org_name: &str,
+        owner_name: &str,
+        email: &str,
+        password_hash: &str,
+    ) -> StoreResult<(Organization, User)>;
     async fn organization(&self, org_id: Id) -> StoreResult<Organization>;
-    async fn add_user(&self, org_id: Id, name: &str, email: &str, password_hash: &str, role: Role) -> StoreResult<User>;
+    async fn add_user(&self, org_id: Id, name: &str, email: &str, password_hash: &str, role: Role)
+    -> StoreResult<User>;
     async fn credentials_by_email(&self, email: &str) -> StoreResult<Option<Credentials>>;
     async fn users(&self, org_id: Id) -> StoreResult<Vec<User>>;
     async fn create_session(&self, token_hash: &str, user_id: Id, expires_at: Millis) -> StoreResult<()>;
     async fn session_user(&self, token_hash: &str, now: Millis) -> StoreResult<Option<User>>;
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
-    async fn create_invite(&self, org_id: Id, token_hash: &str, role: Role, created_by: Id, expires_at: Millis) -> StoreResult<()>;
+    async fn create_invite(
+        &self,
+        org_id: Id,
+        token_hash: &str,
+        role: Role,
+        created_by: Id,
+        expires_at: Millis,
+    ) -> StoreResult<()>;
     /// Uses an invite once, creating the invited user.
-    async fn accept_invite(&self, token_hash: &str, name: &str, email: &str, password_hash: &str, now: Millis) -> StoreResult<User>;
+    async fn accept_invite(
+        &self,
+        token_hash: &str,
+        name: &str,
+        email: &str,
+        password_hash: &str,
+        now: Millis,
+    ) -> StoreResult<User>;
 
     // Channels.
     /// Connects (or reconnects) a platform account to an organization.
@@ -137,7 +166,12 @@ pub trait Store: Send + Sync + 'static {
     async fn channel(&self, org_id: Id, channel_id: Id) -> StoreResult<ChannelRecord>;
     /// The live channel that receives a platform account's webhooks, whatever organization owns it.
     async fn channel_by_account(&self, kind: ChannelKind, external_id: &str) -> StoreResult<Option<ChannelRecord>>;
-    async fn set_channel_status(&self, channel_id: Id, status: ChannelStatus, last_error: Option<&str>) -> StoreResult<Written<Channel>>;
+    async fn set_channel_status(
+        &self,
+        channel_id: Id,
+        status: ChannelStatus,
+        last_error: Option<&str>,
+    ) -> StoreResult<Written<Channel>>;
 
     // Inbound traffic (webhooks). Each is idempotent by the platform's message id.
     /// Stores a customer's message; `None` when the platform message id was already stored.
@@ -145,15 +179,44 @@ pub trait Store: Send + Sync + 'static {
     async fn ingest_echo(&self, channel_id: Id, msg: EchoMessage) -> StoreResult<Option<Written<Message>>>;
     async fn apply_status(&self, channel_id: Id, update: StatusUpdate) -> StoreResult<Written<Vec<Id>>>;
     /// Sets what the platform's profile tells about a contact (name, picture).
-    async fn update_contact(&self, org_id: Id, contact_id: Id, name: Option<&str>, avatar_url: Option<&str>) -> StoreResult<Written<Contact>>;
+    async fn update_contact(
+        &self,
+        org_id: Id,
+        contact_id: Id,
+        name: Option<&str>,
+        avatar_url: Option<&str>,
+    ) -> StoreResult<Written<Contact>>;
 
     // The inbox.
-    async fn conversations(&self, org_id: Id, user_id: Id, filter: &ConversationFilter) -> StoreResult<Page<Conversation>>;
+    async fn conversations(
+        &self,
+        org_id: Id,
+        user_id: Id,
+        filter: &ConversationFilter,
+    ) -> StoreResult<Page<Conversation>>;
     async fn conversation(&self, org_id: Id, conversation_id: Id) -> StoreResult<Conversation>;
     async fn contact(&self, org_id: Id, contact_id: Id) -> StoreResult<Contact>;
-    async fn messages(&self, org_id: Id, conversation_id: Id, before: Option<Id>, limit: i64) -> StoreResult<Page<Message>>;
-    async fn set_conversation_status(&self, org_id: Id, conversation_id: Id, status: ConversationStatus, actor: &User) -> StoreResult<Written<Conversation>>;
-    async fn assign_conversation(&self, org_id: Id, conversation_id: Id, assignee_id: Option<Id>, actor: &User) -> StoreResult<Written<Conversation>>;
+    async fn messages(
+        &self,
+        org_id: Id,
+        conversation_id: Id,
+        before: Option<Id>,
+        limit: i64,
+    ) -> StoreResult<Page<Message>>;
+    async fn set_conversation_status(
+        &self,
+        org_id: Id,
+        conversation_id: Id,
+        status: ConversationStatus,
+        actor: &User,
+    ) -> StoreResult<Written<Conversation>>;
+    async fn assign_conversation(
+        &self,
+        org_id: Id,
+        conversation_id: Id,
+        assignee_id: Option<Id>,
+        actor: &User,
+    ) -> StoreResult<Written<Conversation>>;
     async fn mark_read(&self, org_id: Id, conversation_id: Id) -> StoreResult<Written<Conversation>>;
 
     // Outbound traffic (the outbox).
@@ -179,7 +242,9 @@ pub async fn connect(url: &str) -> StoreResult<DynStore> {
     } else if url.starts_with("sqlite:") {
         Ok(Arc::new(SqliteStore::connect(url).await?))
     } else {
-        Err(StoreError::Invalid(format!("DATABASE_URL must start with sqlite: or postgres:, got `{url}`")))
+        Err(StoreError::Invalid(format!(
+            "DATABASE_URL must start with sqlite: or postgres:, got `{url}`"
+        )))
     }
 }
 

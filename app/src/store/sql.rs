@@ -44,7 +44,14 @@ pub(super) fn map_unique(err: sqlx::Error, what: &str) -> super::StoreError {
 }
 
 pub(super) fn default_contact_name(external_id: &str) -> String {
-    let tail: String = external_id.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail: String = external_id
+        .chars()
+        .rev()
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
     format!("Customer {tail}")
 }
 

@@ -16,21 +16,39 @@ pub fn router() -> Router<AppState> {
 }
 
 fn answer(token: String, session: SessionInfo) -> AuthResponse {
-    AuthResponse { token, user: session.user, organization: session.organization }
+    AuthResponse {
+        token,
+        user: session.user,
+        organization: session.organization,
+    }
 }
 
-async fn signup(State(state): State<AppState>, ApiJson(req): ApiJson<SignupRequest>) -> AppResult<(StatusCode, Json<AuthResponse>)> {
+async fn signup(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<SignupRequest>,
+) -> AppResult<(StatusCode, Json<AuthResponse>)> {
     let (token, session) = state.services.signup(req).await?;
     Ok((StatusCode::CREATED, Json(answer(token, session))))
 }
 
-async fn login(State(state): State<AppState>, headers: HeaderMap, ApiJson(req): ApiJson<LoginRequest>) -> AppResult<Json<AuthResponse>> {
-    let client = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).map(str::to_string);
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> AppResult<Json<AuthResponse>> {
+    let client = headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let (token, session) = state.services.login(req, client).await?;
     Ok(Json(answer(token, session)))
 }
 
-async fn logout(State(state): State<AppState>, headers: HeaderMap, CurrentUser(_): CurrentUser) -> AppResult<StatusCode> {
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    CurrentUser(_): CurrentUser,
+) -> AppResult<StatusCode> {
     if let Some(token) = app::auth::ssr::request_token(&headers) {
         state.services.logout(&token).await?;
     }

@@ -38,20 +38,40 @@ async fn connect_social(
 ) -> AppResult<(StatusCode, Json<Channel>)> {
     require_manager(&user)?;
     if body.platform != "messenger" {
-        return Err(AppError::invalid(format!("platform `{}` is not supported yet; use \"messenger\"", body.platform)));
+        return Err(AppError::invalid(format!(
+            "platform `{}` is not supported yet; use \"messenger\"",
+            body.platform
+        )));
     }
     if body.page_id.trim().is_empty() || body.access_token.trim().is_empty() {
         return Err(AppError::invalid("pageId and accessToken are required"));
     }
-    let (page_id, name) = state.adapters.messenger.graph.page(body.page_id.trim(), body.access_token.trim()).await.map_err(upstream)?;
-    let channel = state.gateway.connect_page(&user, &page_id, &name, body.access_token.trim()).await?;
+    let (page_id, name) = state
+        .adapters
+        .messenger
+        .graph
+        .page(body.page_id.trim(), body.access_token.trim())
+        .await
+        .map_err(upstream)?;
+    let channel = state
+        .gateway
+        .connect_page(&user, &page_id, &name, body.access_token.trim())
+        .await?;
     Ok((StatusCode::CREATED, Json(channel)))
 }
 
-async fn disconnect(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiPath(id): ApiPath<Id>) -> AppResult<Json<Channel>> {
+async fn disconnect(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Json<Channel>> {
     Ok(Json(state.services.gateway.disconnect(&user, id).await?))
 }
 
-async fn health(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiPath(id): ApiPath<Id>) -> AppResult<Json<Channel>> {
+async fn health(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Json<Channel>> {
     Ok(Json(state.services.gateway.health(&user, id).await?))
 }

@@ -16,11 +16,19 @@ pub fn router() -> Router<AppState> {
         .route("/api/inbox/conversations/{id}/read", patch(mark_read))
 }
 
-async fn list(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiQuery(filter): ApiQuery<ConversationFilter>) -> AppResult<Json<Page<Conversation>>> {
+async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiQuery(filter): ApiQuery<ConversationFilter>,
+) -> AppResult<Json<Page<Conversation>>> {
     Ok(Json(state.services.conversations(&user, &filter).await?))
 }
 
-async fn detail(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiPath(id): ApiPath<Id>) -> AppResult<Json<ConversationDetail>> {
+async fn detail(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Json<ConversationDetail>> {
     Ok(Json(state.services.conversation_detail(&user, id).await?))
 }
 
@@ -53,6 +61,10 @@ async fn assign(
     Ok(Json(state.services.assign(&user, id, body.assignee_id).await?))
 }
 
-async fn mark_read(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiPath(id): ApiPath<Id>) -> AppResult<Json<Conversation>> {
+async fn mark_read(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Json<Conversation>> {
     Ok(Json(state.services.mark_read(&user, id).await?))
 }

@@ -28,14 +28,33 @@ async fn history(
     ApiPath(conversation_id): ApiPath<Id>,
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> AppResult<Json<Page<Message>>> {
-    Ok(Json(state.services.messages(&user, conversation_id, query.before, query.limit).await?))
+    Ok(Json(
+        state
+            .services
+            .messages(&user, conversation_id, query.before, query.limit)
+            .await?,
+    ))
 }
 
 /// Queues the reply and answers 202: delivery progress arrives as `message:status` events.
-async fn send(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiJson(req): ApiJson<SendRequest>) -> AppResult<(StatusCode, Json<Message>)> {
-    Ok((StatusCode::ACCEPTED, Json(state.services.send_message(&user, req).await?)))
+async fn send(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(req): ApiJson<SendRequest>,
+) -> AppResult<(StatusCode, Json<Message>)> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(state.services.send_message(&user, req).await?),
+    ))
 }
 
-async fn retry(State(state): State<AppState>, CurrentUser(user): CurrentUser, ApiPath(id): ApiPath<Id>) -> AppResult<(StatusCode, Json<Message>)> {
-    Ok((StatusCode::ACCEPTED, Json(state.services.retry_message(&user, id).await?)))
+async fn retry(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<(StatusCode, Json<Message>)> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(state.services.retry_message(&user, id).await?),
+    ))
 }

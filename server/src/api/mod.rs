@@ -9,12 +9,16 @@ mod messages;
 use crate::state::AppState;
 use app::error::AppError;
 use app::model::User;
+use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query};
 use axum::http::request::Parts;
-use axum::Router;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(auth::router()).merge(conversations::router()).merge(messages::router()).merge(channels::router())
+    Router::new()
+        .merge(auth::router())
+        .merge(conversations::router())
+        .merge(messages::router())
+        .merge(channels::router())
 }
 
 /// The user behind the request's bearer token (or session cookie).
@@ -24,7 +28,9 @@ impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        app::auth::ssr::authenticate(state.services.store.as_ref(), &parts.headers).await.map(CurrentUser)
+        app::auth::ssr::authenticate(state.services.store.as_ref(), &parts.headers)
+            .await
+            .map(CurrentUser)
     }
 }
 

@@ -35,7 +35,12 @@ struct Options {
 }
 
 fn options() -> Result<Options, String> {
-    let mut o = Options { backends: vec!["sqlite", "postgres"], sockets: 10, concurrency: 32, seconds: 10 };
+    let mut o = Options {
+        backends: vec!["sqlite", "postgres"],
+        sockets: 10,
+        concurrency: 32,
+        seconds: 10,
+    };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -92,7 +97,11 @@ async fn main() -> Result<(), server::BoxError> {
             r.p99_ms,
             r.raw_per_second,
             100.0 * r.per_second / r.raw_per_second.max(1.0),
-            if r.delivered_to_all { "" } else { "  (some sockets missed messages!)" }
+            if r.delivered_to_all {
+                ""
+            } else {
+                "  (some sockets missed messages!)"
+            }
         );
         if r.failed > 0 {
             println!("          {} webhook POSTs were not acknowledged", r.failed);
@@ -126,13 +135,18 @@ async fn run(backend: &'static str, options: &Options) -> Result<Report, server:
         max_webhook_bytes: 1024 * 1024,
         login_attempts_per_minute: 1000,
     };
-    let options_leptos = leptos::config::LeptosOptions::builder().output_name("messio").site_addr(addr).build();
+    let options_leptos = leptos::config::LeptosOptions::builder()
+        .output_name("messio")
+        .site_addr(addr)
+        .build();
     let messio = server::build(config, options_leptos).await?;
     let state = messio.state.clone();
     let router = messio.router.clone();
     let server_task = tokio::spawn(async move { axum::serve(listener, router).await });
     let base = format!("http://{addr}");
-    let http = reqwest::Client::builder().pool_max_idle_per_host(options.concurrency).build()?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(options.concurrency)
+        .build()?;
 
     let signup: Value = http
         .post(format!("{base}/api/auth/signup"))
@@ -193,7 +207,8 @@ async fn run(backend: &'static str, options: &Options) -> Result<Report, server:
                 n += 1;
                 let mid = format!("m_bench_{worker}_{n}");
                 let psid = format!("{}", 10_000 + (n % 200) * 64 + worker as u64);
-                let payload = text_message_event(PAGE_ID, &psid, &mid, "benchmark message", server::fake_meta::now_ms());
+                let payload =
+                    text_message_event(PAGE_ID, &psid, &mid, "benchmark message", server::fake_meta::now_ms());
                 let body = encode_body(&payload);
                 let signature = sign(APP_SECRET, &body);
                 sent_at.lock().await.insert(mid, Instant::now());
@@ -231,7 +246,11 @@ async fn run(backend: &'static str, options: &Options) -> Result<Report, server:
     }
     let mut lat = latencies.lock().await.clone();
     lat.sort();
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1))).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0);
+    let pct = |p: f64| {
+        lat.get(((lat.len() as f64 * p) as usize).min(lat.len().saturating_sub(1)))
+            .map(|d| d.as_secs_f64() * 1000.0)
+            .unwrap_or(0.0)
+    };
     let (p50_ms, p99_ms) = (pct(0.50), pct(0.99));
     server_task.abort();
     messio.stop().await;
@@ -259,13 +278,17 @@ async fn agent_socket(
     latencies: Arc<Mutex<Vec<Duration>>>,
     received: Arc<Vec<AtomicU64>>,
 ) {
-    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await else { return };
+    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await else {
+        return;
+    };
     let mut ready = Some(ready);
     while let Some(Ok(frame)) = ws.next().await {
         let WsMessage::Text(text) = frame else { continue };
         match parse_packet(text.as_str()) {
             Packet::Open { .. } => {
-                let _ = ws.send(WsMessage::text(encode_connect(&json!({ "token": token })))).await;
+                let _ = ws
+                    .send(WsMessage::text(encode_connect(&json!({ "token": token }))))
+                    .await;
             }
             Packet::Ping { data } => {
                 let _ = ws.send(WsMessage::text(encode_pong(&data))).await;
@@ -295,11 +318,22 @@ async fn raw_insert_ceiling(backend: &str, url: &str, options: &Options) -> Resu
     const INSERT: &str = "INSERT INTO bench_raw (body) VALUES ($1)";
     let window = Duration::from_secs(options.seconds.clamp(1, 5));
     if backend == "postgres" {
-        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(16).connect(url).await?;
-        sqlx::query("CREATE TABLE bench_raw (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)").execute(&pool).await?;
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(16)
+            .connect(url)
+            .await?;
+        sqlx::query("CREATE TABLE bench_raw (id BIGSERIAL PRIMARY KEY, body TEXT NOT NULL)")
+            .execute(&pool)
+            .await?;
         Ok(hammer(options.concurrency, window, move || {
             let pool = pool.clone();
-            async move { sqlx::query(INSERT).bind("benchmark message").execute(&pool).await.is_ok() }
+            async move {
+                sqlx::query(INSERT)
+                    .bind("benchmark message")
+                    .execute(&pool)
+                    .await
+                    .is_ok()
+            }
         })
         .await)
     } else {
@@ -309,11 +343,22 @@ async fn raw_insert_ceiling(backend: &str, url: &str, options: &Options) -> Resu
             .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10));
         // One writer connection, as the store uses: SQLite serializes writes anyway.
-        let pool = sqlx::sqlite::SqlitePoolOptions::new().max_connections(1).connect_with(connect).await?;
-        sqlx::query("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)").execute(&pool).await?;
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(connect)
+            .await?;
+        sqlx::query("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY AUTOINCREMENT, body TEXT NOT NULL)")
+            .execute(&pool)
+            .await?;
         Ok(hammer(options.concurrency, window, move || {
             let pool = pool.clone();
-            async move { sqlx::query(INSERT).bind("benchmark message").execute(&pool).await.is_ok() }
+            async move {
+                sqlx::query(INSERT)
+                    .bind("benchmark message")
+                    .execute(&pool)
+                    .await
+                    .is_ok()
+            }
         })
         .await)
     }

@@ -5,24 +5,31 @@ use super::gateway::upstream;
 use super::messenger::LOGIN_SCOPES;
 use crate::state::AppState;
 use app::auth::ssr::{authenticate, require_manager};
+use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Redirect;
 use axum::routing::get;
-use axum::Router;
 use oauth2::basic::BasicClient;
-use oauth2::{AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, RedirectUrl, Scope, TokenResponse, TokenUrl};
+use oauth2::{
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, RedirectUrl, Scope, TokenResponse,
+    TokenUrl,
+};
 use serde::Deserialize;
 
 pub const START_PATH: &str = "/connect/facebook";
 pub const CALLBACK_PATH: &str = "/connect/facebook/callback";
 
 pub fn router() -> Router<AppState> {
-    Router::new().route(START_PATH, get(start)).route(CALLBACK_PATH, get(callback))
+    Router::new()
+        .route(START_PATH, get(start))
+        .route(CALLBACK_PATH, get(callback))
 }
 
 fn back_with_error(message: &str) -> Redirect {
-    let query = url::form_urlencoded::Serializer::new(String::new()).append_pair("error", message).finish();
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("error", message)
+        .finish();
     Redirect::to(&format!("/settings/channels?{query}"))
 }
 
@@ -87,7 +94,8 @@ async fn callback(State(state): State<AppState>, Query(query): Query<CallbackQue
         let reason = query.error_description.unwrap_or(error);
         return back_with_error(&format!("Facebook login was cancelled: {reason}"));
     }
-    let Some((organization_id, user_id)) = query.state.as_deref().and_then(|s| state.pending_logins.take_state(s)) else {
+    let Some((organization_id, user_id)) = query.state.as_deref().and_then(|s| state.pending_logins.take_state(s))
+    else {
         return back_with_error("This Facebook login expired or did not start here. Please try again.");
     };
     let Some(code) = query.code else {
@@ -98,14 +106,24 @@ async fn callback(State(state): State<AppState>, Query(query): Query<CallbackQue
         Err(message) => return back_with_error(&message),
     };
     let http = state.adapters.messenger.graph.http().clone();
-    let token = match client.exchange_code(AuthorizationCode::new(code)).request_async(&http).await {
+    let token = match client
+        .exchange_code(AuthorizationCode::new(code))
+        .request_async(&http)
+        .await
+    {
         Ok(token) => token,
         Err(error) => {
             tracing::warn!(%error, "Facebook code exchange failed");
             return back_with_error("Facebook did not accept the login. Please try again.");
         }
     };
-    let pages = match state.adapters.messenger.graph.managed_pages(token.access_token().secret()).await {
+    let pages = match state
+        .adapters
+        .messenger
+        .graph
+        .managed_pages(token.access_token().secret())
+        .await
+    {
         Ok(pages) => pages,
         Err(error) => return back_with_error(&upstream(error).to_string()),
     };

@@ -1,8 +1,8 @@
 //! The server side of `ChannelGateway`: connecting picked Facebook pages, health checks
 //! and disconnecting, on behalf of the web app's server functions and the REST API.
 
-use super::messenger::{ManagedPage, MessengerAdapter, PageCredentials};
 use super::SendError;
+use super::messenger::{ManagedPage, MessengerAdapter, PageCredentials};
 use crate::crypto::SecretBox;
 use crate::state::Adapters;
 use app::auth::ssr::require_manager;
@@ -36,7 +36,15 @@ impl PendingLogins {
     pub fn remember_state(&self, state: &str, user: &User) {
         if let Ok(mut states) = self.states.lock() {
             states.retain(|_, p| p.created.elapsed() < LOGIN_TTL);
-            states.insert(state.to_string(), Pending { organization_id: user.organization_id, user_id: user.id, created: Instant::now(), value: () });
+            states.insert(
+                state.to_string(),
+                Pending {
+                    organization_id: user.organization_id,
+                    user_id: user.id,
+                    created: Instant::now(),
+                    value: (),
+                },
+            );
         }
     }
 
@@ -51,7 +59,15 @@ impl PendingLogins {
         let pick_id = app::auth::ssr::new_token().0;
         if let Ok(mut picks) = self.picks.lock() {
             picks.retain(|_, p| p.created.elapsed() < LOGIN_TTL);
-            picks.insert(pick_id.clone(), Pending { organization_id, user_id, created: Instant::now(), value: pages });
+            picks.insert(
+                pick_id.clone(),
+                Pending {
+                    organization_id,
+                    user_id,
+                    created: Instant::now(),
+                    value: pages,
+                },
+            );
         }
         pick_id
     }
@@ -59,8 +75,16 @@ impl PendingLogins {
     fn pages(&self, pick_id: &str, user: &User) -> AppResult<Vec<ManagedPage>> {
         let picks = self.picks.lock().map_err(|_| AppError::Internal)?;
         match picks.get(pick_id) {
-            Some(p) if p.organization_id == user.organization_id && p.user_id == user.id && p.created.elapsed() < LOGIN_TTL => Ok(p.value.clone()),
-            _ => Err(AppError::invalid("this Facebook login has expired; please connect again")),
+            Some(p)
+                if p.organization_id == user.organization_id
+                    && p.user_id == user.id
+                    && p.created.elapsed() < LOGIN_TTL =>
+            {
+                Ok(p.value.clone())
+            }
+            _ => Err(AppError::invalid(
+                "this Facebook login has expired; please connect again",
+            )),
         }
     }
 }
@@ -89,13 +113,27 @@ impl PlatformGateway {
     /// Subscribes a page to our webhook, then stores it with its token encrypted.
     pub async fn connect_page(&self, user: &User, page_id: &str, name: &str, page_token: &str) -> AppResult<Channel> {
         require_manager(user)?;
-        self.messenger().graph.subscribe_page(page_id, page_token).await.map_err(upstream)?;
-        let credentials = self.secrets.seal(&PageCredentials { page_access_token: page_token.to_string() }.to_json());
+        self.messenger()
+            .graph
+            .subscribe_page(page_id, page_token)
+            .await
+            .map_err(upstream)?;
+        let credentials = self.secrets.seal(
+            &PageCredentials {
+                page_access_token: page_token.to_string(),
+            }
+            .to_json(),
+        );
         let written = self
             .store
             .connect_channel(
                 user.organization_id,
-                NewChannel { kind: ChannelKind::Messenger, external_id: page_id.to_string(), name: name.to_string(), credentials },
+                NewChannel {
+                    kind: ChannelKind::Messenger,
+                    external_id: page_id.to_string(),
+                    name: name.to_string(),
+                    credentials,
+                },
             )
             .await?;
         self.events.publish(&written.events);
@@ -135,8 +173,14 @@ impl ChannelGateway for PlatformGateway {
         let pages = self.pending.pages(pick_id, user)?;
         let mut channels = Vec::new();
         for id in page_ids {
-            let page = pages.iter().find(|p| &p.id == id).ok_or_else(|| AppError::invalid(format!("page {id} was not offered by Facebook")))?;
-            channels.push(self.connect_page(user, &page.id, &page.name, &page.access_token).await?);
+            let page = pages
+                .iter()
+                .find(|p| &p.id == id)
+                .ok_or_else(|| AppError::invalid(format!("page {id} was not offered by Facebook")))?;
+            channels.push(
+                self.connect_page(user, &page.id, &page.name, &page.access_token)
+                    .await?,
+            );
         }
         Ok(channels)
     }
@@ -145,7 +189,11 @@ impl ChannelGateway for PlatformGateway {
         require_manager(user)?;
         let record = self.store.channel(user.organization_id, channel_id).await?;
         if let Ok(credentials) = self.secrets.open(&record.credentials)
-            && let Err(error) = self.adapters.get(record.channel.kind).disconnect(&record, &credentials).await
+            && let Err(error) = self
+                .adapters
+                .get(record.channel.kind)
+                .disconnect(&record, &credentials)
+                .await
         {
             // The platform may already have revoked us; the channel is disconnected here regardless.
             tracing::warn!(%error, channel_id, "could not unsubscribe from the platform");
@@ -159,13 +207,23 @@ impl ChannelGateway for PlatformGateway {
             return Ok(record.channel);
         }
         let check = match self.secrets.open(&record.credentials) {
-            Ok(credentials) => self.adapters.get(record.channel.kind).health(&record, &credentials).await,
+            Ok(credentials) => {
+                self.adapters
+                    .get(record.channel.kind)
+                    .health(&record, &credentials)
+                    .await
+            }
             Err(e) => Err(SendError::Auth(e.to_string())),
         };
         match check {
-            Ok(()) if record.channel.status != ChannelStatus::Active => self.set_status(channel_id, ChannelStatus::Active, None).await,
+            Ok(()) if record.channel.status != ChannelStatus::Active => {
+                self.set_status(channel_id, ChannelStatus::Active, None).await
+            }
             Ok(()) => Ok(record.channel),
-            Err(SendError::Auth(reason)) => self.set_status(channel_id, ChannelStatus::NeedsReconnect, Some(&reason)).await,
+            Err(SendError::Auth(reason)) => {
+                self.set_status(channel_id, ChannelStatus::NeedsReconnect, Some(&reason))
+                    .await
+            }
             Err(other) => Err(upstream(other)),
         }
     }

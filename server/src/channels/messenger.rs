@@ -14,7 +14,12 @@ use serde_json::{Value, json};
 /// Webhook fields a page is subscribed to when it is connected.
 pub const SUBSCRIBED_FIELDS: &str = "messages,messaging_postbacks,message_deliveries,message_reads,message_echoes";
 /// Permissions asked for in the Facebook login dialog.
-pub const LOGIN_SCOPES: &[&str] = &["pages_show_list", "pages_messaging", "pages_manage_metadata", "pages_read_engagement"];
+pub const LOGIN_SCOPES: &[&str] = &[
+    "pages_show_list",
+    "pages_messaging",
+    "pages_manage_metadata",
+    "pages_read_engagement",
+];
 /// Marks the messages Messio sends, so their echoes are matched to the stored copy.
 const METADATA_PREFIX: &str = "messio:";
 
@@ -26,7 +31,8 @@ pub struct PageCredentials {
 
 impl PageCredentials {
     pub fn parse(plain: &str) -> Result<Self, SendError> {
-        serde_json::from_str(plain).map_err(|_| SendError::Auth("the stored page credentials are unreadable; reconnect the page".into()))
+        serde_json::from_str(plain)
+            .map_err(|_| SendError::Auth("the stored page credentials are unreadable; reconnect the page".into()))
     }
 
     pub fn to_json(&self) -> String {
@@ -99,7 +105,10 @@ impl GraphClient {
     }
 
     async fn call(&self, request: reqwest::RequestBuilder) -> Result<Value, SendError> {
-        let response = request.send().await.map_err(|e| SendError::Unavailable(format!("Meta could not be reached: {e}")))?;
+        let response = request
+            .send()
+            .await
+            .map_err(|e| SendError::Unavailable(format!("Meta could not be reached: {e}")))?;
         let status = response.status();
         let body: Value = response.json().await.unwrap_or(Value::Null);
         if let Some(error) = body.get("error") {
@@ -125,10 +134,11 @@ impl GraphClient {
     /// The pages the logged-in user manages, with a page token each (follows paging).
     pub async fn managed_pages(&self, user_token: &str) -> Result<Vec<ManagedPage>, SendError> {
         let mut pages = Vec::new();
-        let mut request = self
-            .http
-            .get(self.url("me/accounts"))
-            .query(&[("fields", "id,name,access_token,category,tasks"), ("limit", "100"), ("access_token", user_token)]);
+        let mut request = self.http.get(self.url("me/accounts")).query(&[
+            ("fields", "id,name,access_token,category,tasks"),
+            ("limit", "100"),
+            ("access_token", user_token),
+        ]);
         for _ in 0..20 {
             let body = self.call(request).await?;
             let data = body.get("data").cloned().unwrap_or(Value::Array(vec![]));
@@ -152,15 +162,23 @@ impl GraphClient {
     }
 
     pub async fn unsubscribe_page(&self, page_id: &str, page_token: &str) -> Result<(), SendError> {
-        self.call(self.http.delete(self.url(&format!("{page_id}/subscribed_apps"))).query(&[("access_token", page_token)]))
-            .await
-            .map(|_| ())
+        self.call(
+            self.http
+                .delete(self.url(&format!("{page_id}/subscribed_apps")))
+                .query(&[("access_token", page_token)]),
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Reads the page itself: proves the token works, and gives the page's name.
     pub async fn page(&self, page_id: &str, page_token: &str) -> Result<(String, String), SendError> {
         let body = self
-            .call(self.http.get(self.url(page_id)).query(&[("fields", "id,name"), ("access_token", page_token)]))
+            .call(
+                self.http
+                    .get(self.url(page_id))
+                    .query(&[("fields", "id,name"), ("access_token", page_token)]),
+            )
             .await?;
         let id = body.get("id").and_then(Value::as_str).unwrap_or(page_id).to_string();
         let name = body.get("name").and_then(Value::as_str).unwrap_or(page_id).to_string();
@@ -170,7 +188,10 @@ impl GraphClient {
     /// The customer's name and picture as the page sees them (User Profile API).
     pub async fn customer_profile(&self, psid: &str, page_token: &str) -> Option<CustomerProfile> {
         let body = self
-            .call(self.http.get(self.url(psid)).query(&[("fields", "first_name,last_name,profile_pic"), ("access_token", page_token)]))
+            .call(self.http.get(self.url(psid)).query(&[
+                ("fields", "first_name,last_name,profile_pic"),
+                ("access_token", page_token),
+            ]))
             .await
             .ok()?;
         let first = body.get("first_name").and_then(Value::as_str).unwrap_or_default();
@@ -184,7 +205,12 @@ impl GraphClient {
 
     pub async fn send_text(&self, page_id: &str, page_token: &str, body: Value) -> Result<String, SendError> {
         let answer = self
-            .call(self.http.post(self.url(&format!("{page_id}/messages"))).query(&[("access_token", page_token)]).json(&body))
+            .call(
+                self.http
+                    .post(self.url(&format!("{page_id}/messages")))
+                    .query(&[("access_token", page_token)])
+                    .json(&body),
+            )
             .await?;
         answer
             .get("message_id")
@@ -200,7 +226,9 @@ pub struct MessengerAdapter {
 
 impl MessengerAdapter {
     pub fn new(config: MetaConfig) -> Self {
-        Self { graph: GraphClient::new(config) }
+        Self {
+            graph: GraphClient::new(config),
+        }
     }
 
     /// The Send API body for one queued reply.
@@ -237,23 +265,34 @@ impl ChannelAdapter for MessengerAdapter {
     async fn send(&self, job: &OutboundJob, credentials: &str) -> Result<String, SendError> {
         let creds = PageCredentials::parse(credentials)?;
         self.graph
-            .send_text(&job.channel.channel.external_id, &creds.page_access_token, Self::send_body(job))
+            .send_text(
+                &job.channel.channel.external_id,
+                &creds.page_access_token,
+                Self::send_body(job),
+            )
             .await
     }
 
     async fn health(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError> {
         let creds = PageCredentials::parse(credentials)?;
-        self.graph.page(&channel.channel.external_id, &creds.page_access_token).await.map(|_| ())
+        self.graph
+            .page(&channel.channel.external_id, &creds.page_access_token)
+            .await
+            .map(|_| ())
     }
 
     async fn disconnect(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError> {
         let creds = PageCredentials::parse(credentials)?;
-        self.graph.unsubscribe_page(&channel.channel.external_id, &creds.page_access_token).await
+        self.graph
+            .unsubscribe_page(&channel.channel.external_id, &creds.page_access_token)
+            .await
     }
 
     async fn customer_profile(&self, credentials: &str, external_user_id: &str) -> Option<CustomerProfile> {
         let creds = PageCredentials::parse(credentials).ok()?;
-        self.graph.customer_profile(external_user_id, &creds.page_access_token).await
+        self.graph
+            .customer_profile(external_user_id, &creds.page_access_token)
+            .await
     }
 }
 
@@ -349,16 +388,27 @@ fn attachment(a: AttachmentPayload) -> Attachment {
         _ => AttachmentKind::Other,
     };
     let payload = a.payload.unwrap_or(Value::Null);
-    let url = payload.get("url").and_then(Value::as_str).unwrap_or_default().to_string();
+    let url = payload
+        .get("url")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let name = payload.get("title").and_then(Value::as_str).map(str::to_string);
-    Attachment { kind, url, name: name.or_else(|| (kind == AttachmentKind::Other).then(|| a.kind.clone())) }
+    Attachment {
+        kind,
+        url,
+        name: name.or_else(|| (kind == AttachmentKind::Other).then(|| a.kind.clone())),
+    }
 }
 
 /// Turns one webhook delivery into normalized events, in the order Meta listed them.
 pub fn normalize(body: &[u8], our_app_id: &str) -> Result<Vec<NormalizedEvent>, Rejection> {
     let parsed: WebhookBody = serde_json::from_slice(body).map_err(|e| Rejection::Malformed(e.to_string()))?;
     if parsed.object != "page" {
-        return Err(Rejection::Malformed(format!("expected object \"page\", got \"{}\"", parsed.object)));
+        return Err(Rejection::Malformed(format!(
+            "expected object \"page\", got \"{}\"",
+            parsed.object
+        )));
     }
     let mut events = Vec::new();
     for entry in parsed.entry {
@@ -369,8 +419,17 @@ pub fn normalize(body: &[u8], our_app_id: &str) -> Result<Vec<NormalizedEvent>, 
                 let body = message.text.unwrap_or_default();
                 let attachments: Vec<Attachment> = message.attachments.into_iter().map(attachment).collect();
                 if message.is_echo {
-                    let ours = message.metadata.as_deref().and_then(|m| m.strip_prefix(METADATA_PREFIX)).and_then(|id| id.parse().ok());
-                    let from_our_app = message.app_id.as_ref().map(|v| v.to_string().trim_matches('"').to_string()).as_deref() == Some(our_app_id);
+                    let ours = message
+                        .metadata
+                        .as_deref()
+                        .and_then(|m| m.strip_prefix(METADATA_PREFIX))
+                        .and_then(|id| id.parse().ok());
+                    let from_our_app = message
+                        .app_id
+                        .as_ref()
+                        .map(|v| v.to_string().trim_matches('"').to_string())
+                        .as_deref()
+                        == Some(our_app_id);
                     if ours.is_none() && from_our_app {
                         // Sent by Messio without our marker: the send path records it.
                         continue;
@@ -400,7 +459,9 @@ pub fn normalize(body: &[u8], our_app_id: &str) -> Result<Vec<NormalizedEvent>, 
                     });
                 }
             } else if let Some(postback) = item.postback {
-                let mid = postback.mid.unwrap_or_else(|| format!("postback-{}-{at}", item.sender.id));
+                let mid = postback
+                    .mid
+                    .unwrap_or_else(|| format!("postback-{}-{at}", item.sender.id));
                 let body = postback.title.or(postback.payload).unwrap_or_default();
                 events.push(NormalizedEvent {
                     account_id: page,
@@ -421,9 +482,16 @@ pub fn normalize(body: &[u8], our_app_id: &str) -> Result<Vec<NormalizedEvent>, 
                         status: MessageStatus::Delivered,
                     }
                 } else {
-                    StatusUpdate::Messages { platform_message_ids: delivery.mids, status: MessageStatus::Delivered, error: None }
+                    StatusUpdate::Messages {
+                        platform_message_ids: delivery.mids,
+                        status: MessageStatus::Delivered,
+                        error: None,
+                    }
                 };
-                events.push(NormalizedEvent { account_id: page, event: InboundEvent::Status(update) });
+                events.push(NormalizedEvent {
+                    account_id: page,
+                    event: InboundEvent::Status(update),
+                });
             } else if let Some(read) = item.read {
                 events.push(NormalizedEvent {
                     account_id: page,
@@ -456,9 +524,16 @@ mod tests {
         });
         let events = normalize(body.to_string().as_bytes(), "1").expect("normalize");
         assert_eq!(events.len(), 2);
-        let InboundEvent::Message(first) = &events[0].event else { panic!("not a message") };
-        assert_eq!((first.external_user_id.as_str(), first.body.as_str(), first.sent_at), ("U1", "hello", 1700000000001));
-        let InboundEvent::Message(second) = &events[1].event else { panic!("not a message") };
+        let InboundEvent::Message(first) = &events[0].event else {
+            panic!("not a message")
+        };
+        assert_eq!(
+            (first.external_user_id.as_str(), first.body.as_str(), first.sent_at),
+            ("U1", "hello", 1700000000001)
+        );
+        let InboundEvent::Message(second) = &events[1].event else {
+            panic!("not a message")
+        };
         assert_eq!(second.attachments[0].kind, AttachmentKind::Image);
         assert_eq!(second.attachments[0].url, "https://x/y.png");
     }
@@ -478,23 +553,49 @@ mod tests {
         });
         let events = normalize(body.to_string().as_bytes(), "1").expect("normalize");
         assert_eq!(events.len(), 4);
-        assert!(matches!(&events[0].event, InboundEvent::Echo(e) if e.our_message_id.is_none() && e.external_user_id == "U1"));
+        assert!(
+            matches!(&events[0].event, InboundEvent::Echo(e) if e.our_message_id.is_none() && e.external_user_id == "U1")
+        );
         assert!(matches!(&events[1].event, InboundEvent::Echo(e) if e.our_message_id == Some(42)));
-        assert!(matches!(&events[2].event, InboundEvent::Status(StatusUpdate::Messages { status: MessageStatus::Delivered, .. })));
-        assert!(matches!(&events[3].event, InboundEvent::Status(StatusUpdate::Watermark { watermark: 8, status: MessageStatus::Read, .. })));
+        assert!(matches!(
+            &events[2].event,
+            InboundEvent::Status(StatusUpdate::Messages {
+                status: MessageStatus::Delivered,
+                ..
+            })
+        ));
+        assert!(matches!(
+            &events[3].event,
+            InboundEvent::Status(StatusUpdate::Watermark {
+                watermark: 8,
+                status: MessageStatus::Read,
+                ..
+            })
+        ));
     }
 
     #[test]
     fn malformed_and_foreign_objects_are_rejected() {
         assert!(matches!(normalize(b"{not json", "1"), Err(Rejection::Malformed(_))));
-        assert!(matches!(normalize(br#"{"object":"instagram","entry":[]}"#, "1"), Err(Rejection::Malformed(_))));
+        assert!(matches!(
+            normalize(br#"{"object":"instagram","entry":[]}"#, "1"),
+            Err(Rejection::Malformed(_))
+        ));
     }
 
     #[test]
     fn graph_errors_are_classified() {
-        let expired = GraphError { message: "Session has expired".into(), code: 190, error_subcode: Some(463) };
+        let expired = GraphError {
+            message: "Session has expired".into(),
+            code: 190,
+            error_subcode: Some(463),
+        };
         assert!(matches!(expired.into_send_error(), SendError::Auth(_)));
-        let window = GraphError { message: "outside window".into(), code: 10, error_subcode: Some(2018278) };
+        let window = GraphError {
+            message: "outside window".into(),
+            code: 10,
+            error_subcode: Some(2018278),
+        };
         assert!(matches!(window.into_send_error(), SendError::OutsideWindow(_)));
     }
 }

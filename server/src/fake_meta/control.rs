@@ -69,8 +69,7 @@ fn delivery_response(mid: Option<String>, delivery: Delivery) -> Response {
     } else {
         StatusCode::BAD_GATEWAY
     };
-    let mut body =
-        json!({ "status": delivery.status, "body": delivery.body, "error": delivery.error });
+    let mut body = json!({ "status": delivery.status, "body": delivery.body, "error": delivery.error });
     if let Some(mid) = mid {
         body["mid"] = json!(mid);
     }
@@ -80,18 +79,13 @@ fn delivery_response(mid: Option<String>, delivery: Delivery) -> Response {
 /// Looks up where webhooks go. `None` when no webhook URL is configured.
 fn webhook_target(shared: &Shared) -> Option<(String, String)> {
     let world = shared.lock();
-    world
-        .webhook_url
-        .clone()
-        .map(|url| (url, world.app_secret.clone()))
+    world.webhook_url.clone().map(|url| (url, world.app_secret.clone()))
 }
 
 async fn send_webhook(shared: &Shared, payload: &Value) -> Delivery {
     match webhook_target(shared) {
         Some((url, secret)) => deliver(&shared.http, &url, &secret, payload).await,
-        None => Delivery::failed(
-            "no webhook URL configured (FAKE_META_WEBHOOK_URL / POST /_fake/webhook-url)",
-        ),
+        None => Delivery::failed("no webhook URL configured (FAKE_META_WEBHOOK_URL / POST /_fake/webhook-url)"),
     }
 }
 
@@ -128,10 +122,7 @@ fn image_kind() -> String {
     "image".to_owned()
 }
 
-async fn post_customer_message(
-    State(shared): AppState,
-    Json(req): Json<CustomerMessage>,
-) -> Response {
+async fn post_customer_message(State(shared): AppState, Json(req): Json<CustomerMessage>) -> Response {
     if req.text.as_deref().is_none_or(str::is_empty) && req.attachments.is_empty() {
         return bad_request("a customer message needs text or attachments");
     }
@@ -143,15 +134,9 @@ async fn post_customer_message(
 /// customer becomes known to the page, and their messaging window reopens,
 /// as a new message does on Messenger.
 pub(crate) async fn customer_message(shared: &Shared, req: CustomerMessage) -> (String, Delivery) {
-    let mid = req
-        .mid
-        .unwrap_or_else(|| format!("m_{}", random_string(40)));
+    let mid = req.mid.unwrap_or_else(|| format!("m_{}", random_string(40)));
     let timestamp = req.timestamp.unwrap_or_else(now_ms);
-    let attachments: Vec<Value> = req
-        .attachments
-        .iter()
-        .map(|a| attachment(&a.kind, &a.url))
-        .collect();
+    let attachments: Vec<Value> = req.attachments.iter().map(|a| attachment(&a.kind, &a.url)).collect();
     let payload = message_event(
         &req.page_id,
         &req.psid,
@@ -332,7 +317,5 @@ async fn media(Path(file): Path<String>) -> Response {
 }
 
 fn escape_xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }

@@ -47,17 +47,12 @@ impl GraphError {
 
     /// No `access_token` at all (code 104).
     pub fn missing_token() -> Self {
-        Self::new(104, "An access token is required to request this resource.")
-            .www_authenticate("invalid_request")
+        Self::new(104, "An access token is required to request this resource.").www_authenticate("invalid_request")
     }
 
     /// A token the fake never issued, or one for another page (code 190).
     pub fn invalid_token() -> Self {
-        Self::new(
-            190,
-            "Invalid OAuth access token - Cannot parse access token",
-        )
-        .www_authenticate("invalid_token")
+        Self::new(190, "Invalid OAuth access token - Cannot parse access token").www_authenticate("invalid_token")
     }
 
     /// An expired token: code 190, subcode 463 ("The session has expired").
@@ -67,9 +62,7 @@ impl GraphError {
             pacific_time(expired_at_ms),
             pacific_time(super::now_ms()),
         );
-        Self::new(190, message)
-            .subcode(463)
-            .www_authenticate("invalid_token")
+        Self::new(190, message).subcode(463).www_authenticate("invalid_token")
     }
 
     /// A missing or malformed parameter (code 100).
@@ -106,9 +99,7 @@ impl IntoResponse for GraphError {
                 self.message.replace('"', "'")
             );
             if let Ok(value) = HeaderValue::from_str(&value) {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, value);
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
             }
         }
         response
@@ -162,9 +153,6 @@ mod tests {
     #[test]
     fn formats_like_meta_expiry_messages() {
         // 2015-12-10 12:00:00 UTC is 04:00:00 at UTC-8.
-        assert_eq!(
-            pacific_time(1_449_748_800_000),
-            "Thursday, 10-Dec-15 04:00:00 PST"
-        );
+        assert_eq!(pacific_time(1_449_748_800_000), "Thursday, 10-Dec-15 04:00:00 PST");
     }
 }

@@ -81,9 +81,7 @@ impl<S: Send + Sync> FromRequest<S> for GraphRequest {
         let (parts, body) = req.into_parts();
         let body = axum::body::to_bytes(body, 4 * 1024 * 1024)
             .await
-            .map_err(|_| {
-                GraphError::param("(#100) Request body too large or unreadable").into_response()
-            })?;
+            .map_err(|_| GraphError::param("(#100) Request body too large or unreadable").into_response())?;
         let is_form = content_type(&parts.headers).starts_with("application/x-www-form-urlencoded");
         let mut params = HashMap::new();
         if let Some(query) = parts.uri.query() {
@@ -99,11 +97,7 @@ impl<S: Send + Sync> FromRequest<S> for GraphRequest {
         {
             params.insert("access_token".to_owned(), token);
         }
-        Ok(Self {
-            params,
-            body,
-            is_form,
-        })
+        Ok(Self { params, body, is_form })
     }
 }
 
@@ -118,12 +112,8 @@ impl GraphRequest {
 
     /// `fields=a,b,c` as a list; `None` when absent.
     fn fields(&self) -> Option<Vec<&str>> {
-        self.get("fields").map(|f| {
-            f.split(',')
-                .map(str::trim)
-                .filter(|f| !f.is_empty())
-                .collect()
-        })
+        self.get("fields")
+            .map(|f| f.split(',').map(str::trim).filter(|f| !f.is_empty()).collect())
     }
 
     /// The Send API body. Usually JSON; Meta's own curl examples instead pass
@@ -173,11 +163,7 @@ fn token_error(kind: TokenKind) -> GraphError {
 
 /// The page a Page token acts for. With `expected` (the page id in the URL)
 /// the token must belong to that page.
-fn page_for_token(
-    world: &World,
-    token: Option<&str>,
-    expected: Option<&str>,
-) -> Result<String, GraphError> {
+fn page_for_token(world: &World, token: Option<&str>, expected: Option<&str>) -> Result<String, GraphError> {
     match world.classify_token(token) {
         TokenKind::Page(id) if expected.is_none_or(|e| e == id) => Ok(id),
         other => Err(token_error(other)),
@@ -205,10 +191,7 @@ fn select_fields(full: Value, fields: Option<&[&str]>) -> Value {
 /// continue; continuing redirects to `redirect_uri?code=…&state=…`,
 /// cancelling to `redirect_uri?error_reason=user_denied&error=access_denied
 /// &error_code=200&error_description=Permissions+error&state=…`.
-async fn oauth_dialog(
-    State(shared): AppState,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+async fn oauth_dialog(State(shared): AppState, Query(q): Query<HashMap<String, String>>) -> Response {
     let client_id = q.get("client_id").map(String::as_str).unwrap_or("");
     let state = q.get("state").map(String::as_str);
     let (app_id, user_name) = {
@@ -245,10 +228,7 @@ async fn oauth_dialog(
         cancel_url.query_pairs_mut().append_pair("state", state);
     }
 
-    let scopes = q
-        .get("scope")
-        .map(String::as_str)
-        .unwrap_or("public_profile");
+    let scopes = q.get("scope").map(String::as_str).unwrap_or("public_profile");
     let scope_items: String = scopes
         // Meta accepts comma- or space-separated permissions.
         .split([',', ' '])
@@ -339,9 +319,7 @@ async fn access_token(State(shared): AppState, req: GraphRequest) -> GraphResult
 }
 
 fn user_token_response(token: String) -> Json<Value> {
-    Json(
-        json!({ "access_token": token, "token_type": "bearer", "expires_in": USER_TOKEN_EXPIRES_IN }),
-    )
+    Json(json!({ "access_token": token, "token_type": "bearer", "expires_in": USER_TOKEN_EXPIRES_IN }))
 }
 
 // ---------------------------------------------------------------------------
@@ -453,11 +431,7 @@ fn page_node(world: &World, id: &str, with_token: bool) -> Option<Value> {
 // Page webhook subscriptions
 // ---------------------------------------------------------------------------
 
-async fn list_subscribed(
-    State(shared): AppState,
-    Path(page_id): Path<String>,
-    req: GraphRequest,
-) -> GraphResult {
+async fn list_subscribed(State(shared): AppState, Path(page_id): Path<String>, req: GraphRequest) -> GraphResult {
     list_subscribed_apps(&shared, Some(&page_id), &req)
 }
 
@@ -465,11 +439,7 @@ async fn list_subscribed_as_me(State(shared): AppState, req: GraphRequest) -> Gr
     list_subscribed_apps(&shared, None, &req)
 }
 
-async fn subscribe(
-    State(shared): AppState,
-    Path(page_id): Path<String>,
-    req: GraphRequest,
-) -> GraphResult {
+async fn subscribe(State(shared): AppState, Path(page_id): Path<String>, req: GraphRequest) -> GraphResult {
     subscribe_app(&shared, Some(&page_id), &req)
 }
 
@@ -477,11 +447,7 @@ async fn subscribe_as_me(State(shared): AppState, req: GraphRequest) -> GraphRes
     subscribe_app(&shared, None, &req)
 }
 
-async fn unsubscribe(
-    State(shared): AppState,
-    Path(page_id): Path<String>,
-    req: GraphRequest,
-) -> GraphResult {
+async fn unsubscribe(State(shared): AppState, Path(page_id): Path<String>, req: GraphRequest) -> GraphResult {
     unsubscribe_app(&shared, Some(&page_id), &req)
 }
 
@@ -490,11 +456,7 @@ async fn unsubscribe_as_me(State(shared): AppState, req: GraphRequest) -> GraphR
 }
 
 /// `GET /{page-id}/subscribed_apps`: `{"data":[{app…, "subscribed_fields"}]}`.
-fn list_subscribed_apps(
-    shared: &Shared,
-    path_page: Option<&str>,
-    req: &GraphRequest,
-) -> GraphResult {
+fn list_subscribed_apps(shared: &Shared, path_page: Option<&str>, req: &GraphRequest) -> GraphResult {
     let world = shared.lock();
     let page_id = page_for_token(&world, req.access_token(), path_page)?;
     let data: Vec<Value> = world
@@ -527,9 +489,7 @@ fn subscribe_app(shared: &Shared, path_page: Option<&str>, req: &GraphRequest) -
         .map(str::to_owned)
         .collect();
     if fields.is_empty() {
-        return Err(GraphError::param(
-            "(#100) The parameter subscribed_fields is required",
-        ));
+        return Err(GraphError::param("(#100) The parameter subscribed_fields is required"));
     }
     tracing::info!(page_id, ?fields, "fake-meta: app subscribed to page");
     world.subscriptions.insert(page_id, fields);
@@ -548,11 +508,7 @@ fn unsubscribe_app(shared: &Shared, path_page: Option<&str>, req: &GraphRequest)
 // Send API
 // ---------------------------------------------------------------------------
 
-async fn send_for_page(
-    State(shared): AppState,
-    Path(page_id): Path<String>,
-    req: GraphRequest,
-) -> GraphResult {
+async fn send_for_page(State(shared): AppState, Path(page_id): Path<String>, req: GraphRequest) -> GraphResult {
     send_message(&shared, Some(&page_id), &req)
 }
 
@@ -571,9 +527,7 @@ fn send_message(shared: &Arc<Shared>, path_page: Option<&str>, req: &GraphReques
         Some(Value::String(id)) => id.clone(),
         Some(Value::Number(id)) => id.to_string(),
         _ => {
-            return Err(GraphError::param(
-                "(#100) The parameter recipient is required",
-            ));
+            return Err(GraphError::param("(#100) The parameter recipient is required"));
         }
     };
 
@@ -587,10 +541,10 @@ fn send_message(shared: &Arc<Shared>, path_page: Option<&str>, req: &GraphReques
         .and_then(Value::as_str)
         .is_some_and(|t| !t.is_empty());
     if !has_text && message.get("attachment").is_none() {
-        return Err(GraphError::param(
-            "(#100) Message cannot be empty, must provide valid attachment or text",
-        )
-        .subcode(2_018_034));
+        return Err(
+            GraphError::param("(#100) Message cannot be empty, must provide valid attachment or text")
+                .subcode(2_018_034),
+        );
     }
 
     if world.customer(&page_id, &recipient).is_none() {
@@ -600,10 +554,7 @@ fn send_message(shared: &Arc<Shared>, path_page: Option<&str>, req: &GraphReques
     // Outside the 24-hour window only tagged messages
     // (`messaging_type: MESSAGE_TAG` + `tag`, e.g. HUMAN_AGENT) may be sent.
     let tagged = body.get("messaging_type").and_then(Value::as_str) == Some("MESSAGE_TAG")
-        && body
-            .get("tag")
-            .and_then(Value::as_str)
-            .is_some_and(|t| !t.is_empty());
+        && body.get("tag").and_then(Value::as_str).is_some_and(|t| !t.is_empty());
     if world.outside_window.contains(&recipient) && !tagged {
         return Err(GraphError::new(
             10,
@@ -615,12 +566,7 @@ fn send_message(shared: &Arc<Shared>, path_page: Option<&str>, req: &GraphReques
 
     let message_id = format!("m_{}", random_string(40));
     let timestamp_ms = now_ms();
-    tracing::info!(
-        page_id,
-        recipient,
-        message_id,
-        "fake-meta: Send API accepted a message"
-    );
+    tracing::info!(page_id, recipient, message_id, "fake-meta: Send API accepted a message");
     world.sent.push(SentMessage {
         page_id: page_id.clone(),
         recipient_id: recipient.clone(),
@@ -631,14 +577,7 @@ fn send_message(shared: &Arc<Shared>, path_page: Option<&str>, req: &GraphReques
 
     // Meta then notifies the app of its own message (`message_echoes`).
     if let (true, Some(url)) = (world.echo, world.webhook_url.clone()) {
-        let echo = echo_of(
-            &page_id,
-            &recipient,
-            &message_id,
-            &message,
-            &world.app_id,
-            timestamp_ms,
-        );
+        let echo = echo_of(&page_id, &recipient, &message_id, &message, &world.app_id, timestamp_ms);
         let secret = world.app_secret.clone();
         let shared = Arc::clone(shared);
         tokio::spawn(async move {
@@ -647,9 +586,7 @@ fn send_message(shared: &Arc<Shared>, path_page: Option<&str>, req: &GraphReques
         });
     }
 
-    Ok(Json(
-        json!({ "recipient_id": recipient, "message_id": message_id }),
-    ))
+    Ok(Json(json!({ "recipient_id": recipient, "message_id": message_id })))
 }
 
 /// Any other path: Graph's "Unknown path components" (code 2500).

@@ -42,8 +42,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use payloads::{
-    SIGNATURE_HEADER, attachment, delivery_event, echo_event, encode_body, image_message_event,
-    message_event, now_ms, page_webhook, read_event, sign, text_message_event,
+    SIGNATURE_HEADER, attachment, delivery_event, echo_event, encode_body, image_message_event, message_event, now_ms,
+    page_webhook, read_event, sign, text_message_event,
 };
 pub use webhook::Delivery;
 
@@ -157,9 +157,7 @@ impl SentMessage {
 
     /// `message.metadata`, the string Meta copies into the echo.
     pub fn metadata(&self) -> Option<&str> {
-        self.body
-            .pointer("/message/metadata")
-            .and_then(Value::as_str)
+        self.body.pointer("/message/metadata").and_then(Value::as_str)
     }
 
     pub fn messaging_type(&self) -> Option<&str> {
@@ -187,10 +185,7 @@ impl FakeMeta {
     }
 
     /// Serves the fake on an already bound listener, in a background task.
-    pub async fn spawn_on(
-        listener: tokio::net::TcpListener,
-        config: FakeMetaConfig,
-    ) -> std::io::Result<FakeMeta> {
+    pub async fn spawn_on(listener: tokio::net::TcpListener, config: FakeMetaConfig) -> std::io::Result<FakeMeta> {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(config, format!("http://{addr}")));
         let app = router(shared.clone());
@@ -288,12 +283,7 @@ impl FakeMeta {
     /// Plays the customer: `psid` sends `text` to the page. The signed
     /// `messages` webhook is POSTed to the webhook URL; returns the `mid`
     /// and what the app answered.
-    pub async fn customer_message(
-        &self,
-        page_id: &str,
-        psid: &str,
-        text: &str,
-    ) -> (String, Delivery) {
+    pub async fn customer_message(&self, page_id: &str, psid: &str, text: &str) -> (String, Delivery) {
         let request = control::CustomerMessage {
             page_id: page_id.to_owned(),
             psid: psid.to_owned(),

@@ -20,8 +20,7 @@ pub const SIGNATURE_HEADER: &str = "X-Hub-Signature-256";
 /// the lowercase hex HMAC-SHA256 of the raw body, keyed with the app secret
 /// (Graph API Webhooks, "Validating Payloads").
 pub fn sign(app_secret: &str, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes())
-        .expect("HMAC accepts keys of any length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).expect("HMAC accepts keys of any length");
     mac.update(body);
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
@@ -102,24 +101,12 @@ pub fn message_event(
 }
 
 /// A `messages` webhook carrying text.
-pub fn text_message_event(
-    page_id: &str,
-    psid: &str,
-    mid: &str,
-    text: &str,
-    timestamp_ms: i64,
-) -> Value {
+pub fn text_message_event(page_id: &str, psid: &str, mid: &str, text: &str, timestamp_ms: i64) -> Value {
     message_event(page_id, psid, mid, Some(text), &[], timestamp_ms)
 }
 
 /// A `messages` webhook carrying one image.
-pub fn image_message_event(
-    page_id: &str,
-    psid: &str,
-    mid: &str,
-    image_url: &str,
-    timestamp_ms: i64,
-) -> Value {
+pub fn image_message_event(page_id: &str, psid: &str, mid: &str, image_url: &str, timestamp_ms: i64) -> Value {
     message_event(
         page_id,
         psid,
@@ -177,18 +164,9 @@ pub fn echo_event(
 
 /// The echo of a Send API `message` object: text, attachment and metadata
 /// are carried over. The attachment comes back in the webhook's list form.
-pub(crate) fn echo_of(
-    page_id: &str,
-    psid: &str,
-    mid: &str,
-    sent: &Value,
-    app_id: &str,
-    timestamp_ms: i64,
-) -> Value {
+pub(crate) fn echo_of(page_id: &str, psid: &str, mid: &str, sent: &Value, app_id: &str, timestamp_ms: i64) -> Value {
     // Meta's example shows app_id as a JSON number.
-    let app_id = app_id
-        .parse::<u64>()
-        .map_or_else(|_| json!(app_id), |n| json!(n));
+    let app_id = app_id.parse::<u64>().map_or_else(|_| json!(app_id), |n| json!(n));
     let mut message = json!({ "mid": mid, "is_echo": true, "app_id": app_id });
     if let Some(metadata) = sent.get("metadata").and_then(Value::as_str) {
         message["metadata"] = json!(metadata);
@@ -229,10 +207,7 @@ mod tests {
     fn body_escapes_unicode_and_slashes_like_meta() {
         let body = encode_body(&json!({ "t": "Chloé 👋", "u": "https://x/y" }));
         let text = String::from_utf8(body).unwrap();
-        assert_eq!(
-            text,
-            r#"{"t":"Chlo\u00e9 \ud83d\udc4b","u":"https:\/\/x\/y"}"#
-        );
+        assert_eq!(text, r#"{"t":"Chlo\u00e9 \ud83d\udc4b","u":"https:\/\/x\/y"}"#);
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back["t"], "Chloé 👋");
     }
@@ -251,15 +226,7 @@ mod tests {
 
     #[test]
     fn echo_swaps_sender_and_carries_app_id_and_metadata() {
-        let v = echo_event(
-            "101",
-            "7001001",
-            "m_2",
-            "hello",
-            "1234567890",
-            Some("msg-42"),
-            5,
-        );
+        let v = echo_event("101", "7001001", "m_2", "hello", "1234567890", Some("msg-42"), 5);
         let ev = &v["entry"][0]["messaging"][0];
         assert_eq!(ev["sender"]["id"], "101");
         assert_eq!(ev["recipient"]["id"], "7001001");
@@ -267,11 +234,7 @@ mod tests {
         assert_eq!(ev["message"]["app_id"], 1_234_567_890_u64);
         assert_eq!(ev["message"]["metadata"], "msg-42");
         let none = echo_event("101", "7001001", "m_3", "x", "1", None, 5);
-        assert!(
-            none["entry"][0]["messaging"][0]["message"]
-                .get("metadata")
-                .is_none()
-        );
+        assert!(none["entry"][0]["messaging"][0]["message"].get("metadata").is_none());
     }
 
     #[test]

@@ -173,11 +173,7 @@ impl State {
     /// yields fresh Page tokens. Called when `/me/accounts` is read.
     pub fn renew_expired_page_tokens(&mut self) {
         let expired = &self.expired_tokens;
-        for page in self
-            .pages
-            .iter_mut()
-            .filter(|p| expired.contains_key(&p.token))
-        {
+        for page in self.pages.iter_mut().filter(|p| expired.contains_key(&p.token)) {
             page.generation += 1;
             page.token = format!("{}-{}", page.base_token, page.generation);
         }
@@ -200,21 +196,12 @@ impl State {
     }
 
     pub fn customer(&self, page_id: &str, psid: &str) -> Option<&FakeCustomer> {
-        self.page(page_id)?
-            .customers
-            .iter()
-            .find(|c| c.psid == psid)
+        self.page(page_id)?.customers.iter().find(|c| c.psid == psid)
     }
 
     /// A customer messaging a page they have never messaged becomes known to
     /// it (gets a PSID profile), as on Messenger.
-    pub fn ensure_customer(
-        &mut self,
-        page_id: &str,
-        psid: &str,
-        first: Option<&str>,
-        last: Option<&str>,
-    ) {
+    pub fn ensure_customer(&mut self, page_id: &str, psid: &str, first: Option<&str>, last: Option<&str>) {
         let Some(page) = self.page_mut(page_id) else {
             return;
         };

@@ -90,23 +90,11 @@ async fn oauth_pages_subscribe_send_and_echo() {
     assert!(page.contains("Continue as Test Owner"));
     let marker = "id=\"fake-fb-continue\" href=\"";
     let href_start = page.find(marker).unwrap() + marker.len();
-    let href = page[href_start..]
-        .split('"')
-        .next()
-        .unwrap()
-        .replace("&amp;", "&");
+    let href = page[href_start..].split('"').next().unwrap().replace("&amp;", "&");
     let url = url::Url::parse(&href).unwrap();
     assert!(href.starts_with(redirect));
-    let code = url
-        .query_pairs()
-        .find(|(k, _)| k == "code")
-        .unwrap()
-        .1
-        .into_owned();
-    assert_eq!(
-        url.query_pairs().find(|(k, _)| k == "state").unwrap().1,
-        "s1"
-    );
+    let code = url.query_pairs().find(|(k, _)| k == "code").unwrap().1.into_owned();
+    assert_eq!(url.query_pairs().find(|(k, _)| k == "state").unwrap().1, "s1");
 
     // Wrong client id on the dialog is an error page.
     let bad = http
@@ -197,10 +185,7 @@ async fn oauth_pages_subscribe_send_and_echo() {
     assert_eq!(fake.subscriptions(), vec!["101".to_owned()]);
     let (status, _) = json_of(
         http.post(format!("{graph}/101/subscribed_apps"))
-            .query(&[
-                ("subscribed_fields", "messages"),
-                ("access_token", "page-token-102"),
-            ])
+            .query(&[("subscribed_fields", "messages"), ("access_token", "page-token-102")])
             .send()
             .await
             .unwrap(),
@@ -275,12 +260,9 @@ async fn send_api_errors_match_meta() {
     .await;
     assert_eq!((status, body["error"]["code"].as_u64()), (400, Some(100)));
     let (_, body) = json_of(
-        send(
-            "page-token-101",
-            json!({ "recipient": { "id": "7001001" } }),
-        )
-        .await
-        .unwrap(),
+        send("page-token-101", json!({ "recipient": { "id": "7001001" } }))
+            .await
+            .unwrap(),
     )
     .await;
     assert_eq!(body["error"]["error_subcode"], 2_018_034);
@@ -308,10 +290,7 @@ async fn send_api_errors_match_meta() {
     // A new customer message reopens the window (no webhook URL: 502-ish delivery).
     let (_, delivery) = fake.customer_message("101", "7001001", "hello again").await;
     assert!(delivery.status.is_none());
-    assert_eq!(
-        send("page-token-101", text.clone()).await.unwrap().status(),
-        200
-    );
+    assert_eq!(send("page-token-101", text.clone()).await.unwrap().status(), 200);
 
     // Expired token: 190/463, and /me/accounts issues a new one.
     assert!(fake.expire_page_token("101"));
@@ -334,10 +313,7 @@ async fn send_api_errors_match_meta() {
             .unwrap(),
     )
     .await;
-    let fresh = accounts["data"][0]["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let fresh = accounts["data"][0]["access_token"].as_str().unwrap().to_owned();
     assert_ne!(fresh, "page-token-101");
     assert_eq!(send(&fresh, text).await.unwrap().status(), 200);
 
@@ -392,15 +368,9 @@ async fn control_api_delivers_signed_customer_events() {
     let first: Value = serde_json::from_slice(&got[0].1).unwrap();
     let message = &first["entry"][0]["messaging"][0]["message"];
     assert_eq!(message["mid"], mid.as_str());
-    assert_eq!(
-        message["attachments"][0]["payload"]["url"],
-        "http://x/y.png"
-    );
+    assert_eq!(message["attachments"][0]["payload"]["url"], "http://x/y.png");
     let second: Value = serde_json::from_slice(&got[1].1).unwrap();
-    assert_eq!(
-        second["entry"][0]["messaging"][0]["delivery"]["mids"][0],
-        "m_a"
-    );
+    assert_eq!(second["entry"][0]["messaging"][0]["delivery"]["mids"][0], "m_a");
     let third: Value = serde_json::from_slice(&got[2].1).unwrap();
     assert_eq!(third["entry"][0]["messaging"][0]["read"]["watermark"], 42);
 

@@ -35,12 +35,7 @@ impl Delivery {
 }
 
 /// POSTs `payload` to `url`, signed with `app_secret`.
-pub(crate) async fn deliver(
-    http: &reqwest::Client,
-    url: &str,
-    app_secret: &str,
-    payload: &Value,
-) -> Delivery {
+pub(crate) async fn deliver(http: &reqwest::Client, url: &str, app_secret: &str, payload: &Value) -> Delivery {
     let body = encode_body(payload);
     let signature = sign(app_secret, &body);
     let result = http

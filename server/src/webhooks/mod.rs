@@ -6,18 +6,21 @@ pub mod signature;
 use crate::channels::{ChannelAdapter, InboundEvent, Rejection};
 use crate::state::AppState;
 use app::error::AppError;
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
 use serde::Deserialize;
 use std::sync::Arc;
 
 pub fn router(max_body: usize) -> Router<AppState> {
     Router::new()
-        .route("/api/webhooks/messenger", get(verify_subscription).post(messenger_delivery))
+        .route(
+            "/api/webhooks/messenger",
+            get(verify_subscription).post(messenger_delivery),
+        )
         .layer(DefaultBodyLimit::max(max_body))
 }
 
@@ -35,7 +38,10 @@ pub struct SubscriptionCheck {
 async fn verify_subscription(State(state): State<AppState>, Query(check): Query<SubscriptionCheck>) -> Response {
     let expected = &state.config.meta.verify_token;
     let token_ok = !expected.is_empty()
-        && check.verify_token.as_deref().is_some_and(|t| subtle::ConstantTimeEq::ct_eq(t.as_bytes(), expected.as_bytes()).into());
+        && check
+            .verify_token
+            .as_deref()
+            .is_some_and(|t| subtle::ConstantTimeEq::ct_eq(t.as_bytes(), expected.as_bytes()).into());
     match (check.mode.as_deref(), token_ok, check.challenge) {
         (Some("subscribe"), true, Some(challenge)) => (StatusCode::OK, challenge).into_response(),
         _ => (StatusCode::FORBIDDEN, "verification failed").into_response(),
@@ -59,9 +65,12 @@ pub async fn receive(state: &AppState, adapter: Arc<dyn ChannelAdapter>, headers
         Ok(events) => events,
         Err(Rejection::Malformed(reason)) => {
             tracing::warn!(channel = %kind, %reason, "webhook rejected: malformed body");
-            return AppError::invalid("malformed webhook body").into_response_with(StatusCode::BAD_REQUEST, "malformed webhook body");
+            return AppError::invalid("malformed webhook body")
+                .into_response_with(StatusCode::BAD_REQUEST, "malformed webhook body");
         }
-        Err(Rejection::BadSignature) => return AppError::Unauthorized.into_response_with(StatusCode::UNAUTHORIZED, "invalid signature"),
+        Err(Rejection::BadSignature) => {
+            return AppError::Unauthorized.into_response_with(StatusCode::UNAUTHORIZED, "invalid signature");
+        }
     };
     let store = &state.services.store;
     for event in events {
@@ -75,10 +84,14 @@ pub async fn receive(state: &AppState, adapter: Arc<dyn ChannelAdapter>, headers
         };
         let channel_id = channel.channel.id;
         let outcome = match event.event {
-            InboundEvent::Message(message) => {
-                store.ingest_inbound(channel_id, message).await.map(|w| w.map(|w| w.events).unwrap_or_default())
-            }
-            InboundEvent::Echo(echo) => store.ingest_echo(channel_id, echo).await.map(|w| w.map(|w| w.events).unwrap_or_default()),
+            InboundEvent::Message(message) => store
+                .ingest_inbound(channel_id, message)
+                .await
+                .map(|w| w.map(|w| w.events).unwrap_or_default()),
+            InboundEvent::Echo(echo) => store
+                .ingest_echo(channel_id, echo)
+                .await
+                .map(|w| w.map(|w| w.events).unwrap_or_default()),
             InboundEvent::Status(update) => store.apply_status(channel_id, update).await.map(|w| w.events),
         };
         match outcome {
@@ -96,20 +109,45 @@ pub async fn receive(state: &AppState, adapter: Arc<dyn ChannelAdapter>, headers
 
 /// The contact of a conversation this delivery created, if any.
 fn new_contact(events: &[app::model::Event]) -> Option<app::model::Id> {
-    events.iter().find(|e| e.name == app::model::events::CONVERSATION_NEW).and_then(|e| e.payload.pointer("/contact/id")).and_then(|v| v.as_i64())
+    events
+        .iter()
+        .find(|e| e.name == app::model::events::CONVERSATION_NEW)
+        .and_then(|e| e.payload.pointer("/contact/id"))
+        .and_then(|v| v.as_i64())
 }
 
 /// Asks the platform for a new customer's name and picture after the webhook is answered,
 /// so a slow profile API never delays the acknowledgement.
-fn spawn_profile_lookup(state: AppState, adapter: Arc<dyn ChannelAdapter>, channel: app::store::ChannelRecord, contact_id: app::model::Id) {
+fn spawn_profile_lookup(
+    state: AppState,
+    adapter: Arc<dyn ChannelAdapter>,
+    channel: app::store::ChannelRecord,
+    contact_id: app::model::Id,
+) {
     tokio::spawn(async move {
         let org_id = channel.organization_id;
-        let Ok(credentials) = state.secrets.open(&channel.credentials) else { return };
+        let Ok(credentials) = state.secrets.open(&channel.credentials) else {
+            return;
+        };
         let store = &state.services.store;
-        let Ok(contact) = store.contact(org_id, contact_id).await else { return };
-        let Some(identity) = contact.identities.iter().find(|i| i.channel_id == channel.channel.id) else { return };
-        let Some(profile) = adapter.customer_profile(&credentials, &identity.external_id).await else { return };
-        match store.update_contact(org_id, contact_id, profile.name.as_deref(), profile.avatar_url.as_deref()).await {
+        let Ok(contact) = store.contact(org_id, contact_id).await else {
+            return;
+        };
+        let Some(identity) = contact.identities.iter().find(|i| i.channel_id == channel.channel.id) else {
+            return;
+        };
+        let Some(profile) = adapter.customer_profile(&credentials, &identity.external_id).await else {
+            return;
+        };
+        match store
+            .update_contact(
+                org_id,
+                contact_id,
+                profile.name.as_deref(),
+                profile.avatar_url.as_deref(),
+            )
+            .await
+        {
             Ok(written) => state.services.events.publish(&written.events),
             Err(error) => tracing::warn!(%error, contact_id, "could not store the customer's profile"),
         }

@@ -13,7 +13,10 @@ pub fn verify_hub_signature(app_secret: &str, headers: &HeaderMap, body: &[u8]) 
         // Without a secret nothing can be verified, so nothing is accepted.
         return Err(Rejection::BadSignature);
     }
-    let header = headers.get(HUB_SIGNATURE_HEADER).and_then(|v| v.to_str().ok()).ok_or(Rejection::BadSignature)?;
+    let header = headers
+        .get(HUB_SIGNATURE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .ok_or(Rejection::BadSignature)?;
     let hex_sig = header.trim().strip_prefix("sha256=").ok_or(Rejection::BadSignature)?;
     let expected = hex::decode(hex_sig).map_err(|_| Rejection::BadSignature)?;
     let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).map_err(|_| Rejection::BadSignature)?;
@@ -38,9 +41,21 @@ mod tests {
     fn accepts_only_the_right_signature() {
         let body = br#"{"object":"page"}"#;
         assert_eq!(verify_hub_signature("s3cret", &signed("s3cret", body), body), Ok(()));
-        assert_eq!(verify_hub_signature("s3cret", &signed("other", body), body), Err(Rejection::BadSignature));
-        assert_eq!(verify_hub_signature("s3cret", &signed("s3cret", body), b"{}"), Err(Rejection::BadSignature));
-        assert_eq!(verify_hub_signature("s3cret", &HeaderMap::new(), body), Err(Rejection::BadSignature));
-        assert_eq!(verify_hub_signature("", &signed("", body), body), Err(Rejection::BadSignature));
+        assert_eq!(
+            verify_hub_signature("s3cret", &signed("other", body), body),
+            Err(Rejection::BadSignature)
+        );
+        assert_eq!(
+            verify_hub_signature("s3cret", &signed("s3cret", body), b"{}"),
+            Err(Rejection::BadSignature)
+        );
+        assert_eq!(
+            verify_hub_signature("s3cret", &HeaderMap::new(), body),
+            Err(Rejection::BadSignature)
+        );
+        assert_eq!(
+            verify_hub_signature("", &signed("", body), body),
+            Err(Rejection::BadSignature)
+        );
     }
 }

@@ -34,7 +34,10 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
-        let _ = tracing_subscriber::fmt().with_env_filter("warn,server=info").with_test_writer().try_init();
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter("warn,server=info")
+            .with_test_writer()
+            .try_init();
         let fake = FakeMeta::spawn(FakeMetaConfig::default()).await.expect("fake Meta");
         let dir = ScratchDir::new("messio-server-test").expect("scratch dir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -60,7 +63,10 @@ impl TestApp {
             login_attempts_per_minute: 1000,
         };
         tweak(&mut config);
-        let options = leptos::config::LeptosOptions::builder().output_name("messio").site_addr(addr).build();
+        let options = leptos::config::LeptosOptions::builder()
+            .output_name("messio")
+            .site_addr(addr)
+            .build();
         let messio = server::build(config, options).await.expect("build server");
         let state = messio.state.clone();
         let router = messio.router.clone();
@@ -69,8 +75,18 @@ impl TestApp {
         });
         let base = format!("http://{addr}");
         fake.set_webhook_url(format!("{base}/api/webhooks/messenger"));
-        let http = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-        TestApp { base, http, state, fake, _messio: messio, _dir: dir }
+        let http = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        TestApp {
+            base,
+            http,
+            state,
+            fake,
+            _messio: messio,
+            _dir: dir,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -96,18 +112,34 @@ impl TestApp {
     }
 
     pub async fn post(&self, token: &str, path: &str, body: Value) -> Response {
-        self.http.post(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
+        self.http
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn patch(&self, token: &str, path: &str, body: Value) -> Response {
-        self.http.patch(self.url(path)).bearer_auth(token).json(&body).send().await.unwrap()
+        self.http
+            .patch(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     /// Connects one of the fake's pages by hand (`POST /api/inbox/channels/social`).
     pub async fn connect_page(&self, token: &str, page_id: &str) -> Value {
         let page_token = self.fake.page_token(page_id).expect("fake page");
         let response = self
-            .post(token, "/api/inbox/channels/social", json!({ "platform": "messenger", "pageId": page_id, "accessToken": page_token }))
+            .post(
+                token,
+                "/api/inbox/channels/social",
+                json!({ "platform": "messenger", "pageId": page_id, "accessToken": page_token }),
+            )
             .await;
         assert_eq!(response.status(), StatusCode::CREATED, "{:?}", response.text().await);
         response.json().await.unwrap()
@@ -116,11 +148,16 @@ impl TestApp {
     /// POSTs a webhook body signed with the app secret.
     pub async fn deliver(&self, payload: &Value) -> Response {
         let body = encode_body(payload);
-        self.deliver_raw(&body, Some(sign(&self.fake.app_secret(), &body))).await
+        self.deliver_raw(&body, Some(sign(&self.fake.app_secret(), &body)))
+            .await
     }
 
     pub async fn deliver_raw(&self, body: &[u8], signature: Option<String>) -> Response {
-        let mut request = self.http.post(self.url("/api/webhooks/messenger")).header("content-type", "application/json").body(body.to_vec());
+        let mut request = self
+            .http
+            .post(self.url("/api/webhooks/messenger"))
+            .header("content-type", "application/json")
+            .body(body.to_vec());
         if let Some(signature) = signature {
             request = request.header(SIGNATURE_HEADER, signature);
         }
@@ -133,7 +170,12 @@ impl TestApp {
     }
 
     pub async fn messages(&self, token: &str, conversation_id: i64) -> Vec<Value> {
-        let body: Value = self.get(token, &format!("/api/inbox/messages/{conversation_id}")).await.json().await.unwrap();
+        let body: Value = self
+            .get(token, &format!("/api/inbox/messages/{conversation_id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
         body["items"].as_array().cloned().unwrap_or_default()
     }
 
