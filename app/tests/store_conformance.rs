@@ -58,6 +58,8 @@ conformance!(
     racing_claimers_never_share_a_message,
     finish_and_retry_outbound,
     events_replay_in_order,
+    page_first_echo_opens_a_conversation,
+    contact_profile_updates,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -1611,4 +1613,64 @@ async fn events_replay_in_order(store: DynStore) {
     assert_eq!(store.events_since(acme.id, 2, 100).await.unwrap(), all[2..].to_vec());
     assert_eq!(store.events_since(acme.id, 0, 2).await.unwrap(), all[..2].to_vec());
     assert!(store.events_since(acme.id, 5, 100).await.unwrap().is_empty());
+}
+
+async fn page_first_echo_opens_a_conversation(store: DynStore) {
+    let (acme, _) = new_org(&store, "acme").await;
+    let channel = connect(&store, &acme, "page-1").await;
+    let written = store
+        .ingest_echo(
+            channel.id,
+            echo("newcomer", "echo-9", "Hi! Thanks for following us", earlier(), None),
+        )
+        .await
+        .unwrap()
+        .expect("stored");
+    assert_eq!(
+        names(&written.events),
+        vec![events::CONVERSATION_NEW, events::MESSAGE_SENT]
+    );
+    let list = store
+        .conversations(acme.id, 0, &ConversationFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(list.items.len(), 1);
+}
+
+async fn contact_profile_updates(store: DynStore) {
+    let (acme, _) = new_org(&store, "acme").await;
+    let (rival, _) = new_org(&store, "rival").await;
+    let channel = connect(&store, &acme, "page-1").await;
+    let first = receive(&store, &channel, "cust", "mid-1", "hello", earlier())
+        .await
+        .value;
+    let contact_id = store
+        .conversation(acme.id, first.conversation_id)
+        .await
+        .unwrap()
+        .contact_id;
+    let written = store
+        .update_contact(
+            acme.id,
+            contact_id,
+            Some("Alice Johnson"),
+            Some("https://example.test/a.png"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(written.value.name, "Alice Johnson");
+    assert_eq!(names(&written.events), vec![events::CONTACT_UPDATED]);
+    let conversation = store.conversation(acme.id, first.conversation_id).await.unwrap();
+    assert_eq!(conversation.contact_name, "Alice Johnson");
+    assert_eq!(
+        conversation.contact_avatar_url.as_deref(),
+        Some("https://example.test/a.png")
+    );
+    // Only the name given changes; another organization cannot touch the contact.
+    store.update_contact(acme.id, contact_id, None, None).await.unwrap();
+    assert_eq!(store.contact(acme.id, contact_id).await.unwrap().name, "Alice Johnson");
+    assert!(matches!(
+        store.update_contact(rival.id, contact_id, Some("Mallory"), None).await,
+        Err(StoreError::NotFound)
+    ));
 }

@@ -3,8 +3,8 @@
 
 use crate::state::AppState;
 use app::auth::ssr::hash_password;
-use app::model::{ChannelKind, Id};
-use app::store::{InboundMessage, NewChannel, now_millis};
+use app::model::{ChannelKind, MessageStatus};
+use app::store::{InboundMessage, NewChannel, StatusUpdate, now_millis};
 use std::time::Duration;
 
 pub const DEMO_EMAIL: &str = "demo@messio.local";
@@ -88,30 +88,42 @@ pub async fn seed(state: &AppState) -> Result<DemoLogin, crate::BoxError> {
     })
 }
 
-/// Every half minute or so a demo customer writes again, so the live inbox has something to show.
+/// The simulated customers: they read agents' replies within seconds, and every half
+/// minute one of them writes again, so the live inbox has something to show.
 pub fn spawn_customers(state: AppState) {
     tokio::spawn(async move {
-        let mut turn: usize = 0;
+        let mut tick: u64 = 0;
         loop {
-            tokio::time::sleep(Duration::from_secs(30)).await;
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            tick += 1;
             let store = &state.services.store;
             let Ok(Some(owner)) = store.credentials_by_email(DEMO_EMAIL).await else {
                 continue;
             };
-            let Ok(Some(channel)) = store
-                .channel_by_account(ChannelKind::Demo, &format!("demo-{}", owner.user.organization_id))
-                .await
-            else {
+            let account = format!("demo-{}", owner.user.organization_id);
+            let Ok(Some(channel)) = store.channel_by_account(ChannelKind::Demo, &account).await else {
                 continue;
             };
+            for (id, _, _) in CUSTOMERS {
+                let read = StatusUpdate::Watermark {
+                    external_user_id: (*id).to_string(),
+                    watermark: now_millis() - 1500,
+                    status: MessageStatus::Read,
+                };
+                if let Ok(written) = store.apply_status(channel.channel.id, read).await {
+                    state.services.events.publish(&written.events);
+                }
+            }
+            if tick % 10 != 0 {
+                continue;
+            }
+            let turn = (tick / 10) as usize;
             let (id, name, _) = CUSTOMERS[turn % CUSTOMERS.len()];
-            let body = FOLLOW_UPS[turn % FOLLOW_UPS.len()];
-            turn += 1;
             let message = InboundMessage {
                 external_user_id: id.to_string(),
                 contact_name: Some(name.to_string()),
                 platform_message_id: format!("{id}-live-{}", now_millis()),
-                body: body.to_string(),
+                body: FOLLOW_UPS[turn % FOLLOW_UPS.len()].to_string(),
                 attachments: vec![],
                 sent_at: now_millis(),
             };
@@ -120,16 +132,4 @@ pub fn spawn_customers(state: AppState) {
             }
         }
     });
-}
-
-/// The organization the demo seeds, if it exists.
-pub async fn demo_organization(state: &AppState) -> Option<Id> {
-    state
-        .services
-        .store
-        .credentials_by_email(DEMO_EMAIL)
-        .await
-        .ok()
-        .flatten()
-        .map(|c| c.user.organization_id)
 }

@@ -8,7 +8,7 @@ use crate::model::*;
 use leptos::prelude::*;
 
 #[server(prefix = "/rpc")]
-pub async fn list_conversations(filter: ConversationFilter) -> Result<Page<Conversation>, AppError> {
+pub async fn list_conversations(#[server(default)] filter: ConversationFilter) -> Result<Page<Conversation>, AppError> {
     let user = context::user().await?;
     context::services()?.conversations(&user, &filter).await
 }
