@@ -114,7 +114,7 @@ pub fn spawn_customers(state: AppState) {
                     state.services.events.publish(&written.events);
                 }
             }
-            if tick % 10 != 0 {
+            if !tick.is_multiple_of(10) {
                 continue;
             }
             let turn = (tick / 10) as usize;
