@@ -27,6 +27,8 @@ pub struct Config {
     pub site_addr: SocketAddr,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// Set when several instances share one database: events are relayed through Redis.
+    pub redis_url: Option<String>,
     /// Base64 of 32 bytes; when absent, a key is generated under the data folder and kept.
     pub secret_key: Option<String>,
     /// Where browsers reach us; OAuth redirect URIs are built from it.
@@ -57,6 +59,7 @@ impl Config {
             site_addr,
             data_dir,
             database_url,
+            redis_url: var("REDIS_URL"),
             secret_key: var("MESSIO_SECRET_KEY"),
             public_url,
             meta: MetaConfig {

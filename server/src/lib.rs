@@ -57,7 +57,10 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
     let store = app::store::connect(&config.database_url).await?;
     let secrets = SecretBox::load_or_create(config.secret_key.as_deref(), &config.data_dir)?;
     let (socket_layer, io) = realtime::layer(store.clone());
-    let events = Arc::new(realtime::SocketSink { io });
+    let events = Arc::new(match &config.redis_url {
+        Some(url) => realtime::SocketSink::with_redis(io, url).await?,
+        None => realtime::SocketSink::local(io),
+    });
     let adapters = Adapters {
         messenger: Arc::new(MessengerAdapter::new(config.meta.clone())),
         demo: Arc::new(DemoAdapter),

@@ -10,19 +10,17 @@
 //! Usage: messio-bench [--backend sqlite|postgres|both] [--sockets N] [--concurrency C] [--seconds S]
 
 use app::model::ChannelKind;
-use app::realtime::protocol::{Packet, encode_connect, encode_pong, parse_packet};
 use app::store::NewChannel;
 use app::store::testing::{ScratchDir, scratch_postgres_url};
-use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use server::config::{Config, MetaConfig};
 use server::fake_meta::{SIGNATURE_HEADER, encode_body, sign, text_message_event};
+use server::realtime::client::SocketClient;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
-use tokio_tungstenite::tungstenite::Message as WsMessage;
 
 const APP_SECRET: &str = "bench-app-secret";
 const PAGE_ID: &str = "900";
@@ -122,6 +120,7 @@ async fn run(backend: &'static str, options: &Options) -> Result<Report, server:
         site_addr: addr,
         data_dir: dir.path().to_path_buf(),
         database_url: database_url.clone(),
+        redis_url: None,
         secret_key: None,
         public_url: format!("http://{addr}"),
         meta: MetaConfig {
@@ -177,16 +176,25 @@ async fn run(backend: &'static str, options: &Options) -> Result<Report, server:
     let received: Arc<Vec<AtomicU64>> = Arc::new((0..options.sockets).map(|_| AtomicU64::new(0)).collect());
     let mut socket_tasks = Vec::new();
     for index in 0..options.sockets {
-        let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();
-        let url = format!("ws://{addr}/socket.io/?EIO=4&transport=websocket");
-        let token = token.clone();
-        let sent_at = sent_at.clone();
-        let latencies = latencies.clone();
-        let received = received.clone();
+        let mut socket = SocketClient::connect(&base, json!({ "token": token })).await?;
+        let (sent_at, latencies, received) = (sent_at.clone(), latencies.clone(), received.clone());
         socket_tasks.push(tokio::spawn(async move {
-            agent_socket(url, token, index, ready_tx, sent_at, latencies, received).await;
+            while let Some(event) = socket.next(Duration::from_secs(3600)).await {
+                if event.name != "message:received" {
+                    continue;
+                }
+                received[index].fetch_add(1, Ordering::Relaxed);
+                if index == 0
+                    && let Some(mid) = event
+                        .payload
+                        .pointer("/message/platformMessageId")
+                        .and_then(Value::as_str)
+                    && let Some(start) = sent_at.lock().await.remove(mid)
+                {
+                    latencies.lock().await.push(event.at - start);
+                }
+            }
         }));
-        ready_rx.await.map_err(|_| "an agent socket could not connect")?;
     }
 
     // Drive webhooks.
@@ -266,51 +274,6 @@ async fn run(backend: &'static str, options: &Options) -> Result<Report, server:
         delivered_to_all,
         raw_per_second,
     })
-}
-
-/// One agent's Socket.IO connection, speaking Engine.IO v4 over a WebSocket.
-async fn agent_socket(
-    url: String,
-    token: String,
-    index: usize,
-    ready: tokio::sync::oneshot::Sender<()>,
-    sent_at: Arc<Mutex<HashMap<String, Instant>>>,
-    latencies: Arc<Mutex<Vec<Duration>>>,
-    received: Arc<Vec<AtomicU64>>,
-) {
-    let Ok((mut ws, _)) = tokio_tungstenite::connect_async(url).await else {
-        return;
-    };
-    let mut ready = Some(ready);
-    while let Some(Ok(frame)) = ws.next().await {
-        let WsMessage::Text(text) = frame else { continue };
-        match parse_packet(text.as_str()) {
-            Packet::Open { .. } => {
-                let _ = ws
-                    .send(WsMessage::text(encode_connect(&json!({ "token": token }))))
-                    .await;
-            }
-            Packet::Ping { data } => {
-                let _ = ws.send(WsMessage::text(encode_pong(&data))).await;
-            }
-            Packet::Connect { .. } => {
-                if let Some(ready) = ready.take() {
-                    let _ = ready.send(());
-                }
-            }
-            Packet::Event { name, payload, .. } if name == "message:received" => {
-                let arrived = Instant::now();
-                received[index].fetch_add(1, Ordering::Relaxed);
-                if index == 0
-                    && let Some(mid) = payload.pointer("/message/platformMessageId").and_then(Value::as_str)
-                    && let Some(start) = sent_at.lock().await.remove(mid)
-                {
-                    latencies.lock().await.push(arrived - start);
-                }
-            }
-            _ => {}
-        }
-    }
 }
 
 /// Single-row autocommit inserts with the same concurrency: the database's own limit.

@@ -50,6 +50,7 @@ impl TestApp {
             site_addr: addr,
             data_dir: dir.path().to_path_buf(),
             database_url,
+            redis_url: None,
             secret_key: None,
             public_url: format!("http://{addr}"),
             meta: MetaConfig {

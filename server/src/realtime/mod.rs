@@ -5,9 +5,13 @@
 //! reconnects sends `auth.since` (or emits `events:since`) and gets what it missed from the
 //! event log, so nothing is lost across disconnects.
 
+pub mod client;
+mod fanout;
+
+pub use fanout::SocketSink;
+
 use app::auth::ssr::{cookie_token, user_for_token};
-use app::model::{Event, Id, User};
-use app::services::EventSink;
+use app::model::{Id, User};
 use app::store::DynStore;
 use serde::Deserialize;
 use socketioxide::SocketIo;
@@ -47,7 +51,7 @@ impl std::fmt::Display for Refused {
     }
 }
 
-fn room(org_id: Id) -> String {
+pub(crate) fn room(org_id: Id) -> String {
     format!("org:{org_id}")
 }
 
@@ -122,31 +126,5 @@ async fn replay(socket: &SocketRef, store: &DynStore, org_id: Id, mut since: i64
         if (events.len() as i64) < REPLAY_BATCH {
             return;
         }
-    }
-}
-
-/// Fans committed events out to the sockets of their organization.
-pub struct SocketSink {
-    pub io: SocketIo,
-}
-
-impl EventSink for SocketSink {
-    fn publish(&self, events: &[Event]) {
-        if events.is_empty() {
-            return;
-        }
-        let io = self.io.clone();
-        let events = events.to_vec();
-        tokio::spawn(async move {
-            for event in events {
-                if let Err(error) = io
-                    .to(room(event.organization_id))
-                    .emit(event.name.as_str(), &event.payload)
-                    .await
-                {
-                    tracing::debug!(%error, "broadcast failed");
-                }
-            }
-        });
     }
 }

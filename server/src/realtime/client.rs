@@ -1,0 +1,102 @@
+//! A small Socket.IO v4 client over a WebSocket, for the benchmark and the Rust tests
+//! (browsers use the wasm client in `app::realtime`; other tools, the official JS client).
+
+use app::realtime::protocol::{Packet, encode_connect, encode_pong, parse_packet};
+use futures::{SinkExt, StreamExt};
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message as WsMessage;
+
+/// One event as it arrived: name, first argument, and when it came in.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub name: String,
+    pub payload: Value,
+    pub at: Instant,
+}
+
+pub struct SocketClient {
+    events: mpsc::UnboundedReceiver<Received>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SocketClient {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl SocketClient {
+    /// Connects to `base` (`http://host:port`) with `auth`; fails on CONNECT_ERROR.
+    pub async fn connect(base: &str, auth: Value) -> Result<SocketClient, String> {
+        let url = format!(
+            "{}/socket.io/?EIO=4&transport=websocket",
+            base.replacen("http", "ws", 1)
+        );
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| e.to_string())?;
+        loop {
+            let frame = ws
+                .next()
+                .await
+                .ok_or("closed during the handshake")?
+                .map_err(|e| e.to_string())?;
+            let WsMessage::Text(text) = frame else { continue };
+            match parse_packet(text.as_str()) {
+                Packet::Open { .. } => ws
+                    .send(WsMessage::text(encode_connect(&auth)))
+                    .await
+                    .map_err(|e| e.to_string())?,
+                Packet::Ping { data } => ws
+                    .send(WsMessage::text(encode_pong(&data)))
+                    .await
+                    .map_err(|e| e.to_string())?,
+                Packet::Connect { .. } => break,
+                Packet::ConnectError { message, .. } => return Err(message),
+                _ => {}
+            }
+        }
+        let (tx, events) = mpsc::unbounded_channel();
+        let task = tokio::spawn(async move {
+            while let Some(Ok(frame)) = ws.next().await {
+                let WsMessage::Text(text) = frame else { continue };
+                match parse_packet(text.as_str()) {
+                    Packet::Ping { data } => {
+                        let _ = ws.send(WsMessage::text(encode_pong(&data))).await;
+                    }
+                    Packet::Event { name, payload, .. } => {
+                        if tx
+                            .send(Received {
+                                name,
+                                payload,
+                                at: Instant::now(),
+                            })
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                    Packet::Close | Packet::Disconnect { .. } => return,
+                    _ => {}
+                }
+            }
+        });
+        Ok(SocketClient { events, task })
+    }
+
+    pub async fn next(&mut self, timeout: Duration) -> Option<Received> {
+        tokio::time::timeout(timeout, self.events.recv()).await.ok().flatten()
+    }
+
+    /// Skips events until one named `name` arrives, or `timeout` passes.
+    pub async fn wait_for(&mut self, name: &str, timeout: Duration) -> Option<Received> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let left = deadline.checked_duration_since(Instant::now())?;
+            let event = self.next(left).await?;
+            if event.name == name {
+                return Some(event);
+            }
+        }
+    }
+}
