@@ -65,14 +65,14 @@ impl SocketClient {
                         let _ = ws.send(WsMessage::text(encode_pong(&data))).await;
                     }
                     Packet::Event { name, payload, .. } => {
-                        if tx
+                        let listener_gone = tx
                             .send(Received {
                                 name,
                                 payload,
                                 at: Instant::now(),
                             })
-                            .is_err()
-                        {
+                            .is_err();
+                        if listener_gone {
                             return;
                         }
                     }
