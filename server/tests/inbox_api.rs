@@ -245,19 +245,7 @@ async fn expired_token_flags_the_channel(backend: Backend) {
         .await;
     assert_eq!(sent.status(), StatusCode::ACCEPTED);
     let id = sent.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    app.eventually("the reply to fail", || async {
-        app.messages(&token, conversation)
-            .await
-            .iter()
-            .any(|m| m["id"].as_i64() == Some(id) && m["status"] == "failed")
-    })
-    .await;
-    let failed = app
-        .messages(&token, conversation)
-        .await
-        .into_iter()
-        .find(|m| m["id"].as_i64() == Some(id))
-        .unwrap();
+    let failed = app.wait_for_status(&token, conversation, id, "failed").await;
     assert!(failed["error"].as_str().unwrap().contains("Reconnect"), "{failed}");
     let channels: Vec<Value> = app.get(&token, "/api/inbox/channels").await.json().await.unwrap();
     assert_eq!(channels[0]["status"], "needs_reconnect");
@@ -310,13 +298,7 @@ async fn expired_token_flags_the_channel(backend: Backend) {
             .status(),
         StatusCode::ACCEPTED
     );
-    app.eventually("the retried reply to be sent", || async {
-        app.messages(&token, conversation)
-            .await
-            .iter()
-            .any(|m| m["id"].as_i64() == Some(id) && m["status"] == "sent")
-    })
-    .await;
+    app.wait_for_status(&token, conversation, id, "sent").await;
 }
 
 async fn outside_the_window_needs_the_human_agent_tag(backend: Backend) {
@@ -376,19 +358,7 @@ async fn meta_refusing_outside_the_window_is_shown(backend: Backend) {
         )
         .await;
     let id = sent.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
-    app.eventually("the refusal to be recorded", || async {
-        app.messages(&token, conversation)
-            .await
-            .iter()
-            .any(|m| m["id"].as_i64() == Some(id) && m["status"] == "failed")
-    })
-    .await;
-    let failed = app
-        .messages(&token, conversation)
-        .await
-        .into_iter()
-        .find(|m| m["id"].as_i64() == Some(id))
-        .unwrap();
+    let failed = app.wait_for_status(&token, conversation, id, "failed").await;
     assert!(failed["error"].as_str().unwrap().contains("24 hours"), "{failed}");
     let channels: Vec<Value> = app.get(&token, "/api/inbox/channels").await.json().await.unwrap();
     assert_eq!(

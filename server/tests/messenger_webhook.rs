@@ -188,17 +188,11 @@ async fn deliveries_and_reads_update_reply_status(backend: Backend) {
 }
 
 async fn status_of(app: &TestApp, token: &str, conversation: i64, id: i64) -> (String, Option<String>) {
-    app.messages(token, conversation)
-        .await
-        .into_iter()
-        .find(|m| m["id"].as_i64() == Some(id))
-        .map(|m| {
-            (
-                m["status"].as_str().unwrap_or_default().to_string(),
-                m["platformMessageId"].as_str().map(str::to_string),
-            )
-        })
-        .unwrap_or_default()
+    let message = app.message(token, conversation, id).await;
+    (
+        message["status"].as_str().unwrap_or_default().to_string(),
+        message["platformMessageId"].as_str().map(str::to_string),
+    )
 }
 
 on_both_backends!(

@@ -39,6 +39,33 @@ fn AuthFrame(#[prop(into)] title: String, #[prop(into)] subtitle: String, childr
     }
 }
 
+/// Name, email and a new password: what signing up and accepting an invite both ask.
+#[component]
+fn NewAccountFields(autofocus_name: bool) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for="name">"Your name"</label>
+            <input id="name" name="name" type="text" autocomplete="name" required autofocus=autofocus_name/>
+        </div>
+        <div class="field">
+            <label for="email">"Email"</label>
+            <input id="email" name="email" type="email" autocomplete="email" required/>
+        </div>
+        <div class="field">
+            <label for="password">"Password"</label>
+            <input
+                id="password"
+                name="password"
+                type="password"
+                autocomplete="new-password"
+                required
+                aria-describedby="password-hint"
+            />
+            <p class="field-hint" id="password-hint">"At least 8 characters."</p>
+        </div>
+    }
+}
+
 #[component]
 fn FormError(#[prop(into)] error: Signal<Option<String>>) -> impl IntoView {
     view! {
@@ -98,19 +125,7 @@ pub fn SignupPage() -> impl IntoView {
                     <label for="organization">"Organization"</label>
                     <input id="organization" name="organization" type="text" autocomplete="organization" required autofocus/>
                 </div>
-                <div class="field">
-                    <label for="name">"Your name"</label>
-                    <input id="name" name="name" type="text" autocomplete="name" required/>
-                </div>
-                <div class="field">
-                    <label for="email">"Email"</label>
-                    <input id="email" name="email" type="email" autocomplete="email" required/>
-                </div>
-                <div class="field">
-                    <label for="password">"Password"</label>
-                    <input id="password" name="password" type="password" autocomplete="new-password" required aria-describedby="password-hint"/>
-                    <p class="field-hint" id="password-hint">"At least 8 characters."</p>
-                </div>
+                <NewAccountFields autofocus_name=false/>
                 <FormError error/>
                 <SubmitButton label="Create organization" busy_label="Creating…" pending=signup.pending()/>
             </ActionForm>
@@ -130,19 +145,7 @@ pub fn InvitePage() -> impl IntoView {
         <AuthFrame title="Join your team" subtitle="You've been invited to a Messio inbox. Create your account to get started.">
             <ActionForm action=accept>
                 <input type="hidden" name="token" prop:value=token value=token/>
-                <div class="field">
-                    <label for="name">"Your name"</label>
-                    <input id="name" name="name" type="text" autocomplete="name" required autofocus/>
-                </div>
-                <div class="field">
-                    <label for="email">"Email"</label>
-                    <input id="email" name="email" type="email" autocomplete="email" required/>
-                </div>
-                <div class="field">
-                    <label for="password">"Password"</label>
-                    <input id="password" name="password" type="password" autocomplete="new-password" required aria-describedby="password-hint"/>
-                    <p class="field-hint" id="password-hint">"At least 8 characters."</p>
-                </div>
+                <NewAccountFields autofocus_name=true/>
                 <FormError error/>
                 <SubmitButton label="Join" busy_label="Joining…" pending=accept.pending()/>
             </ActionForm>

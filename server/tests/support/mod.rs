@@ -180,6 +180,24 @@ impl TestApp {
         body["items"].as_array().cloned().unwrap_or_default()
     }
 
+    /// One message of a conversation, as the history endpoint returns it.
+    pub async fn message(&self, token: &str, conversation_id: i64, message_id: i64) -> Value {
+        self.messages(token, conversation_id)
+            .await
+            .into_iter()
+            .find(|m| m["id"].as_i64() == Some(message_id))
+            .unwrap_or(Value::Null)
+    }
+
+    /// Waits until the outbox has moved a message to `status`; returns the message.
+    pub async fn wait_for_status(&self, token: &str, conversation_id: i64, message_id: i64, status: &str) -> Value {
+        self.eventually(&format!("message {message_id} to be {status}"), || async {
+            self.message(token, conversation_id, message_id).await["status"] == status
+        })
+        .await;
+        self.message(token, conversation_id, message_id).await
+    }
+
     /// Polls until `check` holds (the outbox works in the background), for up to 10 s.
     pub async fn eventually<F, Fut>(&self, what: &str, mut check: F)
     where
