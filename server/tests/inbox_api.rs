@@ -27,21 +27,9 @@ async fn signup_login_and_errors(backend: Backend) {
     let me: Value = app.get(&token, "/api/auth/me").await.json().await.unwrap();
     assert_eq!(me["user"]["email"], "owner@acme.test");
 
-    let login = app
-        .http
-        .post(app.url("/api/auth/login"))
-        .json(&json!({ "email": "owner@acme.test", "password": "password123" }))
-        .send()
-        .await
-        .unwrap();
+    let login = app.login("owner@acme.test", "password123").await;
     assert_eq!(login.status(), StatusCode::OK);
-    let wrong = app
-        .http
-        .post(app.url("/api/auth/login"))
-        .json(&json!({ "email": "owner@acme.test", "password": "nope-nope" }))
-        .send()
-        .await
-        .unwrap();
+    let wrong = app.login("owner@acme.test", "nope-nope").await;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let again = app
         .http
@@ -200,16 +188,7 @@ async fn agents_may_not_manage_channels(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(agent.role, app::model::Role::Agent);
-    let login: Value = app
-        .http
-        .post(app.url("/api/auth/login"))
-        .json(&json!({ "email": "agent@acme.test", "password": "password123" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let login: Value = app.login("agent@acme.test", "password123").await.json().await.unwrap();
     let agent_token = login["token"].as_str().unwrap();
     let page_token = app.fake.page_token("101").unwrap();
     let refused = app
@@ -380,20 +359,10 @@ async fn conversation_status_assignment_and_filters(backend: Backend) {
         )
         .await;
     assert_eq!(assigned.status(), StatusCode::OK);
-    let mine: Value = app
-        .get(&token, "/api/inbox/conversations?view=mine")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
-    let unassigned: Value = app
-        .get(&token, "/api/inbox/conversations?view=unassigned")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(unassigned["items"].as_array().unwrap().is_empty());
+    let mine = app.conversations_where(&token, "view=mine").await;
+    assert_eq!(mine.len(), 1);
+    let unassigned = app.conversations_where(&token, "view=unassigned").await;
+    assert!(unassigned.is_empty());
     let resolved = app
         .patch(
             &token,
@@ -402,13 +371,8 @@ async fn conversation_status_assignment_and_filters(backend: Backend) {
         )
         .await;
     assert_eq!(resolved.json::<Value>().await.unwrap()["status"], "resolved");
-    let open: Value = app
-        .get(&token, "/api/inbox/conversations?status=new")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(open["items"].as_array().unwrap().is_empty());
+    let open = app.conversations_where(&token, "status=new").await;
+    assert!(open.is_empty());
     let bad = app
         .patch(
             &token,
@@ -433,13 +397,7 @@ async fn conversation_status_assignment_and_filters(backend: Backend) {
 async fn facebook_login_connects_picked_pages(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (_, body) = app.signup("Acme", "owner@acme.test").await;
-    let login = app
-        .http
-        .post(app.url("/api/auth/login"))
-        .json(&json!({ "email": "owner@acme.test", "password": "password123" }))
-        .send()
-        .await
-        .unwrap();
+    let login = app.login("owner@acme.test", "password123").await;
     let cookie_token = login.json::<Value>().await.unwrap()["token"]
         .as_str()
         .unwrap()

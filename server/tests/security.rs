@@ -4,34 +4,19 @@
 mod support;
 
 use reqwest::StatusCode;
-use serde_json::json;
 use support::{Backend, TestApp};
 
 #[tokio::test]
 async fn repeated_failed_logins_are_throttled() {
     let app = TestApp::spawn_with(Backend::Sqlite, |c| c.login_attempts_per_minute = 3).await;
     app.signup("Acme", "owner@acme.test").await;
-    let attempt = || async {
-        app.http
-            .post(app.url("/api/auth/login"))
-            .json(&json!({ "email": "owner@acme.test", "password": "guess-guess" }))
-            .send()
-            .await
-            .unwrap()
-            .status()
-    };
+    let attempt = || async { app.login("owner@acme.test", "guess-guess").await.status() };
     for _ in 0..3 {
         assert_eq!(attempt().await, StatusCode::UNPROCESSABLE_ENTITY);
     }
     assert_eq!(attempt().await, StatusCode::TOO_MANY_REQUESTS);
     // Even the right password waits until the minute is over.
-    let right = app
-        .http
-        .post(app.url("/api/auth/login"))
-        .json(&json!({ "email": "owner@acme.test", "password": "password123" }))
-        .send()
-        .await
-        .unwrap();
+    let right = app.login("owner@acme.test", "password123").await;
     assert_eq!(right.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 

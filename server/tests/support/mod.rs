@@ -108,6 +108,26 @@ impl TestApp {
         (body["token"].as_str().unwrap().to_string(), body)
     }
 
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.http
+            .post(self.url("/api/auth/login"))
+            .json(&json!({ "email": email, "password": password }))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The conversation list's items for a query string such as `view=mine`.
+    pub async fn conversations_where(&self, token: &str, query: &str) -> Vec<Value> {
+        let body: Value = self
+            .get(token, &format!("/api/inbox/conversations?{query}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        body["items"].as_array().cloned().unwrap_or_default()
+    }
+
     pub async fn get(&self, token: &str, path: &str) -> Response {
         self.http.get(self.url(path)).bearer_auth(token).send().await.unwrap()
     }
@@ -166,8 +186,7 @@ impl TestApp {
     }
 
     pub async fn conversations(&self, token: &str) -> Vec<Value> {
-        let body: Value = self.get(token, "/api/inbox/conversations").await.json().await.unwrap();
-        body["items"].as_array().cloned().unwrap_or_default()
+        self.conversations_where(token, "").await
     }
 
     pub async fn messages(&self, token: &str, conversation_id: i64) -> Vec<Value> {
