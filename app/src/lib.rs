@@ -2,16 +2,19 @@
 //! Messio's web app: shared types, the Leptos UI, server functions, and (with `ssr`)
 //! the domain the server runs: store, services, authentication.
 
+// First, so its `string_enum!` macro is visible to the modules below.
+#[macro_use]
+pub mod model;
 pub mod auth;
 pub mod channels;
 pub mod error;
 pub mod inbox;
-pub mod model;
 pub mod realtime;
 #[cfg(feature = "ssr")]
 pub mod services;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod templates;
 pub mod ui;
 
 pub use ui::{App, shell};

@@ -3,7 +3,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
 pub type Id = i64;
 /// Milliseconds since the Unix epoch, UTC.
@@ -11,7 +10,7 @@ pub type Millis = i64;
 
 pub const HOUR_MS: Millis = 60 * 60 * 1000;
 pub const DAY_MS: Millis = 24 * HOUR_MS;
-/// Messenger's standard messaging window, counted from the customer's last message.
+/// The standard messaging window (Messenger, Instagram, WhatsApp), counted from the customer's last message.
 pub const STANDARD_WINDOW_MS: Millis = DAY_MS;
 /// With the HUMAN_AGENT tag a reply may still go out this long after the customer's last message.
 pub const HUMAN_AGENT_WINDOW_MS: Millis = 7 * DAY_MS;
@@ -20,7 +19,7 @@ pub const HUMAN_AGENT_WINDOW_MS: Millis = 7 * DAY_MS;
 macro_rules! string_enum {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         pub enum $name { $(#[serde(rename = $text)] $variant),+ }
 
         impl $name {
@@ -30,15 +29,18 @@ macro_rules! string_enum {
             }
         }
 
-        impl FromStr for $name {
-            type Err = UnknownValue;
+        impl std::str::FromStr for $name {
+            type Err = $crate::model::UnknownValue;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                match s { $($text => Ok($name::$variant),)+ other => Err(UnknownValue(other.to_string())) }
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    other => Err($crate::model::UnknownValue(other.to_string())),
+                }
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) }
         }
     };
 }
@@ -95,20 +97,59 @@ impl MessageStatus {
     }
 }
 
-string_enum!(ChannelKind { Messenger => "messenger", Demo => "demo" });
+string_enum!(ChannelKind { Messenger => "messenger", Instagram => "instagram", WhatsApp => "whatsapp", Demo => "demo" });
 
 impl ChannelKind {
     pub fn label(self) -> &'static str {
         match self {
             ChannelKind::Messenger => "Facebook Messenger",
+            ChannelKind::Instagram => "Instagram Direct",
+            ChannelKind::WhatsApp => "WhatsApp",
             ChannelKind::Demo => "Demo channel",
         }
+    }
+
+    /// Whether the platform lets a business write first (or late) only with approved templates.
+    pub fn uses_templates(self) -> bool {
+        self == ChannelKind::WhatsApp
     }
 }
 
 string_enum!(ChannelStatus { Active => "active", NeedsReconnect => "needs_reconnect", Disconnected => "disconnected" });
 
-string_enum!(AttachmentKind { Image => "image", Video => "video", Audio => "audio", File => "file", Other => "other" });
+string_enum!(AttachmentKind {
+    Image => "image",
+    Video => "video",
+    Audio => "audio",
+    File => "file",
+    Sticker => "sticker",
+    Location => "location",
+    Other => "other",
+});
+
+string_enum!(
+    /// What a message is beyond its text; the thread shows each kind its own way.
+    MessageKind {
+        Text => "text",
+        Media => "media",
+        Location => "location",
+        Contacts => "contacts",
+        Interactive => "interactive",
+        Template => "template",
+        StoryReply => "story_reply",
+        StoryMention => "story_mention",
+        Reaction => "reaction",
+        Unsupported => "unsupported",
+    }
+);
+
+// `string_enum!` cannot mark a variant `#[default]`, so this cannot be derived.
+#[allow(clippy::derivable_impls)]
+impl Default for MessageKind {
+    fn default() -> Self {
+        MessageKind::Text
+    }
+}
 
 string_enum!(InboxView { All => "all", Mine => "mine", Unassigned => "unassigned" });
 
@@ -138,6 +179,10 @@ pub struct Channel {
     pub name: String,
     pub status: ChannelStatus,
     pub last_error: Option<String>,
+    /// The account above this one: the WhatsApp Business Account of a phone number,
+    /// the Facebook page an Instagram account is linked to.
+    #[serde(default)]
+    pub parent_account_id: Option<String>,
     pub created_at: Millis,
 }
 
@@ -165,6 +210,27 @@ pub struct Attachment {
     pub url: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mime_type: Option<String>,
+}
+
+/// The message a customer (or agent) replied to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplyTo {
+    /// Our copy of the quoted message, when we have it.
+    pub message_id: Option<Id>,
+    pub platform_message_id: String,
+    pub preview: Option<String>,
+}
+
+/// An emoji reaction on a message; a customer has at most one per message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reaction {
+    pub emoji: String,
+    pub direction: Direction,
+    pub at: Millis,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,12 +263,23 @@ pub enum ReplyWindow {
     HumanAgentOnly { closes_at: Millis },
     /// No reply may be sent until the customer writes again.
     Closed,
+    /// WhatsApp outside its 24-hour window: only approved templates may be sent.
+    TemplatesOnly,
 }
 
 impl ReplyWindow {
     pub fn at(kind: ChannelKind, last_inbound_at: Option<Millis>, now: Millis) -> Self {
-        if kind == ChannelKind::Demo {
-            return ReplyWindow::Open { closes_at: Millis::MAX };
+        match kind {
+            ChannelKind::Demo => return ReplyWindow::Open { closes_at: Millis::MAX },
+            ChannelKind::WhatsApp => {
+                return match last_inbound_at {
+                    Some(last) if now <= last + STANDARD_WINDOW_MS => ReplyWindow::Open {
+                        closes_at: last + STANDARD_WINDOW_MS,
+                    },
+                    _ => ReplyWindow::TemplatesOnly,
+                };
+            }
+            ChannelKind::Messenger | ChannelKind::Instagram => {}
         }
         let Some(last) = last_inbound_at else {
             return ReplyWindow::Closed;
@@ -231,6 +308,12 @@ pub struct Message {
     pub sender_name: Option<String>,
     pub body: String,
     pub attachments: Vec<Attachment>,
+    #[serde(default)]
+    pub kind: MessageKind,
+    #[serde(default)]
+    pub reply_to: Option<ReplyTo>,
+    #[serde(default)]
+    pub reactions: Vec<Reaction>,
     pub status: MessageStatus,
     pub error: Option<String>,
     pub platform_message_id: Option<String>,
@@ -284,15 +367,35 @@ pub struct Event {
     pub payload: serde_json::Value,
 }
 
-/// A Facebook page the user may pick after logging in with Facebook.
+/// An account the user may pick after logging in with Facebook: a page (Messenger),
+/// an Instagram account linked to a page, or a WhatsApp phone number.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PageCandidate {
+    pub kind: ChannelKind,
     pub id: String,
     pub name: String,
     pub category: Option<String>,
-    /// Set when the page already feeds this organization.
+    /// A second line for the picker: "@username · via Acme Shoes", "+1 555… · Acme WhatsApp".
+    #[serde(default)]
+    pub detail: Option<String>,
+    /// Set when the account already feeds this organization.
     pub connected: bool,
+}
+
+impl PageCandidate {
+    /// What the picker sends back: `kind:id`, unique across platforms.
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.kind, self.id)
+    }
+
+    /// Splits a picked key; a bare id is a Facebook page (older clients).
+    pub fn parse_key(key: &str) -> (ChannelKind, &str) {
+        match key.split_once(':') {
+            Some((kind, id)) => (kind.parse().unwrap_or(ChannelKind::Messenger), id),
+            None => (ChannelKind::Messenger, key),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -317,6 +420,8 @@ pub mod events {
     pub const MESSAGE_STATUS: &str = "message:status";
     pub const CHANNEL_STATUS: &str = "channel:status";
     pub const CONTACT_UPDATED: &str = "contact:updated";
+    pub const MESSAGE_UPDATED: &str = "message:updated";
+    pub const TEMPLATE_UPDATED: &str = "template:updated";
 }
 
 /// Shortens a message body for list previews without splitting a character.
@@ -325,7 +430,10 @@ pub fn preview(body: &str, attachments: &[Attachment]) -> String {
     let text = body.trim();
     if text.is_empty() {
         return match attachments.first() {
-            Some(a) => format!("[{}]", a.kind),
+            Some(a) => match (a.kind, a.name.as_deref()) {
+                (AttachmentKind::Location, Some(name)) => format!("📍 {name}"),
+                (kind, _) => format!("[{kind}]"),
+            },
             None => String::new(),
         };
     }
@@ -357,6 +465,31 @@ mod tests {
             ReplyWindow::Closed
         );
         assert_eq!(ReplyWindow::at(k, None, last), ReplyWindow::Closed);
+    }
+
+    #[test]
+    fn whatsapp_window_edges_fall_back_to_templates() {
+        let last = 1_000_000;
+        let wa = ChannelKind::WhatsApp;
+        assert_eq!(
+            ReplyWindow::at(wa, Some(last), last + DAY_MS - 60_000),
+            ReplyWindow::Open { closes_at: last + DAY_MS }
+        );
+        assert_eq!(ReplyWindow::at(wa, Some(last), last + DAY_MS + 60_000), ReplyWindow::TemplatesOnly);
+        assert_eq!(ReplyWindow::at(wa, None, last), ReplyWindow::TemplatesOnly);
+        // Instagram follows Messenger: 24 hours free, then 7 days with HUMAN_AGENT.
+        let ig = ChannelKind::Instagram;
+        assert!(matches!(
+            ReplyWindow::at(ig, Some(last), last + 7 * DAY_MS - 60_000),
+            ReplyWindow::HumanAgentOnly { .. }
+        ));
+        assert_eq!(ReplyWindow::at(ig, Some(last), last + 7 * DAY_MS + 60_000), ReplyWindow::Closed);
+    }
+
+    #[test]
+    fn picker_keys_round_trip() {
+        assert_eq!(PageCandidate::parse_key("whatsapp:501"), (ChannelKind::WhatsApp, "501"));
+        assert_eq!(PageCandidate::parse_key("101"), (ChannelKind::Messenger, "101"));
     }
 
     #[test]

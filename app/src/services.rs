@@ -7,6 +7,9 @@ use crate::auth::{LoginRequest, SessionInfo, SignupRequest};
 use crate::error::{AppError, AppResult};
 use crate::model::*;
 use crate::store::{ChannelRecord, DynStore, NewOutbound, Written, now_millis};
+use crate::templates::{
+    self, SyncReport, TemplateDraft, TemplateFilter, TemplateSendRequest, TemplateStatus, WhatsAppTemplate,
+};
 use async_trait::async_trait;
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -27,6 +30,19 @@ pub trait ChannelGateway: Send + Sync {
     async fn disconnect(&self, user: &User, channel_id: Id) -> AppResult<Channel>;
     /// Asks the platform whether the channel's credentials still work.
     async fn health(&self, user: &User, channel_id: Id) -> AppResult<Channel>;
+    /// Connects a WhatsApp phone number by hand (an admin pastes a system-user token).
+    async fn connect_whatsapp(&self, user: &User, phone_number_id: &str, access_token: &str, waba_id: &str)
+    -> AppResult<Channel>;
+    /// Connects the Instagram account linked to a Facebook page, by hand.
+    async fn connect_instagram(&self, user: &User, page_id: &str, access_token: &str) -> AppResult<Channel>;
+    /// Validates a template and submits it to the WhatsApp Business Account for review.
+    async fn submit_template(&self, user: &User, draft: TemplateDraft) -> AppResult<WhatsAppTemplate>;
+    /// Asks Meta where a template's review stands.
+    async fn refresh_template(&self, user: &User, template_id: Id) -> AppResult<WhatsAppTemplate>;
+    /// Imports the templates of the organization's WhatsApp Business Accounts (or one channel's).
+    async fn sync_templates(&self, user: &User, channel_id: Option<Id>) -> AppResult<SyncReport>;
+    /// Deletes a template at Meta and here.
+    async fn delete_template(&self, user: &User, template_id: Id) -> AppResult<()>;
 }
 
 pub const HUMAN_AGENT_TAG: &str = "HUMAN_AGENT";
@@ -199,15 +215,7 @@ impl Services {
             return Err(AppError::invalid("clientId is too long"));
         }
         let detail = self.conversation_detail(user, req.conversation_id).await?;
-        match detail.channel_status {
-            ChannelStatus::Active => {}
-            ChannelStatus::NeedsReconnect => {
-                return Err(AppError::Conflict(
-                    "the channel needs to be reconnected before replies can go out".into(),
-                ));
-            }
-            ChannelStatus::Disconnected => return Err(AppError::Conflict("the channel is disconnected".into())),
-        }
+        Self::require_active(&detail)?;
         let tag = match (detail.window, req.tag.as_deref()) {
             (ReplyWindow::Open { .. }, _) => None,
             (ReplyWindow::HumanAgentOnly { .. }, Some(HUMAN_AGENT_TAG)) => Some(HUMAN_AGENT_TAG.to_string()),
@@ -219,6 +227,11 @@ impl Services {
             (ReplyWindow::Closed, _) => {
                 return Err(AppError::invalid(
                     "more than 7 days have passed since the customer's last message: wait for the customer to write again",
+                ));
+            }
+            (ReplyWindow::TemplatesOnly, _) => {
+                return Err(AppError::invalid(
+                    "more than 24 hours have passed since the customer's last message: WhatsApp only accepts an approved template now",
                 ));
             }
         };
@@ -233,6 +246,99 @@ impl Services {
                     attachments: vec![],
                     client_id: req.client_id,
                     tag,
+                    kind: MessageKind::Text,
+                    payload: None,
+                    template_id: None,
+                },
+            )
+            .await?;
+        let message = self.publish(written);
+        self.outbox.notify_one();
+        Ok(message)
+    }
+
+    fn require_active(detail: &ConversationDetail) -> AppResult<()> {
+        match detail.channel_status {
+            ChannelStatus::Active => Ok(()),
+            ChannelStatus::NeedsReconnect => Err(AppError::Conflict(
+                "the channel needs to be reconnected before replies can go out".into(),
+            )),
+            ChannelStatus::Disconnected => Err(AppError::Conflict("the channel is disconnected".into())),
+        }
+    }
+
+    /// The templates an agent may pick from (or an admin manage), newest review state first.
+    pub async fn templates(&self, user: &User, filter: &TemplateFilter) -> AppResult<Vec<WhatsAppTemplate>> {
+        let waba_id = match filter.channel_id {
+            Some(channel_id) => {
+                let record = self.store.channel(user.organization_id, channel_id).await?;
+                Some(
+                    record
+                        .channel
+                        .parent_account_id
+                        .ok_or_else(|| AppError::invalid("this channel has no WhatsApp Business Account"))?,
+                )
+            }
+            None => None,
+        };
+        Ok(self
+            .store
+            .templates(user.organization_id, waba_id.as_deref(), filter.status)
+            .await?)
+    }
+
+    /// Queues an approved template into a WhatsApp conversation, at any time since the
+    /// customer's last message, and records the use.
+    pub async fn send_template(&self, user: &User, req: TemplateSendRequest) -> AppResult<Message> {
+        if req.client_id.as_ref().is_some_and(|id| id.len() > 64) {
+            return Err(AppError::invalid("clientId is too long"));
+        }
+        let detail = self.conversation_detail(user, req.conversation_id).await?;
+        if !detail.conversation.channel_kind.uses_templates() {
+            return Err(AppError::invalid("templates can only be sent in WhatsApp conversations"));
+        }
+        Self::require_active(&detail)?;
+        let template = self.store.template(user.organization_id, req.template_id).await?;
+        let channel = self
+            .store
+            .channel(user.organization_id, detail.conversation.channel_id)
+            .await?;
+        if channel.channel.parent_account_id.as_deref() != Some(template.waba_id.as_str()) {
+            return Err(AppError::invalid(
+                "this template belongs to another WhatsApp Business Account than the conversation's number",
+            ));
+        }
+        if template.status != TemplateStatus::Approved {
+            return Err(AppError::invalid(format!(
+                "the template is {}; only approved templates can be sent",
+                template.status
+            )));
+        }
+        templates::check_params(&template.content, &req).map_err(AppError::invalid)?;
+        let header = req.header_param.as_deref().map(str::trim);
+        let body = templates::render(&template.content, header, &req.params);
+        let payload = templates::send_payload(
+            &template.name,
+            &template.language,
+            &template.content,
+            header,
+            &req.params,
+            req.button_param.as_deref().map(str::trim),
+        );
+        let written = self
+            .store
+            .queue_outbound(
+                user.organization_id,
+                NewOutbound {
+                    conversation_id: req.conversation_id,
+                    sender: user.clone(),
+                    body,
+                    attachments: vec![],
+                    client_id: req.client_id,
+                    tag: None,
+                    kind: MessageKind::Template,
+                    payload: Some(serde_json::json!({ "template": payload })),
+                    template_id: Some(template.id),
                 },
             )
             .await?;

@@ -5,6 +5,7 @@
 
 use app::model::*;
 use app::store::*;
+use app::templates::{TemplateCategory, TemplateContent, TemplateStatus};
 use std::collections::HashSet;
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -60,6 +61,11 @@ conformance!(
     events_replay_in_order,
     page_first_echo_opens_a_conversation,
     contact_profile_updates,
+    rich_inbound_keeps_kind_and_quoted_message,
+    reactions_replace_and_remove,
+    early_status_waits_for_the_platform_id,
+    echo_of_an_in_flight_send_is_not_doubled,
+    templates_upsert_review_and_usage,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -93,6 +99,7 @@ fn new_channel(external_id: &str) -> NewChannel {
         external_id: external_id.to_string(),
         name: format!("Page {external_id}"),
         credentials: "sealed-token".to_string(),
+        parent_account_id: None,
     }
 }
 
@@ -112,6 +119,7 @@ fn inbound(customer: &str, platform_id: &str, body: &str, sent_at: Millis) -> In
         body: body.to_string(),
         attachments: vec![],
         sent_at,
+        ..Default::default()
     }
 }
 
@@ -123,6 +131,7 @@ fn echo(customer: &str, platform_id: &str, body: &str, sent_at: Millis, ours: Op
         attachments: vec![],
         sent_at,
         our_message_id: ours,
+        ..Default::default()
     }
 }
 
@@ -150,6 +159,9 @@ fn reply(conversation_id: Id, sender: &User, body: &str, client_id: Option<&str>
         attachments: vec![],
         client_id: client_id.map(str::to_string),
         tag: None,
+        kind: MessageKind::Text,
+        payload: None,
+        template_id: None,
     }
 }
 
@@ -597,6 +609,7 @@ async fn first_inbound_creates_contact_and_conversation(store: DynStore) {
         kind: AttachmentKind::Image,
         url: "https://cdn.example/p.jpg".into(),
         name: Some("p.jpg".into()),
+        mime_type: None,
     };
     named.attachments = vec![photo.clone()];
     let with_photo = store.ingest_inbound(channel.id, named).await.unwrap().unwrap().value;
@@ -1673,4 +1686,289 @@ async fn contact_profile_updates(store: DynStore) {
         store.update_contact(rival.id, contact_id, Some("Mallory"), None).await,
         Err(StoreError::NotFound)
     ));
+}
+
+async fn rich_inbound_keeps_kind_and_quoted_message(store: DynStore) {
+    let (acme, owner) = new_org(&store, "acme").await;
+    let channel = connect(&store, &acme, "wa-501").await;
+    let id = receive(&store, &channel, "cust", "wamid.1", "hello", earlier())
+        .await
+        .value
+        .conversation_id;
+    let ours = send(&store, &acme, id, &owner, "Here is your invoice", "wamid.ours").await;
+    let photo = Attachment {
+        kind: AttachmentKind::Image,
+        url: "/api/media/whatsapp/501/m-1".into(),
+        name: None,
+        mime_type: Some("image/jpeg".into()),
+    };
+    let reply = store
+        .ingest_inbound(
+            channel.id,
+            InboundMessage {
+                external_user_id: "cust".into(),
+                platform_message_id: "wamid.2".into(),
+                body: "this one?".into(),
+                attachments: vec![photo.clone()],
+                kind: MessageKind::Media,
+                reply_to_platform_id: Some("wamid.ours".into()),
+                sent_at: earlier() + 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
+    assert_eq!((reply.kind, reply.attachments.clone()), (MessageKind::Media, vec![photo]));
+    assert_eq!(
+        reply.reply_to,
+        Some(ReplyTo {
+            message_id: Some(ours.id),
+            platform_message_id: "wamid.ours".into(),
+            preview: Some("Here is your invoice".into()),
+        })
+    );
+    assert_eq!(message(&store, &acme, id, reply.id).await, reply);
+
+    // A reply to something we never saw keeps the platform id, without a preview.
+    let orphan = store
+        .ingest_inbound(
+            channel.id,
+            InboundMessage {
+                external_user_id: "cust".into(),
+                platform_message_id: "wamid.3".into(),
+                body: "and this".into(),
+                reply_to_platform_id: Some("wamid.unknown".into()),
+                sent_at: earlier() + 20,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
+    let quoted = orphan.reply_to.unwrap();
+    assert_eq!((quoted.message_id, quoted.preview), (None, None));
+}
+
+async fn reactions_replace_and_remove(store: DynStore) {
+    let (acme, owner) = new_org(&store, "acme").await;
+    let channel = connect(&store, &acme, "wa-501").await;
+    let id = receive(&store, &channel, "cust", "wamid.1", "hello", earlier())
+        .await
+        .value
+        .conversation_id;
+    let ours = send(&store, &acme, id, &owner, "Shipped today", "wamid.ours").await;
+    let react = |emoji: Option<&str>, reaction_id: &str| ReactionUpdate {
+        external_user_id: "cust".into(),
+        platform_message_id: reaction_id.into(),
+        target_platform_message_id: "wamid.ours".into(),
+        emoji: emoji.map(str::to_string),
+        sent_at: earlier() + 5,
+    };
+    let liked = store
+        .apply_reaction(channel.id, react(Some("👍"), "r1"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(liked.value.id, ours.id);
+    assert_eq!(
+        liked.value.reactions.iter().map(|r| (r.emoji.as_str(), r.direction)).collect::<Vec<_>>(),
+        vec![("👍", Direction::Inbound)]
+    );
+    assert_eq!(names(&liked.events), vec![events::MESSAGE_UPDATED]);
+    assert!(
+        store.apply_reaction(channel.id, react(Some("👍"), "r1")).await.unwrap().is_none(),
+        "a repeated reaction changes nothing"
+    );
+    let loved = store
+        .apply_reaction(channel.id, react(Some("❤️"), "r2"))
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
+    assert_eq!(loved.reactions.len(), 1, "a customer has one reaction per message");
+    assert_eq!(loved.reactions[0].emoji, "❤️");
+    let removed = store.apply_reaction(channel.id, react(None, "r3")).await.unwrap().unwrap().value;
+    assert!(removed.reactions.is_empty());
+    assert_eq!(message(&store, &acme, id, ours.id).await.reactions, vec![]);
+
+    // A reaction to a message we never saw is kept as a message of its own, once.
+    let mut orphan = react(Some("😂"), "r4");
+    orphan.target_platform_message_id = "wamid.before-connect".into();
+    let kept = store.apply_reaction(channel.id, orphan.clone()).await.unwrap().unwrap().value;
+    assert_eq!((kept.kind, kept.direction), (MessageKind::Reaction, Direction::Inbound));
+    assert!(kept.body.contains("😂"));
+    assert!(store.apply_reaction(channel.id, orphan).await.unwrap().is_none());
+}
+
+async fn early_status_waits_for_the_platform_id(store: DynStore) {
+    let (acme, owner) = new_org(&store, "acme").await;
+    let channel = connect(&store, &acme, "wa-501").await;
+    let id = receive(&store, &channel, "cust", "wamid.1", "hello", earlier())
+        .await
+        .value
+        .conversation_id;
+    let queued = store
+        .queue_outbound(acme.id, reply(id, &owner, "on its way", None))
+        .await
+        .unwrap()
+        .value;
+    store.claim_outbound(10).await.unwrap();
+    // The platform reports `read` before our send has recorded the id it returned.
+    let early = store
+        .apply_status(
+            channel.id,
+            StatusUpdate::Messages {
+                platform_message_ids: vec!["wamid.fast".into()],
+                status: MessageStatus::Read,
+                error: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(early.value.is_empty() && early.events.is_empty());
+    let finished = store
+        .finish_outbound(queued.id, Ok("wamid.fast".into()))
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(finished.status, MessageStatus::Read, "the early report is not lost");
+    assert_eq!(message(&store, &acme, id, queued.id).await.status, MessageStatus::Read);
+}
+
+async fn echo_of_an_in_flight_send_is_not_doubled(store: DynStore) {
+    let (acme, owner) = new_org(&store, "acme").await;
+    let channel = connect(&store, &acme, "ig-1").await;
+    let id = receive(&store, &channel, "cust", "mid.1", "hello", earlier())
+        .await
+        .value
+        .conversation_id;
+    let queued = store
+        .queue_outbound(acme.id, reply(id, &owner, "Thanks for writing!", None))
+        .await
+        .unwrap()
+        .value;
+    store.claim_outbound(10).await.unwrap();
+    // The echo (without our metadata) overtakes the send's answer.
+    let echoed = store
+        .ingest_echo(channel.id, echo("cust", "mid.ours", "Thanks for writing!", earlier() + 1, None))
+        .await
+        .unwrap();
+    assert!(echoed.is_none());
+    let finished = store
+        .finish_outbound(queued.id, Ok("mid.ours".into()))
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(finished.status, MessageStatus::Sent);
+    let outbound: Vec<_> = thread(&store, &acme, id)
+        .await
+        .into_iter()
+        .filter(|m| m.direction == Direction::Outbound)
+        .collect();
+    assert_eq!(outbound.len(), 1);
+    assert_eq!(outbound[0].platform_message_id.as_deref(), Some("mid.ours"));
+}
+
+fn template_record(name: &str, status: TemplateStatus) -> TemplateRecord {
+    TemplateRecord {
+        waba_id: "waba-1".into(),
+        platform_template_id: Some(format!("tpl-{name}")),
+        name: name.into(),
+        language: "en_US".into(),
+        category: TemplateCategory::Utility,
+        status,
+        rejected_reason: None,
+        content: TemplateContent {
+            body: "Hi {{1}}, your order shipped.".into(),
+            body_examples: vec!["Ann".into()],
+            ..Default::default()
+        },
+        created_by: None,
+    }
+}
+
+async fn templates_upsert_review_and_usage(store: DynStore) {
+    let (acme, owner) = new_org(&store, "acme").await;
+    let (globex, _) = new_org(&store, "globex").await;
+    let written = store
+        .upsert_template(acme.id, template_record("order_update", TemplateStatus::Pending))
+        .await
+        .unwrap();
+    let (created, is_new) = written.value;
+    assert!(is_new);
+    assert_eq!(names(&written.events), vec![events::TEMPLATE_UPDATED]);
+    assert_eq!((created.status, created.usage_count), (TemplateStatus::Pending, 0));
+    let (again, is_new) = store
+        .upsert_template(acme.id, template_record("order_update", TemplateStatus::Pending))
+        .await
+        .unwrap()
+        .value;
+    assert!(!is_new);
+    assert_eq!(again.id, created.id);
+    store
+        .upsert_template(acme.id, template_record("spring_sale", TemplateStatus::Approved))
+        .await
+        .unwrap();
+
+    let in_review = store.templates_in_review(10).await.unwrap();
+    assert_eq!(in_review.iter().map(|(org, t)| (*org, t.id)).collect::<Vec<_>>(), vec![(acme.id, created.id)]);
+
+    let reviewed = store
+        .set_template_status("waba-1", "tpl-order_update", TemplateStatus::Rejected, Some("INVALID_FORMAT"))
+        .await
+        .unwrap();
+    assert_eq!(reviewed.value.len(), 1);
+    assert_eq!(reviewed.value[0].rejected_reason.as_deref(), Some("INVALID_FORMAT"));
+    assert_eq!(names(&reviewed.events), vec![events::TEMPLATE_UPDATED]);
+    assert!(
+        store
+            .set_template_status("waba-1", "tpl-order_update", TemplateStatus::Rejected, Some("INVALID_FORMAT"))
+            .await
+            .unwrap()
+            .events
+            .is_empty(),
+        "a repeated webhook changes nothing"
+    );
+    store
+        .set_template_status("waba-1", "tpl-order_update", TemplateStatus::Approved, None)
+        .await
+        .unwrap();
+
+    let approved = store
+        .templates(acme.id, Some("waba-1"), Some(TemplateStatus::Approved))
+        .await
+        .unwrap();
+    assert_eq!(
+        approved.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
+        vec!["order_update", "spring_sale"]
+    );
+    assert!(store.templates(acme.id, Some("other-waba"), None).await.unwrap().is_empty());
+    assert!(store.templates(globex.id, None, None).await.unwrap().is_empty());
+    assert_not_found(store.template(globex.id, created.id).await, "another tenant's template");
+    assert_not_found(store.delete_template(globex.id, created.id).await, "delete another tenant's template");
+
+    // Sending a template records one use, in the same transaction as the message.
+    let channel = connect(&store, &acme, "wa-501").await;
+    let id = receive(&store, &channel, "cust", "wamid.1", "hello", earlier())
+        .await
+        .value
+        .conversation_id;
+    let mut with_template = reply(id, &owner, "Hi Ann, your order shipped.", None);
+    with_template.kind = MessageKind::Template;
+    with_template.template_id = Some(created.id);
+    with_template.payload = Some(serde_json::json!({ "template": { "name": "order_update" } }));
+    let queued = store.queue_outbound(acme.id, with_template).await.unwrap().value;
+    assert_eq!(queued.kind, MessageKind::Template);
+    let jobs = store.claim_outbound(10).await.unwrap();
+    assert_eq!(jobs[0].payload.as_ref().unwrap()["template"]["name"], "order_update");
+    let used = store.template(acme.id, created.id).await.unwrap();
+    assert_eq!(used.usage_count, 1);
+    assert!(used.last_used_at.is_some());
+
+    let deleted = store.delete_template(acme.id, created.id).await.unwrap();
+    assert_eq!(names(&deleted.events), vec![events::TEMPLATE_UPDATED]);
+    assert_not_found(store.template(acme.id, created.id).await, "a deleted template");
 }

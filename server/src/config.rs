@@ -37,6 +37,8 @@ pub struct Config {
     pub max_webhook_bytes: usize,
     /// Login attempts allowed per minute for one email or client address.
     pub login_attempts_per_minute: u32,
+    /// How often templates still in Meta's review are checked (the webhook usually comes first).
+    pub template_poll_every: std::time::Duration,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -79,6 +81,12 @@ impl Config {
             login_attempts_per_minute: var("MESSIO_LOGIN_ATTEMPTS_PER_MINUTE")
                 .and_then(|v| v.parse().ok())
                 .unwrap_or(10),
+            template_poll_every: std::time::Duration::from_secs(
+                var("MESSIO_TEMPLATE_POLL_SECS")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(300)
+                    .max(1),
+            ),
         }
     }
 

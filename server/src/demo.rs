@@ -57,6 +57,7 @@ pub async fn seed(state: &AppState) -> Result<DemoLogin, crate::BoxError> {
                 external_id: format!("demo-{}", owner.organization_id),
                 name: "Demo Shop page".into(),
                 credentials: state.secrets.seal("{}"),
+                parent_account_id: None,
             },
         )
         .await?
@@ -74,6 +75,7 @@ pub async fn seed(state: &AppState) -> Result<DemoLogin, crate::BoxError> {
                         body: (*line).to_string(),
                         attachments: vec![],
                         sent_at: start + (i as i64) * 20 * 60 * 1000 + (j as i64) * 60 * 1000,
+                        ..Default::default()
                     },
                 )
                 .await?;
@@ -126,6 +128,7 @@ pub fn spawn_customers(state: AppState) {
                 body: FOLLOW_UPS[turn % FOLLOW_UPS.len()].to_string(),
                 attachments: vec![],
                 sent_at: now_millis(),
+                ..Default::default()
             };
             if let Ok(Some(written)) = store.ingest_inbound(channel.channel.id, message).await {
                 state.services.events.publish(&written.events);

@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod csrf;
 pub mod demo;
 pub mod fake_meta;
+pub mod media;
 pub mod outbox;
 pub mod realtime;
 pub mod state;
@@ -16,7 +17,9 @@ pub mod webhooks;
 
 use crate::channels::demo::DemoAdapter;
 use crate::channels::gateway::{PendingLogins, PlatformGateway};
+use crate::channels::instagram::InstagramAdapter;
 use crate::channels::messenger::MessengerAdapter;
+use crate::channels::whatsapp::WhatsAppAdapter;
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::state::{Adapters, AppState};
@@ -39,14 +42,16 @@ pub struct Messio {
     pub router: Router,
     pub state: AppState,
     shutdown: watch::Sender<bool>,
-    outbox: tokio::task::JoinHandle<()>,
+    workers: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Messio {
-    /// Stops the outbox worker after its current batch.
+    /// Stops the background workers (outbox, template review poll) after their current batch.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
-        let _ = self.outbox.await;
+        for worker in self.workers {
+            let _ = worker.await;
+        }
     }
 }
 
@@ -63,6 +68,8 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
     });
     let adapters = Adapters {
         messenger: Arc::new(MessengerAdapter::new(config.meta.clone())),
+        instagram: Arc::new(InstagramAdapter::new(config.meta.clone())),
+        whatsapp: Arc::new(WhatsAppAdapter::new(config.meta.clone())),
         demo: Arc::new(DemoAdapter),
     };
     let pending_logins = Arc::new(PendingLogins::default());
@@ -89,18 +96,23 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
         services: services.clone(),
         secrets: secrets.clone(),
         adapters: adapters.clone(),
-        gateway,
+        gateway: gateway.clone(),
         pending_logins,
+        media: media::MediaCache::new(config.data_dir.join("media")),
     };
 
     let (shutdown, shutdown_rx) = watch::channel(false);
-    let outbox = outbox::spawn(services.clone(), adapters, secrets, shutdown_rx);
+    let workers = vec![
+        outbox::spawn(services.clone(), adapters, secrets, shutdown_rx.clone()),
+        channels::whatsapp_templates::spawn_review_poller(gateway, config.template_poll_every, shutdown_rx),
+    ];
 
     let routes = generate_route_list(App);
     let context_services = services.clone();
     let router = Router::new()
         .merge(api::router())
         .merge(webhooks::router(config.max_webhook_bytes))
+        .merge(media::router())
         .merge(channels::facebook_login::router())
         .route("/healthz", get(|| async { "ok" }))
         .leptos_routes_with_context(&state, routes, move || provide_context(context_services.clone()), {
@@ -116,6 +128,6 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
         router,
         state,
         shutdown,
-        outbox,
+        workers,
     })
 }

@@ -3,7 +3,9 @@
 use crate::channels::ChannelAdapter;
 use crate::channels::demo::DemoAdapter;
 use crate::channels::gateway::{PendingLogins, PlatformGateway};
+use crate::channels::instagram::InstagramAdapter;
 use crate::channels::messenger::MessengerAdapter;
+use crate::channels::whatsapp::WhatsAppAdapter;
 use crate::config::Config;
 use crate::crypto::SecretBox;
 use app::model::ChannelKind;
@@ -21,6 +23,7 @@ pub struct AppState {
     pub adapters: Adapters,
     pub gateway: Arc<PlatformGateway>,
     pub pending_logins: Arc<PendingLogins>,
+    pub media: crate::media::MediaCache,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -33,6 +36,8 @@ impl FromRef<AppState> for LeptosOptions {
 #[derive(Clone)]
 pub struct Adapters {
     pub messenger: Arc<MessengerAdapter>,
+    pub instagram: Arc<InstagramAdapter>,
+    pub whatsapp: Arc<WhatsAppAdapter>,
     pub demo: Arc<DemoAdapter>,
 }
 
@@ -40,6 +45,8 @@ impl Adapters {
     pub fn get(&self, kind: ChannelKind) -> Arc<dyn ChannelAdapter> {
         match kind {
             ChannelKind::Messenger => self.messenger.clone(),
+            ChannelKind::Instagram => self.instagram.clone(),
+            ChannelKind::WhatsApp => self.whatsapp.clone(),
             ChannelKind::Demo => self.demo.clone(),
         }
     }

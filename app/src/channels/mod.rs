@@ -1,5 +1,6 @@
-//! Server functions behind Settings → Channels: list, connect through Facebook login,
-//! health, disconnect. Platform calls happen in the server's adapters (`ChannelGateway`).
+//! Server functions behind Settings → Channels: list, connect through Facebook login (or a
+//! WhatsApp number by hand), health, disconnect. Platform calls happen in the server's
+//! adapters (`ChannelGateway`).
 
 #[cfg(feature = "ssr")]
 use crate::auth::context;
@@ -31,6 +32,28 @@ pub async fn connect_facebook_pages(pick: String, page_ids: Vec<String>) -> Resu
     let services = context::services()?;
     let channels = services.gateway.connect_facebook_pages(&user, &pick, &page_ids).await?;
     Ok(channels)
+}
+
+/// Connects a WhatsApp number with credentials pasted from Meta's WhatsApp Manager (for
+/// businesses that don't go through Facebook login, e.g. with a system-user token).
+#[server(prefix = "/rpc")]
+pub async fn connect_whatsapp_number(
+    phone_number_id: String,
+    access_token: String,
+    waba_id: String,
+) -> Result<Channel, AppError> {
+    let user = context::user().await?;
+    crate::auth::ssr::require_manager(&user)?;
+    let (phone_number_id, waba_id, access_token) = (phone_number_id.trim(), waba_id.trim(), access_token.trim());
+    if phone_number_id.is_empty() || waba_id.is_empty() || access_token.is_empty() {
+        return Err(AppError::invalid(
+            "Phone number ID, WhatsApp Business Account ID and access token are all required.",
+        ));
+    }
+    context::services()?
+        .gateway
+        .connect_whatsapp(&user, phone_number_id, access_token, waba_id)
+        .await
 }
 
 #[server(prefix = "/rpc")]

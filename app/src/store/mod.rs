@@ -15,6 +15,7 @@ pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 use crate::model::*;
+use crate::templates::{TemplateCategory, TemplateContent, TemplateStatus, WhatsAppTemplate};
 use async_trait::async_trait;
 use std::sync::Arc;
 
@@ -55,26 +56,44 @@ pub struct NewChannel {
     pub external_id: String,
     pub name: String,
     pub credentials: String,
+    /// The WhatsApp Business Account of a phone number; the page of an Instagram account.
+    pub parent_account_id: Option<String>,
 }
 
 /// A customer's message as a channel adapter normalized it.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct InboundMessage {
     pub external_user_id: String,
     pub contact_name: Option<String>,
     pub platform_message_id: String,
     pub body: String,
     pub attachments: Vec<Attachment>,
+    pub kind: MessageKind,
+    /// The platform id of the message this one answers (WhatsApp context, Instagram reply_to).
+    pub reply_to_platform_id: Option<String>,
+    pub sent_at: Millis,
+}
+
+/// A customer reacting to a message (or taking the reaction back: `emoji` is `None`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReactionUpdate {
+    pub external_user_id: String,
+    /// The reaction's own id; used when the target message is unknown and the reaction
+    /// is kept as a message of its own, so nothing the customer did is dropped.
+    pub platform_message_id: String,
+    pub target_platform_message_id: String,
+    pub emoji: Option<String>,
     pub sent_at: Millis,
 }
 
 /// A message sent from the platform account outside Messio (an echo), or by Messio itself.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct EchoMessage {
     pub external_user_id: String,
     pub platform_message_id: String,
     pub body: String,
     pub attachments: Vec<Attachment>,
+    pub kind: MessageKind,
     pub sent_at: Millis,
     /// The metadata Messio attached when it sent the message itself.
     pub our_message_id: Option<Id>,
@@ -104,6 +123,11 @@ pub struct NewOutbound {
     pub attachments: Vec<Attachment>,
     pub client_id: Option<String>,
     pub tag: Option<String>,
+    pub kind: MessageKind,
+    /// What the adapter needs beyond the text (a template's name, language, parameters).
+    pub payload: Option<serde_json::Value>,
+    /// Recorded as one use of this template, in the same transaction.
+    pub template_id: Option<Id>,
 }
 
 /// An outbound message claimed for sending, with what the adapter needs to deliver it.
@@ -112,6 +136,21 @@ pub struct OutboundJob {
     pub message: Message,
     pub channel: ChannelRecord,
     pub recipient_external_id: String,
+    pub payload: Option<serde_json::Value>,
+}
+
+/// A WhatsApp template as Meta describes it, to store or refresh.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateRecord {
+    pub waba_id: String,
+    pub platform_template_id: Option<String>,
+    pub name: String,
+    pub language: String,
+    pub category: TemplateCategory,
+    pub status: TemplateStatus,
+    pub rejected_reason: Option<String>,
+    pub content: TemplateContent,
+    pub created_by: Option<Id>,
 }
 
 /// What a write produced: the affected value and the events to fan out.
@@ -177,7 +216,12 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a customer's message; `None` when the platform message id was already stored.
     async fn ingest_inbound(&self, channel_id: Id, msg: InboundMessage) -> StoreResult<Option<Written<Message>>>;
     async fn ingest_echo(&self, channel_id: Id, msg: EchoMessage) -> StoreResult<Option<Written<Message>>>;
+    /// Moves statuses forward only. Reports for ids not recorded yet are kept and applied
+    /// when `finish_outbound` records the id.
     async fn apply_status(&self, channel_id: Id, update: StatusUpdate) -> StoreResult<Written<Vec<Id>>>;
+    /// Sets (or removes) the customer's reaction on a message; an unknown target becomes a
+    /// message of its own. `None` when the reaction was already stored.
+    async fn apply_reaction(&self, channel_id: Id, reaction: ReactionUpdate) -> StoreResult<Option<Written<Message>>>;
     /// Sets what the platform's profile tells about a contact (name, picture).
     async fn update_contact(
         &self,
@@ -227,6 +271,23 @@ pub trait Store: Send + Sync + 'static {
     async fn finish_outbound(&self, message_id: Id, result: Result<String, String>) -> StoreResult<Written<Message>>;
     /// Puts a failed message back in the outbox.
     async fn retry_outbound(&self, org_id: Id, message_id: Id) -> StoreResult<Written<Message>>;
+
+    // WhatsApp templates.
+    /// Inserts or refreshes a template (same WABA, name and language); `true` when new.
+    async fn upsert_template(&self, org_id: Id, record: TemplateRecord) -> StoreResult<Written<(WhatsAppTemplate, bool)>>;
+    async fn templates(&self, org_id: Id, waba_id: Option<&str>, status: Option<TemplateStatus>) -> StoreResult<Vec<WhatsAppTemplate>>;
+    async fn template(&self, org_id: Id, template_id: Id) -> StoreResult<WhatsAppTemplate>;
+    /// Applies Meta's review outcome to every copy of the template (webhook and polling).
+    async fn set_template_status(
+        &self,
+        waba_id: &str,
+        platform_template_id: &str,
+        status: TemplateStatus,
+        rejected_reason: Option<&str>,
+    ) -> StoreResult<Written<Vec<WhatsAppTemplate>>>;
+    async fn delete_template(&self, org_id: Id, template_id: Id) -> StoreResult<Written<()>>;
+    /// Templates still waiting for Meta's review, across organizations, for the poller.
+    async fn templates_in_review(&self, limit: i64) -> StoreResult<Vec<(Id, WhatsAppTemplate)>>;
 
     // Realtime catch-up.
     async fn events_since(&self, org_id: Id, after_seq: i64, limit: i64) -> StoreResult<Vec<Event>>;

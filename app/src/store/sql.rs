@@ -11,11 +11,18 @@ pub(super) const CONVERSATION_SELECT: &str = "SELECT c.id, c.contact_id, ct.name
     LEFT JOIN users u ON u.id = c.assignee_id";
 
 pub(super) const MESSAGE_SELECT: &str = "SELECT m.id, m.conversation_id, m.direction, m.sender_user_id, \
-    m.sender_name, m.body, m.attachments, m.status, m.error, m.platform_message_id, m.client_id, m.tag, \
-    m.created_at, m.edited_at, m.deleted_at FROM messages m";
+    m.sender_name, m.body, m.attachments, m.kind, m.reply_to_platform_id, m.reply_to_id, r.body AS reply_to_body, \
+    r.attachments AS reply_to_attachments, m.reactions, m.status, m.error, m.platform_message_id, m.client_id, m.tag, \
+    m.created_at, m.edited_at, m.deleted_at FROM messages m LEFT JOIN messages r ON r.id = m.reply_to_id";
 
 pub(super) const CHANNEL_SELECT: &str = "SELECT id, organization_id, kind, external_id, name, credentials, \
-    status, last_error, created_at FROM channels";
+    status, last_error, parent_account_id, created_at FROM channels";
+
+pub(super) const TEMPLATE_SELECT: &str = "SELECT t.id, t.organization_id, t.waba_id, t.platform_template_id, t.name, \
+    t.language, t.category, t.status, t.rejected_reason, t.content, t.created_at, t.updated_at, \
+    (SELECT COUNT(*) FROM template_usage u WHERE u.template_id = t.id) AS usage_count, \
+    (SELECT MAX(u.created_at) FROM template_usage u WHERE u.template_id = t.id) AS last_used_at \
+    FROM whatsapp_templates t";
 
 pub(super) const USER_SELECT: &str = "SELECT u.id, m.organization_id, u.name, u.email, m.role, u.password_hash \
     FROM users u JOIN memberships m ON m.user_id = u.id";
@@ -59,6 +66,7 @@ macro_rules! sql_store {
     ($Store:ident, $Db:ty, $Row:ty) => {
         use $crate::model::*;
         use $crate::store::sql::*;
+        use $crate::templates::{TemplateStatus, WhatsAppTemplate};
         use $crate::store::*;
         use serde_json::json;
         use sqlx::Row;
@@ -89,6 +97,7 @@ macro_rules! sql_store {
                     name: row.try_get("name")?,
                     status: parse(&row.try_get::<String, _>("status")?, "channel status")?,
                     last_error: row.try_get("last_error")?,
+                    parent_account_id: row.try_get("parent_account_id")?,
                     created_at: row.try_get("created_at")?,
                 },
             })
@@ -116,7 +125,27 @@ macro_rules! sql_store {
 
         fn message_from_row(row: &$Row) -> StoreResult<Message> {
             let attachments: String = row.try_get("attachments")?;
+            let reactions: String = row.try_get("reactions")?;
+            let reply_to = match row.try_get::<Option<String>, _>("reply_to_platform_id")? {
+                Some(platform_message_id) => {
+                    let quoted_attachments: Vec<Attachment> = row
+                        .try_get::<Option<String>, _>("reply_to_attachments")?
+                        .and_then(|a| serde_json::from_str(&a).ok())
+                        .unwrap_or_default();
+                    Some(ReplyTo {
+                        message_id: row.try_get("reply_to_id")?,
+                        preview: row
+                            .try_get::<Option<String>, _>("reply_to_body")?
+                            .map(|body| preview(&body, &quoted_attachments)),
+                        platform_message_id,
+                    })
+                }
+                None => None,
+            };
             Ok(Message {
+                kind: parse(&row.try_get::<String, _>("kind")?, "message kind")?,
+                reply_to,
+                reactions: serde_json::from_str(&reactions).unwrap_or_default(),
                 id: row.try_get("id")?,
                 conversation_id: row.try_get("conversation_id")?,
                 direction: parse(&row.try_get::<String, _>("direction")?, "direction")?,
@@ -133,6 +162,58 @@ macro_rules! sql_store {
                 edited_at: row.try_get("edited_at")?,
                 deleted_at: row.try_get("deleted_at")?,
             })
+        }
+
+        fn template_from_row(row: &$Row) -> StoreResult<(Id, WhatsAppTemplate)> {
+            let content: String = row.try_get("content")?;
+            Ok((
+                row.try_get("organization_id")?,
+                WhatsAppTemplate {
+                    id: row.try_get("id")?,
+                    waba_id: row.try_get("waba_id")?,
+                    platform_template_id: row.try_get("platform_template_id")?,
+                    name: row.try_get("name")?,
+                    language: row.try_get("language")?,
+                    category: parse(&row.try_get::<String, _>("category")?, "template category")?,
+                    status: parse(&row.try_get::<String, _>("status")?, "template status")?,
+                    rejected_reason: row.try_get("rejected_reason")?,
+                    content: serde_json::from_str(&content).unwrap_or_default(),
+                    usage_count: row.try_get("usage_count")?,
+                    last_used_at: row.try_get("last_used_at")?,
+                    created_at: row.try_get("created_at")?,
+                    updated_at: row.try_get("updated_at")?,
+                },
+            ))
+        }
+
+        async fn template_in(tx: &mut Tx<'_>, template_id: Id) -> StoreResult<(Id, WhatsAppTemplate)> {
+            let sql = format!("{TEMPLATE_SELECT} WHERE t.id = $1");
+            let row = sqlx::query(&sql).bind(template_id).fetch_optional(&mut **tx).await?;
+            template_from_row(&row.ok_or(StoreError::NotFound)?)
+        }
+
+        /// Applies a status report to our message with that platform id, never moving it
+        /// backwards. Returns (message id, conversation id) when something changed.
+        async fn raise_status(
+            tx: &mut Tx<'_>,
+            channel_id: Id,
+            platform_message_id: &str,
+            status: MessageStatus,
+            error: Option<&str>,
+        ) -> StoreResult<Option<(Id, Id)>> {
+            let row = sqlx::query(
+                "UPDATE messages SET status = $1, status_rank = $2, error = COALESCE($3, error) \
+                 WHERE channel_id = $4 AND platform_message_id = $5 AND direction = 'outbound' AND status_rank < $2 \
+                 RETURNING id, conversation_id",
+            )
+            .bind(status.as_str())
+            .bind(status.rank())
+            .bind(error)
+            .bind(channel_id)
+            .bind(platform_message_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            row.map(|r| Ok((r.try_get("id")?, r.try_get("conversation_id")?))).transpose()
         }
 
         /// Appends to the organization's event log. The `UPDATE … RETURNING` both numbers the
@@ -443,11 +524,13 @@ macro_rules! sql_store {
                 let id: Id = match reusable {
                     Some(id) => {
                         sqlx::query(
-                            "UPDATE channels SET name = $1, credentials = $2, status = 'active', last_error = NULL, updated_at = $3 WHERE id = $4",
+                            "UPDATE channels SET name = $1, credentials = $2, status = 'active', last_error = NULL, updated_at = $3, \
+                             parent_account_id = $4 WHERE id = $5",
                         )
                         .bind(&new.name)
                         .bind(&new.credentials)
                         .bind(now)
+                        .bind(new.parent_account_id.as_deref())
                         .bind(id)
                         .execute(&mut *tx)
                         .await
@@ -455,8 +538,8 @@ macro_rules! sql_store {
                         id
                     }
                     None => sqlx::query_scalar(
-                        "INSERT INTO channels (organization_id, kind, external_id, name, credentials, status, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, 'active', $6, $6) RETURNING id",
+                        "INSERT INTO channels (organization_id, kind, external_id, name, credentials, status, created_at, updated_at, parent_account_id) \
+                         VALUES ($1, $2, $3, $4, $5, 'active', $6, $6, $7) RETURNING id",
                     )
                     .bind(org_id)
                     .bind(new.kind.as_str())
@@ -464,6 +547,7 @@ macro_rules! sql_store {
                     .bind(&new.name)
                     .bind(&new.credentials)
                     .bind(now)
+                    .bind(new.parent_account_id.as_deref())
                     .fetch_one(&mut *tx)
                     .await
                     .map_err(|e| map_unique(e, "this account is already connected"))?,
@@ -526,8 +610,10 @@ macro_rules! sql_store {
                     contact_and_conversation(&mut tx, org_id, channel_id, &msg.external_user_id, msg.contact_name.as_deref(), msg.sent_at, now)
                         .await?;
                 let message_id: Option<Id> = sqlx::query_scalar(
-                    "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, body, attachments, status, platform_message_id, created_at) \
-                     VALUES ($1, $2, $3, 'inbound', $4, $5, 'received', $6, $7) \
+                    "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, body, attachments, status, platform_message_id, created_at, \
+                     kind, reply_to_platform_id, reply_to_id) \
+                     VALUES ($1, $2, $3, 'inbound', $4, $5, 'received', $6, $7, $8, $9, \
+                     (SELECT id FROM messages WHERE channel_id = $3 AND platform_message_id = $9)) \
                      ON CONFLICT (channel_id, platform_message_id) DO NOTHING RETURNING id",
                 )
                 .bind(org_id)
@@ -537,6 +623,8 @@ macro_rules! sql_store {
                 .bind(serde_json::to_string(&msg.attachments).unwrap_or_else(|_| "[]".into()))
                 .bind(&msg.platform_message_id)
                 .bind(msg.sent_at)
+                .bind(msg.kind.as_str())
+                .bind(msg.reply_to_platform_id.as_deref())
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(message_id) = message_id else {
@@ -603,11 +691,34 @@ macro_rules! sql_store {
                     tx.commit().await?;
                     return Ok(None);
                 }
+                // Platforms that do not echo our metadata (Instagram) may echo a reply while its
+                // send is still in flight: that is our message, not a new one from elsewhere.
+                let in_flight: Option<Id> = sqlx::query_scalar(
+                    "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+                     JOIN contact_identities i ON i.contact_id = c.contact_id AND i.channel_id = c.channel_id \
+                     WHERE m.channel_id = $1 AND i.external_id = $2 AND m.direction = 'outbound' \
+                     AND m.status IN ('pending', 'sending') AND m.platform_message_id IS NULL AND m.body = $3 ORDER BY m.id LIMIT 1",
+                )
+                .bind(channel_id)
+                .bind(&msg.external_user_id)
+                .bind(&msg.body)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(ours) = in_flight {
+                    sqlx::query("UPDATE messages SET platform_message_id = $1 WHERE id = $2")
+                        .bind(&msg.platform_message_id)
+                        .bind(ours)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(|e| map_unique(e, "message already recorded"))?;
+                    tx.commit().await?;
+                    return Ok(None);
+                }
                 let (contact_id, conversation_id, is_new) =
                     contact_and_conversation(&mut tx, org_id, channel_id, &msg.external_user_id, None, msg.sent_at, now).await?;
                 let message_id: Option<Id> = sqlx::query_scalar(
-                    "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, sender_name, body, attachments, status, status_rank, platform_message_id, created_at) \
-                     VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'sent', $7, $8, $9) \
+                    "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, sender_name, body, attachments, status, status_rank, platform_message_id, created_at, kind) \
+                     VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'sent', $7, $8, $9, $10) \
                      ON CONFLICT (channel_id, platform_message_id) DO NOTHING RETURNING id",
                 )
                 .bind(org_id)
@@ -619,6 +730,7 @@ macro_rules! sql_store {
                 .bind(MessageStatus::Sent.rank())
                 .bind(&msg.platform_message_id)
                 .bind(msg.sent_at)
+                .bind(msg.kind.as_str())
                 .fetch_optional(&mut *tx)
                 .await?;
                 let Some(message_id) = message_id else {
@@ -689,20 +801,31 @@ macro_rules! sql_store {
                 match update {
                     StatusUpdate::Messages { platform_message_ids, status, error } => {
                         for mid in platform_message_ids {
-                            let rows = sqlx::query(
-                                "UPDATE messages SET status = $1, status_rank = $2, error = COALESCE($3, error) \
-                                 WHERE channel_id = $4 AND platform_message_id = $5 AND direction = 'outbound' AND status_rank < $2 \
-                                 RETURNING id, conversation_id",
-                            )
-                            .bind(status.as_str())
-                            .bind(status.rank())
-                            .bind(error.as_deref())
-                            .bind(channel_id)
-                            .bind(&mid)
-                            .fetch_all(&mut *tx)
-                            .await?;
-                            for r in rows {
-                                changed.push((r.try_get("id")?, r.try_get("conversation_id")?, status, error.clone()));
+                            if let Some((id, conversation_id)) = raise_status(&mut tx, channel_id, &mid, status, error.as_deref()).await? {
+                                changed.push((id, conversation_id, status, error.clone()));
+                                continue;
+                            }
+                            let known: Option<Id> = sqlx::query_scalar("SELECT id FROM messages WHERE channel_id = $1 AND platform_message_id = $2")
+                                .bind(channel_id)
+                                .bind(&mid)
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                            if known.is_none() {
+                                // The send that produced this id has not recorded it yet: keep the report.
+                                sqlx::query(
+                                    "INSERT INTO early_statuses (channel_id, platform_message_id, status, status_rank, error, created_at) \
+                                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (channel_id, platform_message_id) DO UPDATE \
+                                     SET status = excluded.status, status_rank = excluded.status_rank, error = COALESCE(excluded.error, early_statuses.error) \
+                                     WHERE early_statuses.status_rank < excluded.status_rank",
+                                )
+                                .bind(channel_id)
+                                .bind(&mid)
+                                .bind(status.as_str())
+                                .bind(status.rank())
+                                .bind(error.as_deref())
+                                .bind(now_millis())
+                                .execute(&mut *tx)
+                                .await?;
                             }
                         }
                     }
@@ -921,8 +1044,8 @@ macro_rules! sql_store {
                     }
                 }
                 let message_id: Id = sqlx::query_scalar(
-                    "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, sender_user_id, sender_name, body, attachments, status, client_id, tag, created_at) \
-                     VALUES ($1, $2, $3, 'outbound', $4, $5, $6, $7, 'pending', $8, $9, $10) RETURNING id",
+                    "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, sender_user_id, sender_name, body, attachments, status, client_id, tag, created_at, kind, payload) \
+                     VALUES ($1, $2, $3, 'outbound', $4, $5, $6, $7, 'pending', $8, $9, $10, $11, $12) RETURNING id",
                 )
                 .bind(org_id)
                 .bind(conversation.id)
@@ -934,9 +1057,24 @@ macro_rules! sql_store {
                 .bind(new.client_id.as_deref())
                 .bind(new.tag.as_deref())
                 .bind(now)
+                .bind(new.kind.as_str())
+                .bind(new.payload.as_ref().map(|p| p.to_string()))
                 .fetch_one(&mut *tx)
                 .await
                 .map_err(|e| map_unique(e, "this message was already sent"))?;
+                if let Some(template_id) = new.template_id {
+                    sqlx::query(
+                        "INSERT INTO template_usage (organization_id, template_id, message_id, user_id, created_at) \
+                         SELECT $1, id, $2, $3, $4 FROM whatsapp_templates WHERE id = $5 AND organization_id = $1",
+                    )
+                    .bind(org_id)
+                    .bind(message_id)
+                    .bind(new.sender.id)
+                    .bind(now)
+                    .bind(template_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 sqlx::query(
                     "UPDATE conversations SET last_message_preview = $1, last_message_at = $2, unread_count = 0, \
                      status = CASE WHEN status = 'new' THEN 'active' ELSE status END WHERE id = $3",
@@ -977,7 +1115,11 @@ macro_rules! sql_store {
                 let mut jobs = Vec::with_capacity(ids.len());
                 for id in ids {
                     let message = message_in(&mut tx, id).await?;
-                    let channel_id: Id = sqlx::query_scalar("SELECT channel_id FROM messages WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+                    let row = sqlx::query("SELECT channel_id, payload FROM messages WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+                    let channel_id: Id = row.try_get("channel_id")?;
+                    let payload = row
+                        .try_get::<Option<String>, _>("payload")?
+                        .and_then(|p| serde_json::from_str(&p).ok());
                     let channel = channel_in(&mut tx, channel_id).await?;
                     let recipient: Option<String> = sqlx::query_scalar(
                         "SELECT i.external_id FROM conversations c JOIN contact_identities i \
@@ -986,7 +1128,7 @@ macro_rules! sql_store {
                     .bind(message.conversation_id)
                     .fetch_optional(&mut *tx)
                     .await?;
-                    jobs.push(OutboundJob { message, channel, recipient_external_id: recipient.unwrap_or_default() });
+                    jobs.push(OutboundJob { message, channel, recipient_external_id: recipient.unwrap_or_default(), payload });
                 }
                 tx.commit().await?;
                 Ok(jobs)
@@ -1007,6 +1149,19 @@ macro_rules! sql_store {
                         .execute(&mut *tx)
                         .await
                         .map_err(|e| map_unique(e, "platform message id already recorded"))?;
+                        let early = sqlx::query(
+                            "DELETE FROM early_statuses WHERE platform_message_id = $1 \
+                             AND channel_id = (SELECT channel_id FROM messages WHERE id = $2) RETURNING channel_id, status, error",
+                        )
+                        .bind(platform_id)
+                        .bind(message_id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                        if let Some(early) = early {
+                            let status: MessageStatus = parse(&early.try_get::<String, _>("status")?, "message status")?;
+                            let error: Option<String> = early.try_get("error")?;
+                            raise_status(&mut tx, early.try_get("channel_id")?, platform_id, status, error.as_deref()).await?;
+                        }
                     }
                     Err(reason) => {
                         sqlx::query("UPDATE messages SET status = 'failed', status_rank = $1, error = $2 WHERE id = $3")
@@ -1058,6 +1213,208 @@ macro_rules! sql_store {
                 .await?;
                 tx.commit().await?;
                 Ok(Written { value: message, events: vec![event] })
+            }
+
+            async fn apply_reaction(&self, channel_id: Id, reaction: ReactionUpdate) -> StoreResult<Option<Written<Message>>> {
+                let mut tx = self.writer().begin().await?;
+                let org_id = channel_in(&mut tx, channel_id).await?.organization_id;
+                let target = sqlx::query(
+                    "SELECT m.id, m.conversation_id, m.reactions FROM messages m \
+                     JOIN conversations c ON c.id = m.conversation_id \
+                     JOIN contact_identities i ON i.contact_id = c.contact_id AND i.channel_id = c.channel_id \
+                     WHERE m.channel_id = $1 AND m.platform_message_id = $2 AND i.external_id = $3",
+                )
+                .bind(channel_id)
+                .bind(&reaction.target_platform_message_id)
+                .bind(&reaction.external_user_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(target) = target else {
+                    tx.rollback().await?;
+                    // A reaction to a message we never saw (sent before the channel was connected):
+                    // keep it as a message of its own rather than dropping it.
+                    let Some(emoji) = reaction.emoji else { return Ok(None) };
+                    return self
+                        .ingest_inbound(
+                            channel_id,
+                            InboundMessage {
+                                external_user_id: reaction.external_user_id,
+                                platform_message_id: reaction.platform_message_id,
+                                body: format!("Reacted {emoji} to a message"),
+                                kind: MessageKind::Reaction,
+                                sent_at: reaction.sent_at,
+                                ..Default::default()
+                            },
+                        )
+                        .await;
+                };
+                let message_id: Id = target.try_get("id")?;
+                let conversation_id: Id = target.try_get("conversation_id")?;
+                let mut reactions: Vec<Reaction> =
+                    serde_json::from_str(&target.try_get::<String, _>("reactions")?).unwrap_or_default();
+                let before = reactions.clone();
+                // A customer has one reaction per message: a new one replaces it, none removes it.
+                reactions.retain(|r| r.direction != Direction::Inbound);
+                if let Some(emoji) = reaction.emoji {
+                    reactions.push(Reaction { emoji, direction: Direction::Inbound, at: reaction.sent_at });
+                }
+                let same = before.len() == reactions.len()
+                    && before.iter().zip(&reactions).all(|(a, b)| a.emoji == b.emoji && a.direction == b.direction);
+                if same {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+                sqlx::query("UPDATE messages SET reactions = $1 WHERE id = $2")
+                    .bind(serde_json::to_string(&reactions).unwrap_or_else(|_| "[]".into()))
+                    .bind(message_id)
+                    .execute(&mut *tx)
+                    .await?;
+                let message = message_in(&mut tx, message_id).await?;
+                let event = push_event(
+                    &mut tx,
+                    org_id,
+                    events::MESSAGE_UPDATED,
+                    json!({ "messageId": message_id, "conversationId": conversation_id, "message": message }),
+                )
+                .await?;
+                tx.commit().await?;
+                Ok(Some(Written { value: message, events: vec![event] }))
+            }
+
+            async fn upsert_template(&self, org_id: Id, record: TemplateRecord) -> StoreResult<Written<(WhatsAppTemplate, bool)>> {
+                let now = now_millis();
+                let mut tx = self.writer().begin().await?;
+                let existing: Option<Id> = sqlx::query_scalar(
+                    "SELECT id FROM whatsapp_templates WHERE organization_id = $1 AND waba_id = $2 AND name = $3 AND language = $4",
+                )
+                .bind(org_id)
+                .bind(&record.waba_id)
+                .bind(&record.name)
+                .bind(&record.language)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let content = serde_json::to_string(&record.content).unwrap_or_else(|_| "{}".into());
+                let (id, created) = match existing {
+                    Some(id) => {
+                        sqlx::query(
+                            "UPDATE whatsapp_templates SET platform_template_id = COALESCE($1, platform_template_id), category = $2, \
+                             status = $3, rejected_reason = $4, content = $5, updated_at = $6 WHERE id = $7",
+                        )
+                        .bind(record.platform_template_id.as_deref())
+                        .bind(record.category.as_str())
+                        .bind(record.status.as_str())
+                        .bind(record.rejected_reason.as_deref())
+                        .bind(&content)
+                        .bind(now)
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                        (id, false)
+                    }
+                    None => {
+                        let id: Id = sqlx::query_scalar(
+                            "INSERT INTO whatsapp_templates (organization_id, waba_id, platform_template_id, name, language, category, status, \
+                             rejected_reason, content, created_by, created_at, updated_at) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+                        )
+                        .bind(org_id)
+                        .bind(&record.waba_id)
+                        .bind(record.platform_template_id.as_deref())
+                        .bind(&record.name)
+                        .bind(&record.language)
+                        .bind(record.category.as_str())
+                        .bind(record.status.as_str())
+                        .bind(record.rejected_reason.as_deref())
+                        .bind(&content)
+                        .bind(record.created_by)
+                        .bind(now)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(|e| map_unique(e, "a template with this name and language already exists"))?;
+                        (id, true)
+                    }
+                };
+                let (_, template) = template_in(&mut tx, id).await?;
+                let event = push_event(&mut tx, org_id, events::TEMPLATE_UPDATED, json!({ "template": template })).await?;
+                tx.commit().await?;
+                Ok(Written { value: (template, created), events: vec![event] })
+            }
+
+            async fn templates(&self, org_id: Id, waba_id: Option<&str>, status: Option<TemplateStatus>) -> StoreResult<Vec<WhatsAppTemplate>> {
+                let sql = format!(
+                    "{TEMPLATE_SELECT} WHERE t.organization_id = $1 AND ($2 IS NULL OR t.waba_id = $2) AND ($3 IS NULL OR t.status = $3) \
+                     ORDER BY t.name, t.language, t.id"
+                );
+                let rows = sqlx::query(&sql)
+                    .bind(org_id)
+                    .bind(waba_id)
+                    .bind(status.map(|s| s.as_str()))
+                    .fetch_all(self.reader())
+                    .await?;
+                rows.iter().map(|r| template_from_row(r).map(|t| t.1)).collect()
+            }
+
+            async fn template(&self, org_id: Id, template_id: Id) -> StoreResult<WhatsAppTemplate> {
+                let sql = format!("{TEMPLATE_SELECT} WHERE t.organization_id = $1 AND t.id = $2");
+                let row = sqlx::query(&sql).bind(org_id).bind(template_id).fetch_optional(self.reader()).await?;
+                Ok(template_from_row(&row.ok_or(StoreError::NotFound)?)?.1)
+            }
+
+            async fn set_template_status(
+                &self,
+                waba_id: &str,
+                platform_template_id: &str,
+                status: TemplateStatus,
+                rejected_reason: Option<&str>,
+            ) -> StoreResult<Written<Vec<WhatsAppTemplate>>> {
+                let mut tx = self.writer().begin().await?;
+                let ids: Vec<Id> = sqlx::query_scalar(
+                    "UPDATE whatsapp_templates SET status = $1, rejected_reason = $2, updated_at = $3 \
+                     WHERE waba_id = $4 AND platform_template_id = $5 \
+                     AND (status <> $1 OR COALESCE(rejected_reason, '') <> COALESCE($2, '')) RETURNING id",
+                )
+                .bind(status.as_str())
+                .bind(rejected_reason)
+                .bind(now_millis())
+                .bind(waba_id)
+                .bind(platform_template_id)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut templates = Vec::new();
+                let mut events = Vec::new();
+                for id in ids {
+                    let (org_id, template) = template_in(&mut tx, id).await?;
+                    events.push(push_event(&mut tx, org_id, events::TEMPLATE_UPDATED, json!({ "template": template })).await?);
+                    templates.push(template);
+                }
+                tx.commit().await?;
+                Ok(Written { value: templates, events })
+            }
+
+            async fn delete_template(&self, org_id: Id, template_id: Id) -> StoreResult<Written<()>> {
+                let mut tx = self.writer().begin().await?;
+                let (_, template) = template_in(&mut tx, template_id).await?;
+                let done = sqlx::query("DELETE FROM whatsapp_templates WHERE id = $1 AND organization_id = $2")
+                    .bind(template_id)
+                    .bind(org_id)
+                    .execute(&mut *tx)
+                    .await?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                let mut gone = template;
+                gone.status = TemplateStatus::Deleted;
+                let event = push_event(&mut tx, org_id, events::TEMPLATE_UPDATED, json!({ "template": gone, "deleted": true })).await?;
+                tx.commit().await?;
+                Ok(Written { value: (), events: vec![event] })
+            }
+
+            async fn templates_in_review(&self, limit: i64) -> StoreResult<Vec<(Id, WhatsAppTemplate)>> {
+                let sql = format!(
+                    "{TEMPLATE_SELECT} WHERE t.status = 'pending' AND t.platform_template_id IS NOT NULL ORDER BY t.updated_at LIMIT $1"
+                );
+                let rows = sqlx::query(&sql).bind(limit).fetch_all(self.reader()).await?;
+                rows.iter().map(template_from_row).collect()
             }
 
             async fn events_since(&self, org_id: Id, after_seq: i64, limit: i64) -> StoreResult<Vec<Event>> {

@@ -3,7 +3,7 @@
 //! render (so hydration never disagrees), then refines itself in the browser.
 
 use crate::error::AppError;
-use crate::model::{ChannelStatus, ConversationStatus, Millis, Role};
+use crate::model::{ChannelKind, ChannelStatus, ConversationStatus, Millis, Role};
 use leptos::prelude::*;
 
 // ---------------------------------------------------------------------------------------
@@ -329,6 +329,67 @@ pub fn channel_status_label(status: ChannelStatus) -> &'static str {
 pub fn ChannelStatusBadge(status: ChannelStatus) -> impl IntoView {
     view! {
         <span class=format!("badge badge-channel-{}", status.as_str())>{channel_status_label(status)}</span>
+    }
+}
+
+/// The platform's mark in its colours (Messenger blue, Instagram gradient, WhatsApp green,
+/// demo grey), so agents tell channels apart at a glance. `decorative` hides it from
+/// screen readers where the kind is already written next to it.
+#[component]
+pub fn ChannelIcon(
+    kind: ChannelKind,
+    #[prop(optional)] large: bool,
+    #[prop(optional)] decorative: bool,
+) -> impl IntoView {
+    let class = format!(
+        "channel-badge channel-badge-{}{}",
+        kind.as_str(),
+        if large { " channel-badge-lg" } else { "" }
+    );
+    let label = kind.label();
+    let glyph = match kind {
+        ChannelKind::Messenger => view! {
+            <path class="cb-stroke" d="M12 3.6c-4.7 0-8.4 3.5-8.4 7.9 0 2.4 1.1 4.6 3 6.1v3l2.8-1.5c.8.2 1.7.3 2.6.3 4.7 0 8.4-3.5 8.4-7.9S16.7 3.6 12 3.6z"/>
+            <path class="cb-fill" d="M7.4 13.9l3.1-3.3 1.9 1.9 3.3-1.9-3.1 3.3-1.9-1.9z"/>
+        }
+        .into_any(),
+        ChannelKind::Instagram => view! {
+            <rect class="cb-stroke" x="4.5" y="4.5" width="15" height="15" rx="4.2"/>
+            <circle class="cb-stroke" cx="12" cy="12" r="3.4"/>
+            <circle class="cb-fill" cx="16.4" cy="7.6" r="1"/>
+        }
+        .into_any(),
+        ChannelKind::WhatsApp => view! {
+            <path class="cb-stroke" d="M12 3.8a8.2 8.2 0 0 0-7 12.5l-1.2 4 4.1-1.1A8.2 8.2 0 1 0 12 3.8z"/>
+            <path class="cb-fill" d="M9.3 7.9c.2-.3.4-.3.6-.3h.5c.2 0 .3 0 .5.4l.7 1.6c.1.2 0 .4-.1.5l-.5.6c-.1.1-.2.3 0 .5.6 1 1.4 1.8 2.5 2.3.2.1.4.1.5-.1l.6-.7c.2-.2.3-.2.5-.1l1.5.7c.3.1.4.2.4.4 0 .5-.2 1.1-.7 1.4-.5.4-1.3.6-2.3.2-2.2-.8-3.8-2.4-4.6-4.3-.5-1.1-.4-1.9.1-2.5z"/>
+        }
+        .into_any(),
+        ChannelKind::Demo => view! {
+            <path class="cb-fill" d="M12 4.5l1.9 4.6 4.6 1.9-4.6 1.9L12 17.5l-1.9-4.6L5.5 11l4.6-1.9z"/>
+        }
+        .into_any(),
+    };
+    view! {
+        <span
+            class=class
+            role=(!decorative).then_some("img")
+            aria-label=(!decorative).then_some(label)
+            aria-hidden=decorative.then_some("true")
+            title=label
+            data-channel-kind=kind.as_str()
+        >
+            <svg viewBox="0 0 24 24" aria-hidden="true">{glyph}</svg>
+        </span>
+    }
+}
+
+/// The platform's short name, for tight spots (filter groups, badges).
+pub fn channel_kind_short(kind: ChannelKind) -> &'static str {
+    match kind {
+        ChannelKind::Messenger => "Messenger",
+        ChannelKind::Instagram => "Instagram",
+        ChannelKind::WhatsApp => "WhatsApp",
+        ChannelKind::Demo => "Demo",
     }
 }
 

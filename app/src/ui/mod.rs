@@ -67,6 +67,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings/channels") view=settings::channels::ChannelsPage/>
                     <Route path=path!("/settings/channels/facebook") view=settings::facebook_pick::FacebookPickPage/>
                     <Route path=path!("/settings/team") view=settings::team::TeamPage/>
+                    <Route path=path!("/settings/templates") view=settings::templates::TemplatesPage/>
                 </ParentRoute>
             </Routes>
         </Router>
@@ -239,6 +240,12 @@ fn Sidebar(session: SessionInfo, live: Live) -> impl IntoView {
                         <svg viewBox="0 0 24 24"><circle cx="9" cy="8" r="3.5"/><path d="M2.5 20c.8-3.6 3.4-5.5 6.5-5.5s5.7 1.9 6.5 5.5"/><path d="M16 4.8a3.5 3.5 0 0 1 0 6.4M18 14.8c1.8.8 3 2.5 3.5 5.2"/></svg>
                     </span>
                     <span class="nav-label">"Team"</span>
+                </A>
+                <A href="/settings/templates" attr:data-testid="nav-templates">
+                    <span class="nav-icon" aria-hidden="true">
+                        <svg viewBox="0 0 24 24"><path d="M6 3h9l4 4v14H6z"/><path d="M14 3v5h5M9 12h7M9 16h5"/></svg>
+                    </span>
+                    <span class="nav-label">"Templates"</span>
                 </A>
             </nav>
             <div class="sidebar-foot">

@@ -3,6 +3,7 @@ use crate::channels::gateway::upstream;
 use crate::state::AppState;
 use app::auth::ssr::require_manager;
 use app::error::{AppError, AppResult};
+use app::services::ChannelGateway;
 use app::model::{Channel, Id};
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,6 +15,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/inbox/channels", get(list))
         .route("/api/inbox/channels/social", post(connect_social))
+        .route("/api/inbox/channels/whatsapp", post(connect_whatsapp))
         .route("/api/inbox/channels/{id}", delete(disconnect))
         .route("/api/inbox/channels/{id}/health", get(health))
 }
@@ -30,21 +32,31 @@ struct SocialConnect {
     access_token: String,
 }
 
-/// Connects a page by hand, for admins who already hold a page access token.
+/// Connects a page (Messenger) or the Instagram account linked to it by hand, for admins
+/// who already hold a page access token.
 async fn connect_social(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     ApiJson(body): ApiJson<SocialConnect>,
 ) -> AppResult<(StatusCode, Json<Channel>)> {
     require_manager(&user)?;
-    if body.platform != "messenger" {
-        return Err(AppError::invalid(format!(
-            "platform `{}` is not supported yet; use \"messenger\"",
-            body.platform
-        )));
-    }
     if body.page_id.trim().is_empty() || body.access_token.trim().is_empty() {
         return Err(AppError::invalid("pageId and accessToken are required"));
+    }
+    match body.platform.as_str() {
+        "messenger" | "facebook" => {}
+        "instagram" => {
+            let channel = state
+                .gateway
+                .connect_instagram(&user, &body.page_id, &body.access_token)
+                .await?;
+            return Ok((StatusCode::CREATED, Json(channel)));
+        }
+        other => {
+            return Err(AppError::invalid(format!(
+                "platform `{other}` is not supported here; use \"messenger\" or \"instagram\" (WhatsApp has its own endpoint)"
+            )));
+        }
     }
     let (page_id, name) = state
         .adapters
@@ -56,6 +68,27 @@ async fn connect_social(
     let channel = state
         .gateway
         .connect_page(&user, &page_id, &name, body.access_token.trim())
+        .await?;
+    Ok((StatusCode::CREATED, Json(channel)))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WhatsAppConnect {
+    phone_number_id: String,
+    access_token: String,
+    waba_id: String,
+}
+
+/// Connects a WhatsApp phone number by hand (a system-user token from Meta's Business settings).
+async fn connect_whatsapp(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(body): ApiJson<WhatsAppConnect>,
+) -> AppResult<(StatusCode, Json<Channel>)> {
+    let channel = state
+        .gateway
+        .connect_whatsapp(&user, &body.phone_number_id, &body.access_token, &body.waba_id)
         .await?;
     Ok((StatusCode::CREATED, Json(channel)))
 }

@@ -2,6 +2,7 @@ use super::{ApiJson, ApiPath, ApiQuery, CurrentUser};
 use crate::state::AppState;
 use app::error::AppResult;
 use app::model::{Id, Message, Page, SendRequest};
+use app::templates::TemplateSendRequest;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -11,6 +12,7 @@ use serde::Deserialize;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/inbox/messages/send", post(send))
+        .route("/api/inbox/messages/send-template", post(send_template))
         .route("/api/inbox/messages/{id}", get(history))
         .route("/api/inbox/messages/{id}/retry", post(retry))
 }
@@ -45,6 +47,18 @@ async fn send(
     Ok((
         StatusCode::ACCEPTED,
         Json(state.services.send_message(&user, req).await?),
+    ))
+}
+
+/// Queues an approved WhatsApp template (allowed outside the 24-hour window); 202 like `send`.
+async fn send_template(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiJson(req): ApiJson<TemplateSendRequest>,
+) -> AppResult<(StatusCode, Json<Message>)> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(state.services.send_template(&user, req).await?),
     ))
 }
 

@@ -5,6 +5,7 @@ mod auth;
 mod channels;
 mod conversations;
 mod messages;
+mod templates;
 
 use crate::state::AppState;
 use app::error::AppError;
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .merge(conversations::router())
         .merge(messages::router())
         .merge(channels::router())
+        .merge(templates::router())
 }
 
 /// The user behind the request's bearer token (or session cookie).

@@ -133,6 +133,7 @@ async fn run(backend: &'static str, options: &Options) -> Result<Report, server:
         },
         max_webhook_bytes: 1024 * 1024,
         login_attempts_per_minute: 1000,
+        template_poll_every: std::time::Duration::from_secs(3600),
     };
     let options_leptos = leptos::config::LeptosOptions::builder()
         .output_name("messio")
@@ -166,6 +167,7 @@ async fn run(backend: &'static str, options: &Options) -> Result<Report, server:
                 external_id: PAGE_ID.into(),
                 name: "Bench page".into(),
                 credentials: state.secrets.seal(r#"{"page_access_token":"unused"}"#),
+                parent_account_id: None,
             },
         )
         .await?;

@@ -6,8 +6,20 @@
 //! * `FAKE_META_ADDR` — listen address, default `127.0.0.1:3900`
 //! * `FAKE_META_APP_ID`, `FAKE_META_APP_SECRET` — default `1234567890` /
 //!   `fake-app-secret`
-//! * `FAKE_META_WEBHOOK_URL` — where webhooks go, default
+//! * `FAKE_META_WEBHOOK_URL` — where Messenger webhooks go, default
 //!   `http://127.0.0.1:3000/api/webhooks/messenger`
+//! * `FAKE_META_WHATSAPP_WEBHOOK_URL` — where WhatsApp webhooks go (inbound
+//!   messages, statuses, template status updates); default: the Messenger
+//!   URL with its last path segment replaced, i.e.
+//!   `http://127.0.0.1:3000/api/webhooks/whatsapp`
+//! * `FAKE_META_INSTAGRAM_WEBHOOK_URL` — where Instagram webhooks go;
+//!   default `…/api/webhooks/instagram` likewise
+//!
+//! The world is `FakeMetaConfig::default()`: Pages `101`/`102` (Page tokens
+//! `page-token-101`/`-102`; `101` linked to Instagram account
+//! `17841400000000101`), business `301` with WABA `401` (system-user token
+//! `wa-token-401`) and phone numbers `501`/`502`. `GET /_fake/pages`,
+//! `/_fake/whatsapp/accounts` and `/_fake/instagram/accounts` show it.
 //!
 //! Point the app at it with `META_GRAPH_URL=http://ADDR/v21.0` and
 //! `META_DIALOG_URL=http://ADDR/v21.0/dialog/oauth`. Runs until killed.
@@ -18,10 +30,11 @@ use server::fake_meta::{FakeMeta, FakeMetaConfig};
 use tracing_subscriber::EnvFilter;
 
 fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .unwrap_or_else(|| default.to_owned())
+    env_opt(name).unwrap_or_else(|| default.to_owned())
+}
+
+fn env_opt(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
 #[tokio::main]
@@ -39,6 +52,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "FAKE_META_WEBHOOK_URL",
             "http://127.0.0.1:3000/api/webhooks/messenger",
         )),
+        whatsapp_webhook_url: env_opt("FAKE_META_WHATSAPP_WEBHOOK_URL"),
+        instagram_webhook_url: env_opt("FAKE_META_INSTAGRAM_WEBHOOK_URL"),
         ..defaults
     };
     let addr = env_or("FAKE_META_ADDR", "127.0.0.1:3900");

@@ -1,8 +1,8 @@
-//! "Connect Facebook": the OAuth dialog (oauth2 crate), the code exchange, and the list
-//! of pages the user manages, which the Settings page then offers to pick from.
+//! "Connect Facebook": the OAuth dialog (oauth2 crate), the code exchange, and what the
+//! user manages — pages, the Instagram accounts linked to them, WhatsApp numbers — which
+//! the Settings page then offers to pick from.
 
-use super::gateway::upstream;
-use super::messenger::LOGIN_SCOPES;
+use super::gateway::{LoginFindings, upstream};
 use crate::state::AppState;
 use app::auth::ssr::{authenticate, require_manager};
 use axum::Router;
@@ -18,6 +18,19 @@ use oauth2::{
 use serde::Deserialize;
 
 pub const START_PATH: &str = "/connect/facebook";
+/// Permissions asked for in the Facebook login dialog: pages (Messenger), their Instagram
+/// accounts, and the WhatsApp Business Accounts of the user's businesses.
+pub const LOGIN_SCOPES: &[&str] = &[
+    "pages_show_list",
+    "pages_messaging",
+    "pages_manage_metadata",
+    "pages_read_engagement",
+    "instagram_basic",
+    "instagram_manage_messages",
+    "business_management",
+    "whatsapp_business_management",
+    "whatsapp_business_messaging",
+];
 pub const CALLBACK_PATH: &str = "/connect/facebook/callback";
 
 pub fn router() -> Router<AppState> {
@@ -117,19 +130,29 @@ async fn callback(State(state): State<AppState>, Query(query): Query<CallbackQue
             return back_with_error("Facebook did not accept the login. Please try again.");
         }
     };
-    let pages = match state
-        .adapters
-        .messenger
-        .graph
-        .managed_pages(token.access_token().secret())
-        .await
-    {
+    let user_token = token.access_token().secret().clone();
+    let pages = match state.adapters.messenger.graph.managed_pages(&user_token).await {
         Ok(pages) => pages,
         Err(error) => return back_with_error(&upstream(error).to_string()),
     };
-    if pages.is_empty() {
-        return back_with_error("This Facebook account manages no pages, or did not grant access to any.");
+    // A user without a business (or who declined the WhatsApp permissions) still connects pages.
+    let numbers = match state.adapters.whatsapp.cloud.managed_numbers(&user_token).await {
+        Ok(numbers) => numbers,
+        Err(error) => {
+            tracing::info!(%error, "no WhatsApp numbers from this Facebook login");
+            Vec::new()
+        }
+    };
+    if pages.is_empty() && numbers.is_empty() {
+        return back_with_error(
+            "This Facebook account manages no pages or WhatsApp numbers, or did not grant access to any.",
+        );
     }
-    let pick = state.pending_logins.remember_pages(organization_id, user_id, pages);
+    let findings = LoginFindings {
+        pages,
+        numbers,
+        user_token,
+    };
+    let pick = state.pending_logins.remember_findings(organization_id, user_id, findings);
     Redirect::to(&format!("/settings/channels/facebook?pick={pick}"))
 }

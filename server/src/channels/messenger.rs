@@ -4,7 +4,7 @@
 use super::{ChannelAdapter, CustomerProfile, InboundEvent, NormalizedEvent, Rejection, SendError};
 use crate::config::MetaConfig;
 use crate::webhooks::signature::verify_hub_signature;
-use app::model::{Attachment, AttachmentKind, ChannelKind, MessageStatus};
+use app::model::{Attachment, AttachmentKind, ChannelKind, MessageKind, MessageStatus};
 use app::store::{ChannelRecord, EchoMessage, InboundMessage, OutboundJob, StatusUpdate};
 use async_trait::async_trait;
 use axum::http::HeaderMap;
@@ -21,7 +21,9 @@ pub const LOGIN_SCOPES: &[&str] = &[
     "pages_read_engagement",
 ];
 /// Marks the messages Messio sends, so their echoes are matched to the stored copy.
-const METADATA_PREFIX: &str = "messio:";
+pub(crate) const METADATA_PREFIX: &str = "messio:";
+/// What `/me/accounts` and `/{page-id}` are asked about a page's linked Instagram account.
+const INSTAGRAM_ACCOUNT_FIELDS: &str = "instagram_business_account{id,username,name,profile_picture_url}";
 
 /// What is stored (encrypted) for a connected page.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,6 +50,22 @@ pub struct ManagedPage {
     pub access_token: String,
     #[serde(default)]
     pub category: Option<String>,
+    /// The Instagram professional account linked to the page, when there is one.
+    #[serde(default)]
+    pub instagram_business_account: Option<InstagramAccount>,
+}
+
+/// An Instagram professional account as Graph describes it (`instagram_business_account`
+/// of a page, or the IG user node itself).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstagramAccount {
+    pub id: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub profile_picture_url: Option<String>,
 }
 
 /// Meta's error object: `{"error": {"message", "type", "code", "error_subcode", "fbtrace_id"}}`.
@@ -70,6 +88,14 @@ impl GraphError {
             (10, Some(2018278)) => SendError::OutsideWindow(
                 "the customer's last message is more than 24 hours old; this reply needs the HUMAN_AGENT tag".into(),
             ),
+            // Instagram's variant covers both limits: untagged after 24 hours, tagged after 7 days.
+            (10, Some(2534022)) => SendError::OutsideWindow(
+                "Instagram refused the reply: it is outside the messaging window (24 hours, or 7 days with the HUMAN_AGENT tag)"
+                    .into(),
+            ),
+            (551, _) => SendError::Rejected(format!(
+                "the customer can't receive messages right now (they may have blocked the account or turned messages off): {text}"
+            )),
             (200 | 10, _) => SendError::Rejected(format!("permission missing: {text}")),
             _ => SendError::Rejected(text),
         }
@@ -134,8 +160,9 @@ impl GraphClient {
     /// The pages the logged-in user manages, with a page token each (follows paging).
     pub async fn managed_pages(&self, user_token: &str) -> Result<Vec<ManagedPage>, SendError> {
         let mut pages = Vec::new();
+        let fields = format!("id,name,access_token,category,tasks,{INSTAGRAM_ACCOUNT_FIELDS}");
         let mut request = self.http.get(self.url("me/accounts")).query(&[
-            ("fields", "id,name,access_token,category,tasks"),
+            ("fields", fields.as_str()),
             ("limit", "100"),
             ("access_token", user_token),
         ]);
@@ -183,6 +210,41 @@ impl GraphClient {
         let id = body.get("id").and_then(Value::as_str).unwrap_or(page_id).to_string();
         let name = body.get("name").and_then(Value::as_str).unwrap_or(page_id).to_string();
         Ok((id, name))
+    }
+
+    /// Reads one Graph node with the given fields.
+    pub(crate) async fn node(&self, id: &str, fields: &str, token: &str) -> Result<Value, SendError> {
+        self.call(
+            self.http
+                .get(self.url(id))
+                .query(&[("fields", fields), ("access_token", token)]),
+        )
+        .await
+    }
+
+    /// The Instagram professional account linked to a page, if any.
+    pub async fn linked_instagram(
+        &self,
+        page_id: &str,
+        page_token: &str,
+    ) -> Result<Option<InstagramAccount>, SendError> {
+        let body = self.node(page_id, INSTAGRAM_ACCOUNT_FIELDS, page_token).await?;
+        Ok(body
+            .get("instagram_business_account")
+            .cloned()
+            .and_then(|account| serde_json::from_value(account).ok()))
+    }
+
+    /// Reads an Instagram professional account through its page's token: proves both still work.
+    pub async fn instagram_account(&self, ig_id: &str, page_token: &str) -> Result<InstagramAccount, SendError> {
+        let body = self
+            .node(ig_id, "id,username,name,profile_picture_url", page_token)
+            .await?;
+        serde_json::from_value(body).map_err(|e| {
+            SendError::Rejected(format!(
+                "Meta described the Instagram account in an unexpected way: {e}"
+            ))
+        })
     }
 
     /// The customer's name and picture as the page sees them (User Profile API).
@@ -398,6 +460,7 @@ fn attachment(a: AttachmentPayload) -> Attachment {
         kind,
         url,
         name: name.or_else(|| (kind == AttachmentKind::Other).then(|| a.kind.clone())),
+        mime_type: None,
     }
 }
 
@@ -418,6 +481,11 @@ pub fn normalize(body: &[u8], our_app_id: &str) -> Result<Vec<NormalizedEvent>, 
             if let Some(message) = item.message {
                 let body = message.text.unwrap_or_default();
                 let attachments: Vec<Attachment> = message.attachments.into_iter().map(attachment).collect();
+                let kind = if attachments.is_empty() {
+                    MessageKind::Text
+                } else {
+                    MessageKind::Media
+                };
                 if message.is_echo {
                     let ours = message
                         .metadata
@@ -441,6 +509,7 @@ pub fn normalize(body: &[u8], our_app_id: &str) -> Result<Vec<NormalizedEvent>, 
                             platform_message_id: message.mid,
                             body,
                             attachments,
+                            kind,
                             sent_at: at,
                             our_message_id: ours,
                         }),
@@ -454,6 +523,8 @@ pub fn normalize(body: &[u8], our_app_id: &str) -> Result<Vec<NormalizedEvent>, 
                             platform_message_id: message.mid,
                             body,
                             attachments,
+                            kind,
+                            reply_to_platform_id: None,
                             sent_at: at,
                         }),
                     });
@@ -471,6 +542,8 @@ pub fn normalize(body: &[u8], our_app_id: &str) -> Result<Vec<NormalizedEvent>, 
                         platform_message_id: mid,
                         body,
                         attachments: vec![],
+                        kind: MessageKind::Text,
+                        reply_to_platform_id: None,
                         sent_at: at,
                     }),
                 });
@@ -597,5 +670,58 @@ mod tests {
             error_subcode: Some(2018278),
         };
         assert!(matches!(window.into_send_error(), SendError::OutsideWindow(_)));
+    }
+
+    #[test]
+    fn instagram_graph_errors_are_classified() {
+        // The error body as Meta returned it, quoted in ComposioHQ/composio#3604; the
+        // subcode is the one Meta documents for Instagram's "outside of allowed window".
+        let window: GraphError = serde_json::from_value(json!({
+            "message": "This message is sent outside of allowed window.",
+            "type": "IGApiException",
+            "code": 10,
+            "error_subcode": 2534022,
+            "fbtrace_id": "A9C5BFZGYCvRghcFEHTjgpC"
+        }))
+        .expect("error body");
+        assert!(matches!(window.into_send_error(), SendError::OutsideWindow(_)));
+        // Messenger Platform error codes list 551 "This person isn't available right now";
+        // 1545041 is the subcode it arrives with in practice.
+        let unavailable: GraphError = serde_json::from_value(json!({
+            "message": "(#551) This person isn't available right now.",
+            "type": "OAuthException",
+            "code": 551,
+            "error_subcode": 1545041
+        }))
+        .expect("error body");
+        assert!(matches!(unavailable.into_send_error(), SendError::Rejected(_)));
+        // Other code-10 errors stay permission problems, as before.
+        let permission = GraphError {
+            message: "Application does not have permission for this action".into(),
+            code: 10,
+            error_subcode: None,
+        };
+        assert!(matches!(permission.into_send_error(), SendError::Rejected(m) if m.starts_with("permission missing")));
+    }
+
+    #[test]
+    fn managed_pages_carry_their_instagram_account() {
+        // Shape of `GET /me/accounts?fields=…,instagram_business_account{…}`: the linked
+        // account is nested under the page, absent when none is linked.
+        let pages: Vec<ManagedPage> = serde_json::from_value(json!([
+            { "id": "134895793791914", "name": "Acme Shoes", "access_token": "EAAB", "category": "Shoes",
+              "instagram_business_account": { "id": "17841405822304914", "username": "acmeshoes",
+                "name": "Acme Shoes", "profile_picture_url": "https://scontent.xx.fbcdn.net/p.jpg" } },
+            { "id": "101", "name": "No Instagram", "access_token": "EAAC" }
+        ]))
+        .expect("pages");
+        assert_eq!(
+            pages[0]
+                .instagram_business_account
+                .as_ref()
+                .map(|a| (a.id.as_str(), a.username.as_deref())),
+            Some(("17841405822304914", Some("acmeshoes")))
+        );
+        assert_eq!(pages[1].instagram_business_account, None);
     }
 }

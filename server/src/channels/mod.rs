@@ -5,10 +5,14 @@
 pub mod demo;
 pub mod facebook_login;
 pub mod gateway;
+pub mod instagram;
 pub mod messenger;
+pub mod whatsapp;
+pub mod whatsapp_templates;
 
 use app::model::ChannelKind;
-use app::store::{ChannelRecord, EchoMessage, InboundMessage, OutboundJob, StatusUpdate};
+use app::store::{ChannelRecord, EchoMessage, InboundMessage, OutboundJob, ReactionUpdate, StatusUpdate};
+use app::templates::TemplateStatus;
 use async_trait::async_trait;
 use axum::http::HeaderMap;
 
@@ -24,6 +28,30 @@ pub enum InboundEvent {
     Message(InboundMessage),
     Echo(EchoMessage),
     Status(StatusUpdate),
+    Reaction(ReactionUpdate),
+    /// Meta reviewed a WhatsApp template; `account_id` is the WhatsApp Business Account.
+    TemplateStatus(TemplateStatusUpdate),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateStatusUpdate {
+    pub platform_template_id: String,
+    pub status: TemplateStatus,
+    /// Meta's rejection reason (`INVALID_FORMAT`, …); `None` for "NONE".
+    pub reason: Option<String>,
+}
+
+/// A media file downloaded from the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaFile {
+    pub bytes: Vec<u8>,
+    pub mime_type: String,
+}
+
+/// Where agents fetch a platform's media through Messio (authenticated, cached locally):
+/// `/api/media/{kind}/{account_id}/{media_id}`.
+pub fn media_url(kind: ChannelKind, account_id: &str, media_id: &str) -> String {
+    format!("/api/media/{kind}/{account_id}/{media_id}")
 }
 
 /// Why a webhook delivery was refused before anything was stored.
@@ -66,6 +94,10 @@ pub trait ChannelAdapter: Send + Sync {
     /// The customer's display name and picture, when the platform shares them.
     async fn customer_profile(&self, _credentials: &str, _external_user_id: &str) -> Option<CustomerProfile> {
         None
+    }
+    /// Downloads a media file the platform holds for us (WhatsApp's media endpoint).
+    async fn fetch_media(&self, _credentials: &str, _media_id: &str) -> Result<MediaFile, SendError> {
+        Err(SendError::Rejected("this channel does not keep media at the platform".into()))
     }
 }
 

@@ -9,7 +9,7 @@
 //! | `POST /_fake/read` | → signed `message_reads` webhook |
 //! | `POST /_fake/pages/{page_id}/expire-token` | that Page token now fails with 190/463 |
 //! | `POST`/`DELETE /_fake/customers/{psid}/outside-window` | close / reopen the 24-hour window |
-//! | `GET /_fake/sent` | Send API calls accepted so far |
+//! | `GET /_fake/sent` | Send API calls accepted so far (Messenger and Instagram, with `platform`) |
 //! | `GET /_fake/subscriptions` | ids of subscribed pages |
 //! | `GET /_fake/pages` | pages, current tokens, customers |
 //! | `POST /_fake/webhook-url` | `{"url"}`: where webhooks go |
@@ -19,6 +19,10 @@
 //!
 //! Webhook-sending routes answer `{"mid"?, "status", "body", "error"}` with
 //! the app's HTTP status; they answer 502 when the app could not be reached.
+//!
+//! The WhatsApp routes (`/_fake/whatsapp/…`) are in `wa_control.rs`, the
+//! Instagram ones (`/_fake/instagram/…`) in `ig_control.rs`. `reset` clears
+//! their state too.
 
 use std::sync::Arc;
 
@@ -284,6 +288,12 @@ async fn avatar(State(shared): AppState, Path(file): Path<String>) -> Response {
     let psid = file.trim_end_matches(".svg");
     let initials = {
         let world = shared.lock();
+        let initials = |name: &str| -> String {
+            name.split_whitespace()
+                .filter_map(|w| w.chars().next())
+                .take(2)
+                .collect()
+        };
         world
             .pages
             .iter()
@@ -295,6 +305,16 @@ async fn avatar(State(shared): AppState, Path(file): Path<String>) -> Response {
                     .take(1)
                     .chain(c.last_name.chars().take(1))
                     .collect::<String>()
+            })
+            .or_else(|| {
+                // Instagram customers' generated profile pictures.
+                world
+                    .ig
+                    .accounts
+                    .iter()
+                    .flat_map(|a| a.customers.iter())
+                    .find(|c| c.igsid == psid)
+                    .map(|c| initials(&c.name))
             })
             .unwrap_or_else(|| "?".to_owned())
     };

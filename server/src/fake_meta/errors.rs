@@ -19,9 +19,24 @@ pub(crate) struct GraphError {
     message: String,
     code: u32,
     subcode: Option<u32>,
+    /// Rarer parts, boxed to keep `Result<_, GraphError>` small.
+    extra: Option<Box<Extra>>,
     /// Meta adds `WWW-Authenticate: OAuth "Facebook Platform" "<reason>" "<message>"`
     /// to OAuth failures.
     www_authenticate: Option<&'static str>,
+}
+
+#[derive(Debug, Default)]
+struct Extra {
+    /// `error_data.details`: the Cloud API (v16.0+) puts the specific
+    /// complaint here and keeps `message` to `(#code) Title`.
+    details: Option<String>,
+    /// `error_data.messaging_product: "whatsapp"` on Cloud API errors.
+    whatsapp: bool,
+    /// `error_user_title` / `error_user_msg`, which the Business Management
+    /// API (message templates) uses for the human-readable reason.
+    user_title: Option<String>,
+    user_msg: Option<String>,
 }
 
 impl GraphError {
@@ -31,13 +46,55 @@ impl GraphError {
             message: message.into(),
             code,
             subcode: None,
+            extra: None,
             www_authenticate: None,
         }
+    }
+
+    fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
     }
 
     pub fn subcode(mut self, subcode: u32) -> Self {
         self.subcode = Some(subcode);
         self
+    }
+
+    /// Answers with another HTTP status than 400 (the Cloud API uses 401
+    /// for code 190, for instance).
+    pub fn http_status(mut self, status: StatusCode) -> Self {
+        self.status = status;
+        self
+    }
+
+    /// Sets `error_data.details`.
+    pub fn details(mut self, details: impl Into<String>) -> Self {
+        self.extra().details = Some(details.into());
+        self
+    }
+
+    /// Marks the error as a WhatsApp Cloud API one: `error_data` then
+    /// carries `messaging_product: "whatsapp"`, as in Meta's published
+    /// error response syntax.
+    pub fn whatsapp(mut self) -> Self {
+        self.extra().whatsapp = true;
+        self
+    }
+
+    /// Sets `error_user_title` and `error_user_msg`.
+    pub fn user(mut self, title: impl Into<String>, msg: impl Into<String>) -> Self {
+        let extra = self.extra();
+        extra.user_title = Some(title.into());
+        extra.user_msg = Some(msg.into());
+        self
+    }
+
+    /// A Cloud API error as Meta's error-codes page describes it: message
+    /// `(#code) Title`, `error_data: {messaging_product, details}`.
+    pub fn cloud(code: u32, title: &str, details: impl Into<String>) -> Self {
+        Self::new(code, format!("(#{code}) {title}"))
+            .details(details)
+            .whatsapp()
     }
 
     fn www_authenticate(mut self, reason: &'static str) -> Self {
@@ -72,8 +129,14 @@ impl GraphError {
 
     /// Graph's answer for ids it cannot show (code 100, subcode 33).
     pub fn unsupported_get(id: &str) -> Self {
+        Self::unsupported("get", id)
+    }
+
+    /// The same answer for `POST` and `DELETE` requests on such ids
+    /// ("Unsupported post request. Object with ID …").
+    pub fn unsupported(method: &str, id: &str) -> Self {
         Self::param(format!(
-            "Unsupported get request. Object with ID '{id}' does not exist, cannot be loaded due \
+            "Unsupported {method} request. Object with ID '{id}' does not exist, cannot be loaded due \
              to missing permissions, or does not support this operation. Please read the Graph \
              API documentation at https://developers.facebook.com/docs/graph-api"
         ))
@@ -89,8 +152,26 @@ impl IntoResponse for GraphError {
             "code": self.code,
             "fbtrace_id": format!("A{}", random_string(22)),
         });
+        let extra = self.extra.as_deref();
+        if let Some(extra) = extra.filter(|e| e.whatsapp || e.details.is_some()) {
+            let mut data = serde_json::Map::new();
+            if extra.whatsapp {
+                data.insert("messaging_product".to_owned(), json!("whatsapp"));
+            }
+            if let Some(details) = &extra.details {
+                data.insert("details".to_owned(), json!(details));
+            }
+            error["error_data"] = serde_json::Value::Object(data);
+        }
         if let Some(subcode) = self.subcode {
             error["error_subcode"] = json!(subcode);
+        }
+        if let Some(title) = extra.and_then(|e| e.user_title.as_ref()) {
+            error["is_transient"] = json!(false);
+            error["error_user_title"] = json!(title);
+        }
+        if let Some(msg) = extra.and_then(|e| e.user_msg.as_ref()) {
+            error["error_user_msg"] = json!(msg);
         }
         let mut response = (self.status, Json(json!({ "error": error }))).into_response();
         if let Some(reason) = self.www_authenticate {

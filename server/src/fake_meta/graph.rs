@@ -7,8 +7,22 @@
 //! | `GET /me` | the token's owner (user or page) |
 //! | `GET /me/accounts` | Pages the user manages, with Page tokens |
 //! | `GET, POST, DELETE /{page-id}/subscribed_apps` (and `/me/…`) | Page webhook subscription |
-//! | `POST /{page-id}/messages`, `POST /me/messages` | Messenger Send API |
-//! | `GET /{id}` | User Profile API for a PSID, or a Page node |
+//! | `POST /{page-id}/messages`, `POST /me/messages` | Messenger Send API; Instagram Messaging when the recipient is an IGSID |
+//! | `POST /{ig-id}/messages` | the same, addressed to the Instagram account (Page token) |
+//! | `GET /{id}` | User Profile API for a PSID or IGSID, a Page or Instagram account node, or a WhatsApp node |
+//! | `GET /me/businesses` | businesses the user belongs to (WhatsApp) |
+//! | `GET /{business-id}/owned_whatsapp_business_accounts` | WABAs of a business |
+//! | `GET /{waba-id}/phone_numbers` | a WABA's phone numbers |
+//! | `GET, POST, DELETE /{waba-id}/subscribed_apps` | WABA webhook subscription |
+//! | `GET, POST, DELETE /{waba-id}/message_templates` | message templates (Business Management API) |
+//! | `POST /{phone-number-id}/messages` | WhatsApp Cloud API messages (and mark-as-read) |
+//! | `POST /{phone-number-id}/media` | media upload (multipart) |
+//! | `DELETE /{media-id}` | media deletion |
+//!
+//! `/{id}` routes are shared by Pages, Instagram and WhatsApp objects, as on
+//! `graph.facebook.com`: the handler looks at what the id is. The WhatsApp
+//! logic lives in `whatsapp.rs`, `templates.rs` and `media.rs`, the
+//! Instagram logic in `instagram.rs`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -17,20 +31,24 @@ use std::time::Duration;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::SentMessage;
 use super::errors::GraphError;
 use super::payloads::{echo_of, now_ms};
 use super::state::{Shared, State as World, TokenKind, random_string};
 use super::webhook::deliver;
+use super::{Platform, SentMessage, instagram, media, templates, whatsapp};
 
 type AppState = State<Arc<Shared>>;
-type GraphResult = Result<Json<Value>, GraphError>;
+pub(crate) type GraphResult = Result<Json<Value>, GraphError>;
+
+/// The largest media upload accepted (the Cloud API's document limit).
+const MAX_UPLOAD_BYTES: usize = 100 * 1024 * 1024;
 
 /// Lifetime Meta reports for long-lived user tokens (about 60 days).
 const USER_TOKEN_EXPIRES_IN: u64 = 5_183_944;
@@ -45,6 +63,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
         .route("/oauth/access_token", get(access_token).post(access_token))
         .route("/me", get(me))
         .route("/me/accounts", get(me_accounts))
+        .route("/me/businesses", get(me_businesses))
         .route("/me/messages", post(send_as_me))
         .route(
             "/me/subscribed_apps",
@@ -52,12 +71,22 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
                 .post(subscribe_as_me)
                 .delete(unsubscribe_as_me),
         )
-        .route("/{page_id}/messages", post(send_for_page))
+        .route("/{id}/messages", post(send_for_id))
         .route(
-            "/{page_id}/subscribed_apps",
+            "/{id}/subscribed_apps",
             get(list_subscribed).post(subscribe).delete(unsubscribe),
         )
-        .route("/{id}", get(node))
+        .route("/{id}/owned_whatsapp_business_accounts", get(owned_wabas))
+        .route("/{id}/phone_numbers", get(phone_numbers))
+        .route(
+            "/{id}/message_templates",
+            get(list_templates).post(create_template).delete(delete_templates),
+        )
+        .route(
+            "/{id}/media",
+            post(media::upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
+        )
+        .route("/{id}", get(node).delete(delete_node))
         .fallback(unknown_path)
 }
 
@@ -68,7 +97,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
 /// A Graph request's inputs. Graph takes parameters from the query string or
 /// a form-encoded body alike, and the access token also from an
 /// `Authorization: Bearer …` (or `OAuth …`) header.
-struct GraphRequest {
+pub(crate) struct GraphRequest {
     params: HashMap<String, String>,
     body: Bytes,
     is_form: bool,
@@ -102,24 +131,46 @@ impl<S: Send + Sync> FromRequest<S> for GraphRequest {
 }
 
 impl GraphRequest {
-    fn get(&self, key: &str) -> Option<&str> {
+    pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.params.get(key).map(String::as_str)
     }
 
-    fn access_token(&self) -> Option<&str> {
+    pub(crate) fn access_token(&self) -> Option<&str> {
         self.get("access_token")
     }
 
-    /// `fields=a,b,c` as a list; `None` when absent.
-    fn fields(&self) -> Option<Vec<&str>> {
+    /// Every parameter: query string, form body, and a header token as
+    /// `access_token` (Graph repeats them in `paging.next` URLs).
+    pub(crate) fn params(&self) -> &HashMap<String, String> {
+        &self.params
+    }
+
+    /// `fields=a,b{c,d},e` as the top-level names (`a`, `b`, `e`); `None`
+    /// when absent.
+    pub(crate) fn fields(&self) -> Option<Vec<&str>> {
         self.get("fields")
-            .map(|f| f.split(',').map(str::trim).filter(|f| !f.is_empty()).collect())
+            .map(|f| parse_fields(f).into_iter().map(|(name, _)| name).collect())
+    }
+
+    /// The nested field list of a field expansion, e.g. for
+    /// `instagram_business_account{id,username}`: `Some(["id", "username"])`.
+    /// `Some([])` when the field is asked for without a list, `None` when it
+    /// is not asked for.
+    pub(crate) fn subfields(&self, name: &str) -> Option<Vec<&str>> {
+        let (_, nested) = parse_fields(self.get("fields")?)
+            .into_iter()
+            .find(|(field, _)| *field == name)?;
+        Some(
+            nested
+                .map(|n| parse_fields(n).into_iter().map(|(f, _)| f).collect())
+                .unwrap_or_default(),
+        )
     }
 
     /// The Send API body. Usually JSON; Meta's own curl examples instead pass
     /// `recipient={'id':'…'}&message={'text':'…'}` as parameters, so that
     /// form is accepted too.
-    fn send_api_body(&self) -> Result<Value, GraphError> {
+    pub(crate) fn send_api_body(&self) -> Result<Value, GraphError> {
         if !self.body.is_empty() && !self.is_form {
             return serde_json::from_slice(&self.body)
                 .map_err(|_| GraphError::param("(#100) Could not parse the request body as JSON"));
@@ -138,6 +189,51 @@ impl GraphRequest {
     }
 }
 
+/// Splits a `fields` value at top-level commas: `a,b{c,d}` →
+/// `[("a", None), ("b", Some("c,d"))]`.
+pub(crate) fn parse_fields(raw: &str) -> Vec<(&str, Option<&str>)> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, c) in raw.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                split_field(&raw[start..i], &mut out);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    split_field(&raw[start..], &mut out);
+    out
+}
+
+fn split_field<'a>(part: &'a str, out: &mut Vec<(&'a str, Option<&'a str>)>) {
+    let part = part.trim();
+    if part.is_empty() {
+        return;
+    }
+    match part.split_once('{') {
+        Some((name, rest)) => out.push((name.trim(), Some(rest.strip_suffix('}').unwrap_or(rest)))),
+        None => out.push((part, None)),
+    }
+}
+
+/// The access token of a request whose body is not read as a Graph
+/// request (multipart uploads): `access_token` in the query string, else
+/// the `Authorization` header.
+pub(crate) fn token_of(uri: &Uri, headers: &HeaderMap) -> Option<String> {
+    uri.query()
+        .and_then(|q| {
+            url::form_urlencoded::parse(q.as_bytes())
+                .find(|(k, _)| k == "access_token")
+                .map(|(_, v)| v.into_owned())
+        })
+        .or_else(|| authorization_token(headers))
+}
+
 fn content_type(headers: &HeaderMap) -> &str {
     headers
         .get(header::CONTENT_TYPE)
@@ -145,7 +241,7 @@ fn content_type(headers: &HeaderMap) -> &str {
         .unwrap_or("")
 }
 
-fn authorization_token(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn authorization_token(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     let known = scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("oauth");
@@ -153,11 +249,11 @@ fn authorization_token(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The Graph error for a token that is not what the endpoint needs.
-fn token_error(kind: TokenKind) -> GraphError {
+pub(crate) fn token_error(kind: TokenKind) -> GraphError {
     match kind {
         TokenKind::Missing => GraphError::missing_token(),
         TokenKind::Expired { at_ms } => GraphError::expired_token(at_ms),
-        TokenKind::Invalid | TokenKind::User | TokenKind::Page(_) => GraphError::invalid_token(),
+        TokenKind::Invalid | TokenKind::User | TokenKind::Page(_) | TokenKind::Waba(_) => GraphError::invalid_token(),
     }
 }
 
@@ -171,7 +267,7 @@ fn page_for_token(world: &World, token: Option<&str>, expected: Option<&str>) ->
 }
 
 /// Keeps only the requested fields (plus `id`, which Graph always returns).
-fn select_fields(full: Value, fields: Option<&[&str]>) -> Value {
+pub(crate) fn select_fields(full: Value, fields: Option<&[&str]>) -> Value {
     let (Some(fields), Value::Object(map)) = (fields, &full) else {
         return full;
     };
@@ -335,9 +431,19 @@ async fn me(State(shared): AppState, req: GraphRequest) -> GraphResult {
             Some(page) => json!({ "name": page.name, "id": page.id }),
             None => return Err(GraphError::invalid_token()),
         },
+        // A WABA token belongs to a system user of the business.
+        TokenKind::Waba(id) => json!({
+            "name": format!("{} System User", world.wa.waba(&id).map_or("WhatsApp", |w| w.name.as_str())),
+            "id": format!("61{id:0>12}"),
+        }),
         other => return Err(token_error(other)),
     };
     Ok(Json(select_fields(full, req.fields().as_deref())))
+}
+
+/// `GET /me/businesses` (WhatsApp onboarding).
+async fn me_businesses(State(shared): AppState, req: GraphRequest) -> GraphResult {
+    whatsapp::my_businesses(&shared, &req)
 }
 
 /// `/me/accounts`: the Pages the user manages, each with a Page access
@@ -356,11 +462,15 @@ async fn me_accounts(State(shared): AppState, req: GraphRequest) -> GraphResult 
     }
     world.renew_expired_page_tokens();
     let fields = req.fields();
+    // `fields=…,instagram_business_account{id,username,…}` expands the
+    // linked Instagram professional account; pages without one leave the
+    // field out, as Graph does.
+    let ig_fields = req.subfields("instagram_business_account");
     let data: Vec<Value> = world
         .pages
         .iter()
         .map(|page| {
-            let full = json!({
+            let mut full = json!({
                 "access_token": page.token,
                 "category": page.category,
                 "category_list": [{ "id": "2500", "name": page.category }],
@@ -368,6 +478,9 @@ async fn me_accounts(State(shared): AppState, req: GraphRequest) -> GraphResult 
                 "id": page.id,
                 "tasks": ["ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MESSAGING", "MODERATE", "MANAGE"],
             });
+            if let (Some(sub), Some(account)) = (&ig_fields, world.ig.account_for_page(&page.id)) {
+                full["instagram_business_account"] = instagram::account_node(&shared.base_url, account, sub);
+            }
             select_fields(full, fields.as_deref())
         })
         .collect();
@@ -380,12 +493,20 @@ async fn me_accounts(State(shared): AppState, req: GraphRequest) -> GraphResult 
 }
 
 /// `GET /{id}` with a Page token: a customer's profile (User Profile API) or
-/// the page itself. With a user token: a page the user manages.
+/// the page itself. With a user token: a page the user manages. WhatsApp
+/// objects (business, WABA, phone number, template, media) and Instagram
+/// accounts and customers are answered by their own modules.
 async fn node(State(shared): AppState, Path(id): Path<String>, req: GraphRequest) -> GraphResult {
+    if let Some(answer) = whatsapp::node(&shared, &id, &req) {
+        return answer;
+    }
+    if let Some(answer) = instagram::node(&shared, &id, &req) {
+        return answer;
+    }
     let world = shared.lock();
     let fields = req.fields();
     let full = match world.classify_token(req.access_token()) {
-        TokenKind::Page(page_id) if page_id == id => page_node(&world, &id, false),
+        TokenKind::Page(page_id) if page_id == id => page_node(&world, &shared.base_url, &id, false, &req),
         TokenKind::Page(page_id) => world.customer(&page_id, &id).map(|c| {
             let pic = c
                 .profile_pic
@@ -401,7 +522,8 @@ async fn node(State(shared): AppState, Path(id): Path<String>, req: GraphRequest
         }),
         // A user token can read a managed page, including its Page token
         // (`GET /{page-id}?fields=access_token`).
-        TokenKind::User => page_node(&world, &id, true),
+        TokenKind::User => page_node(&world, &shared.base_url, &id, true, &req),
+        TokenKind::Waba(_) => None,
         other => return Err(token_error(other)),
     };
     let Some(full) = full else {
@@ -418,37 +540,77 @@ async fn node(State(shared): AppState, Path(id): Path<String>, req: GraphRequest
     )))
 }
 
-fn page_node(world: &World, id: &str, with_token: bool) -> Option<Value> {
+fn page_node(world: &World, base_url: &str, id: &str, with_token: bool, req: &GraphRequest) -> Option<Value> {
     let page = world.page(id)?;
     let mut node = json!({ "name": page.name, "category": page.category, "id": page.id });
     if with_token {
         node["access_token"] = json!(page.token);
     }
+    if let (Some(sub), Some(account)) = (
+        req.subfields("instagram_business_account"),
+        world.ig.account_for_page(id),
+    ) {
+        node["instagram_business_account"] = instagram::account_node(base_url, account, &sub);
+    }
     Some(node)
+}
+
+/// `DELETE /{id}`: only media objects can be deleted.
+async fn delete_node(State(shared): AppState, Path(id): Path<String>, req: GraphRequest) -> GraphResult {
+    media::delete(&shared, &id, &req)
+}
+
+async fn owned_wabas(State(shared): AppState, Path(id): Path<String>, req: GraphRequest) -> GraphResult {
+    whatsapp::owned_wabas(&shared, &id, &req)
+}
+
+async fn phone_numbers(State(shared): AppState, Path(id): Path<String>, req: GraphRequest) -> GraphResult {
+    whatsapp::phone_numbers(&shared, &id, &req)
+}
+
+async fn list_templates(State(shared): AppState, Path(id): Path<String>, req: GraphRequest) -> GraphResult {
+    templates::list(&shared, &id, &req)
+}
+
+async fn create_template(State(shared): AppState, Path(id): Path<String>, req: GraphRequest) -> GraphResult {
+    templates::create(&shared, &id, &req)
+}
+
+async fn delete_templates(State(shared): AppState, Path(id): Path<String>, req: GraphRequest) -> GraphResult {
+    templates::delete(&shared, &id, &req)
 }
 
 // ---------------------------------------------------------------------------
 // Page webhook subscriptions
 // ---------------------------------------------------------------------------
 
-async fn list_subscribed(State(shared): AppState, Path(page_id): Path<String>, req: GraphRequest) -> GraphResult {
-    list_subscribed_apps(&shared, Some(&page_id), &req)
+async fn list_subscribed(State(shared): AppState, Path(id): Path<String>, req: GraphRequest) -> GraphResult {
+    if whatsapp::is_waba(&shared, &id) {
+        return whatsapp::list_subscribed(&shared, &id, &req);
+    }
+    list_subscribed_apps(&shared, Some(&id), &req)
 }
 
 async fn list_subscribed_as_me(State(shared): AppState, req: GraphRequest) -> GraphResult {
     list_subscribed_apps(&shared, None, &req)
 }
 
-async fn subscribe(State(shared): AppState, Path(page_id): Path<String>, req: GraphRequest) -> GraphResult {
-    subscribe_app(&shared, Some(&page_id), &req)
+async fn subscribe(State(shared): AppState, Path(id): Path<String>, req: GraphRequest) -> GraphResult {
+    if whatsapp::is_waba(&shared, &id) {
+        return whatsapp::subscribe(&shared, &id, &req);
+    }
+    subscribe_app(&shared, Some(&id), &req)
 }
 
 async fn subscribe_as_me(State(shared): AppState, req: GraphRequest) -> GraphResult {
     subscribe_app(&shared, None, &req)
 }
 
-async fn unsubscribe(State(shared): AppState, Path(page_id): Path<String>, req: GraphRequest) -> GraphResult {
-    unsubscribe_app(&shared, Some(&page_id), &req)
+async fn unsubscribe(State(shared): AppState, Path(id): Path<String>, req: GraphRequest) -> GraphResult {
+    if whatsapp::is_waba(&shared, &id) {
+        return whatsapp::unsubscribe(&shared, &id, &req);
+    }
+    unsubscribe_app(&shared, Some(&id), &req)
 }
 
 async fn unsubscribe_as_me(State(shared): AppState, req: GraphRequest) -> GraphResult {
@@ -508,8 +670,17 @@ fn unsubscribe_app(shared: &Shared, path_page: Option<&str>, req: &GraphRequest)
 // Send API
 // ---------------------------------------------------------------------------
 
-async fn send_for_page(State(shared): AppState, Path(page_id): Path<String>, req: GraphRequest) -> GraphResult {
-    send_message(&shared, Some(&page_id), &req)
+/// `POST /{id}/messages`: the Cloud API for a WhatsApp phone number id, the
+/// Send API for a Page (or for the Page behind an Instagram account id).
+async fn send_for_id(State(shared): AppState, Path(id): Path<String>, req: GraphRequest) -> GraphResult {
+    if whatsapp::is_phone(&shared, &id) {
+        return whatsapp::send_message(&shared, &id, &req);
+    }
+    let ig_page = shared.lock().ig.account(&id).map(|a| a.page_id.clone());
+    match ig_page {
+        Some(page_id) => send_message(&shared, Some(&page_id), &req),
+        None => send_message(&shared, Some(&id), &req),
+    }
 }
 
 async fn send_as_me(State(shared): AppState, req: GraphRequest) -> GraphResult {
@@ -547,6 +718,19 @@ fn send_message(shared: &Arc<Shared>, path_page: Option<&str>, req: &GraphReques
         );
     }
 
+    // An Instagram-scoped id of the Page's Instagram account: Messenger API
+    // for Instagram, same endpoint and answer.
+    if world.customer(&page_id, &recipient).is_none()
+        && let Some(ig_id) = world
+            .ig
+            .account_for_page(&page_id)
+            .filter(|a| a.customers.iter().any(|c| c.igsid == recipient))
+            .map(|a| a.id.clone())
+    {
+        drop(world);
+        return instagram::send(shared, &page_id, &ig_id, &recipient, &body);
+    }
+
     if world.customer(&page_id, &recipient).is_none() {
         return Err(GraphError::param("(#100) No matching user found").subcode(2_018_001));
     }
@@ -568,7 +752,9 @@ fn send_message(shared: &Arc<Shared>, path_page: Option<&str>, req: &GraphReques
     let timestamp_ms = now_ms();
     tracing::info!(page_id, recipient, message_id, "fake-meta: Send API accepted a message");
     world.sent.push(SentMessage {
+        platform: Platform::Messenger,
         page_id: page_id.clone(),
+        instagram_id: None,
         recipient_id: recipient.clone(),
         body: body.clone(),
         message_id: message_id.clone(),

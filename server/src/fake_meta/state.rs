@@ -7,6 +7,8 @@ use std::sync::{Mutex, MutexGuard, PoisonError};
 use rand::Rng;
 use rand::distributions::Alphanumeric;
 
+use super::ig_state::IgState;
+use super::wa_state::WaState;
 use super::{FakeCustomer, FakeMetaConfig, SentMessage};
 
 /// State shared by every request handler (behind an `Arc`).
@@ -68,6 +70,8 @@ pub(crate) enum TokenKind {
     },
     User,
     Page(String),
+    /// A WhatsApp Business Account's system-user token.
+    Waba(String),
 }
 
 pub(crate) struct State {
@@ -79,6 +83,10 @@ pub(crate) struct State {
     /// The fake user's (app-scoped) id, for `/me`.
     pub user_id: String,
     pub webhook_url: Option<String>,
+    /// Where WhatsApp webhooks go; `None`: derived from `webhook_url`.
+    pub whatsapp_webhook_url: Option<String>,
+    /// Where Instagram webhooks go; `None`: derived from `webhook_url`.
+    pub instagram_webhook_url: Option<String>,
     /// Whether a successful send is followed by a `message_echoes` webhook.
     pub echo: bool,
     pub pages: Vec<PageState>,
@@ -90,7 +98,10 @@ pub(crate) struct State {
     pub subscriptions: BTreeMap<String, Vec<String>>,
     /// PSIDs whose 24-hour standard messaging window is closed.
     pub outside_window: HashSet<String>,
+    /// Send API calls (Messenger and Instagram).
     pub sent: Vec<SentMessage>,
+    pub wa: WaState,
+    pub ig: IgState,
 }
 
 impl State {
@@ -114,6 +125,8 @@ impl State {
             user_name: config.user_name.clone(),
             user_id: "5550001".to_owned(),
             webhook_url: config.webhook_url.clone(),
+            whatsapp_webhook_url: config.whatsapp_webhook_url.clone(),
+            instagram_webhook_url: config.instagram_webhook_url.clone(),
             echo: true,
             pages,
             codes: HashMap::new(),
@@ -122,18 +135,86 @@ impl State {
             subscriptions: BTreeMap::new(),
             outside_window: HashSet::new(),
             sent: Vec::new(),
+            wa: WaState::new(&config.businesses),
+            ig: IgState::new(&config.instagram_accounts),
             initial: config,
         }
     }
 
-    /// Back to the initial configuration, keeping the wiring (webhook URL,
-    /// echo switch) that a test or the binary may have changed.
+    /// Back to the initial configuration, keeping the wiring (webhook URLs,
+    /// echo, WhatsApp auto-status, window-error mode and auto-approval
+    /// switches) that a test or the binary may have changed.
     pub fn reset(&mut self) {
         let webhook_url = self.webhook_url.take();
+        let whatsapp_webhook_url = self.whatsapp_webhook_url.take();
+        let instagram_webhook_url = self.instagram_webhook_url.take();
         let echo = self.echo;
+        let (window_errors, auto_status, auto_approve) = (
+            self.wa.window_errors,
+            self.wa.auto_status,
+            self.wa.auto_approve_after_ms,
+        );
         *self = State::new(self.initial.clone());
         self.webhook_url = webhook_url;
+        self.whatsapp_webhook_url = whatsapp_webhook_url;
+        self.instagram_webhook_url = instagram_webhook_url;
         self.echo = echo;
+        self.wa.window_errors = window_errors;
+        self.wa.auto_status = auto_status;
+        self.wa.auto_approve_after_ms = auto_approve;
+    }
+
+    /// Where WhatsApp webhooks go: the explicit URL, else the Messenger
+    /// webhook URL with its last path segment replaced by `whatsapp`.
+    pub fn whatsapp_url(&self) -> Option<String> {
+        self.whatsapp_webhook_url
+            .clone()
+            .or_else(|| self.webhook_url.as_deref().map(|u| sibling_url(u, "whatsapp")))
+    }
+
+    /// Where Instagram webhooks go: the explicit URL, else the Messenger
+    /// webhook URL with its last path segment replaced by `instagram`.
+    pub fn instagram_url(&self) -> Option<String> {
+        self.instagram_webhook_url
+            .clone()
+            .or_else(|| self.webhook_url.as_deref().map(|u| sibling_url(u, "instagram")))
+    }
+
+    /// Expires a token (any kind the fake issued), or — with `None` — every
+    /// WABA system-user token and every user token. Expired WABA tokens are
+    /// replaced by fresh ones, as an admin would generate. Returns the
+    /// tokens that expired.
+    pub fn expire_whatsapp_tokens(&mut self, token: Option<&str>) -> Vec<String> {
+        let now = super::now_ms();
+        let mut expired = Vec::new();
+        match token {
+            Some(token) => {
+                if matches!(
+                    self.classify_token(Some(token)),
+                    TokenKind::Missing | TokenKind::Invalid
+                ) {
+                    return expired;
+                }
+                if let Some(waba_id) = self.wa.waba_for_token(token).map(|w| w.id.clone()) {
+                    self.wa.rotate_token(&waba_id);
+                }
+                expired.push(token.to_owned());
+            }
+            None => {
+                let waba_ids: Vec<String> = self.wa.wabas.iter().map(|w| w.id.clone()).collect();
+                expired.extend(waba_ids.iter().filter_map(|id| self.wa.rotate_token(id)));
+                expired.extend(
+                    self.user_tokens
+                        .iter()
+                        .filter(|t| !self.expired_tokens.contains_key(*t))
+                        .cloned(),
+                );
+            }
+        }
+        for token in &expired {
+            self.expired_tokens.entry(token.clone()).or_insert(now);
+        }
+        expired
     }
 
     pub fn page(&self, page_id: &str) -> Option<&PageState> {
@@ -156,6 +237,9 @@ impl State {
         }
         if self.user_tokens.contains(token) {
             return TokenKind::User;
+        }
+        if let Some(waba) = self.wa.waba_for_token(token) {
+            return TokenKind::Waba(waba.id.clone());
         }
         TokenKind::Invalid
     }
@@ -219,6 +303,27 @@ impl State {
         let first = first.map_or_else(|| "Customer".to_owned(), str::to_owned);
         let last = last.map_or_else(|| suffix, str::to_owned);
         page.customers.push(FakeCustomer::new(psid, &first, &last));
+    }
+}
+
+/// `…/api/webhooks/messenger` → `…/api/webhooks/{segment}`: the URL with its
+/// last path segment replaced.
+pub(crate) fn sibling_url(url: &str, segment: &str) -> String {
+    if let Ok(mut parsed) = url::Url::parse(url) {
+        let replaced = match parsed.path_segments_mut() {
+            Ok(mut segments) => {
+                segments.pop_if_empty().pop().push(segment);
+                true
+            }
+            Err(()) => false,
+        };
+        if replaced {
+            return parsed.to_string();
+        }
+    }
+    match url.rsplit_once('/') {
+        Some((head, _)) => format!("{head}/{segment}"),
+        None => segment.to_owned(),
     }
 }
 

@@ -2,12 +2,14 @@
 //! `POST` with the `X-Hub-Signature-256` header computed over the exact
 //! bytes sent.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::Value;
 
 use super::payloads::{SIGNATURE_HEADER, encode_body, sign};
+use super::state::Shared;
 
 /// What happened when a webhook was POSTed to the app.
 #[derive(Clone, Debug, Serialize)]
@@ -63,3 +65,54 @@ pub(crate) async fn deliver(http: &reqwest::Client, url: &str, app_secret: &str,
         }
     }
 }
+
+/// POSTs a WhatsApp webhook for WABA `waba_id`: to the WABA's
+/// `override_callback_uri` if the app subscribed with one, else to the
+/// WhatsApp webhook URL.
+pub(crate) async fn deliver_whatsapp(shared: &Shared, waba_id: &str, payload: &Value) -> Delivery {
+    let (url, secret) = {
+        let world = shared.lock();
+        let url = world
+            .wa
+            .subscriptions
+            .get(waba_id)
+            .and_then(|s| s.override_callback_uri.clone())
+            .or_else(|| world.whatsapp_url());
+        (url, world.app_secret.clone())
+    };
+    match url {
+        Some(url) => deliver(&shared.http, &url, &secret, payload).await,
+        None => Delivery::failed(
+            "no WhatsApp webhook URL configured (FAKE_META_WHATSAPP_WEBHOOK_URL / FAKE_META_WEBHOOK_URL / POST /_fake/whatsapp/webhook-url)",
+        ),
+    }
+}
+
+/// POSTs an Instagram webhook to the Instagram webhook URL.
+pub(crate) async fn deliver_instagram(shared: &Shared, payload: &Value) -> Delivery {
+    let (url, secret) = {
+        let world = shared.lock();
+        (world.instagram_url(), world.app_secret.clone())
+    };
+    match url {
+        Some(url) => deliver(&shared.http, &url, &secret, payload).await,
+        None => Delivery::failed(
+            "no Instagram webhook URL configured (FAKE_META_INSTAGRAM_WEBHOOK_URL / FAKE_META_WEBHOOK_URL / POST /_fake/instagram/webhook-url)",
+        ),
+    }
+}
+
+/// Delivers a WhatsApp webhook a little later, in the background, so the
+/// app normally sees its HTTP response first (as with Meta's status
+/// webhooks).
+pub(crate) fn deliver_whatsapp_later(shared: &Arc<Shared>, waba_id: &str, payload: Value) {
+    let shared = Arc::clone(shared);
+    let waba_id = waba_id.to_owned();
+    tokio::spawn(async move {
+        tokio::time::sleep(FOLLOW_UP_DELAY).await;
+        deliver_whatsapp(&shared, &waba_id, &payload).await;
+    });
+}
+
+/// How long after answering an API call its follow-up webhook goes out.
+pub(crate) const FOLLOW_UP_DELAY: Duration = Duration::from_millis(30);

@@ -21,6 +21,14 @@ pub fn router(max_body: usize) -> Router<AppState> {
             "/api/webhooks/messenger",
             get(verify_subscription).post(messenger_delivery),
         )
+        .route(
+            "/api/webhooks/whatsapp",
+            get(verify_subscription).post(whatsapp_delivery),
+        )
+        .route(
+            "/api/webhooks/instagram",
+            get(verify_subscription).post(instagram_delivery),
+        )
         .layer(DefaultBodyLimit::max(max_body))
 }
 
@@ -53,6 +61,16 @@ async fn messenger_delivery(State(state): State<AppState>, headers: HeaderMap, b
     receive(&state, adapter, &headers, &body).await
 }
 
+async fn whatsapp_delivery(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let adapter = state.adapters.whatsapp.clone();
+    receive(&state, adapter, &headers, &body).await
+}
+
+async fn instagram_delivery(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let adapter = state.adapters.instagram.clone();
+    receive(&state, adapter, &headers, &body).await
+}
+
 /// Verifies, normalizes and stores one delivery. Unknown accounts are dropped with a log
 /// line (200, so the platform stops retrying); a storage failure answers 500 so it retries.
 pub async fn receive(state: &AppState, adapter: Arc<dyn ChannelAdapter>, headers: &HeaderMap, body: &[u8]) -> Response {
@@ -74,6 +92,22 @@ pub async fn receive(state: &AppState, adapter: Arc<dyn ChannelAdapter>, headers
     };
     let store = &state.services.store;
     for event in events {
+        if let InboundEvent::TemplateStatus(update) = &event.event {
+            // Templates belong to the WhatsApp Business Account, not to one number.
+            match store
+                .set_template_status(
+                    &event.account_id,
+                    &update.platform_template_id,
+                    update.status,
+                    update.reason.as_deref(),
+                )
+                .await
+            {
+                Ok(written) => state.services.events.publish(&written.events),
+                Err(e) => return storage_failure(e.into()),
+            }
+            continue;
+        }
         let channel = match store.channel_by_account(kind, &event.account_id).await {
             Ok(Some(channel)) => channel,
             Ok(None) => {
@@ -84,10 +118,19 @@ pub async fn receive(state: &AppState, adapter: Arc<dyn ChannelAdapter>, headers
         };
         let channel_id = channel.channel.id;
         let outcome = match event.event {
-            InboundEvent::Message(message) => store
-                .ingest_inbound(channel_id, message)
+            InboundEvent::Message(message) => match store.ingest_inbound(channel_id, message).await {
+                Ok(Some(written)) => {
+                    crate::media::prefetch(state, channel.organization_id, channel_id, &written.value);
+                    Ok(written.events)
+                }
+                Ok(None) => Ok(Vec::new()),
+                Err(e) => Err(e),
+            },
+            InboundEvent::Reaction(reaction) => store
+                .apply_reaction(channel_id, reaction)
                 .await
                 .map(|w| w.map(|w| w.events).unwrap_or_default()),
+            InboundEvent::TemplateStatus(_) => Ok(Vec::new()),
             InboundEvent::Echo(echo) => store
                 .ingest_echo(channel_id, echo)
                 .await

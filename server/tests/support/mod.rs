@@ -62,6 +62,7 @@ impl TestApp {
             },
             max_webhook_bytes: 64 * 1024,
             login_attempts_per_minute: 1000,
+            template_poll_every: std::time::Duration::from_secs(3600),
         };
         tweak(&mut config);
         let options = leptos::config::LeptosOptions::builder()
@@ -166,17 +167,41 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// Connects the fake's WhatsApp number by hand (`POST /api/inbox/channels/whatsapp`)
+    /// with its WABA's system-user token.
+    pub async fn connect_whatsapp(&self, token: &str, phone_number_id: &str, waba_id: &str) -> Value {
+        let access_token = self.fake.whatsapp_token(waba_id).expect("fake WABA");
+        let response = self
+            .post(
+                token,
+                "/api/inbox/channels/whatsapp",
+                json!({ "phoneNumberId": phone_number_id, "accessToken": access_token, "wabaId": waba_id }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{:?}", response.text().await);
+        response.json().await.unwrap()
+    }
+
     /// POSTs a webhook body signed with the app secret.
     pub async fn deliver(&self, payload: &Value) -> Response {
+        self.deliver_to("messenger", payload).await
+    }
+
+    /// POSTs a signed webhook body to `/api/webhooks/{route}`.
+    pub async fn deliver_to(&self, route: &str, payload: &Value) -> Response {
         let body = encode_body(payload);
-        self.deliver_raw(&body, Some(sign(&self.fake.app_secret(), &body)))
+        self.deliver_raw_to(route, &body, Some(sign(&self.fake.app_secret(), &body)))
             .await
     }
 
     pub async fn deliver_raw(&self, body: &[u8], signature: Option<String>) -> Response {
+        self.deliver_raw_to("messenger", body, signature).await
+    }
+
+    pub async fn deliver_raw_to(&self, route: &str, body: &[u8], signature: Option<String>) -> Response {
         let mut request = self
             .http
-            .post(self.url("/api/webhooks/messenger"))
+            .post(self.url(&format!("/api/webhooks/{route}")))
             .header("content-type", "application/json")
             .body(body.to_vec());
         if let Some(signature) = signature {

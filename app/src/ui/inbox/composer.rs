@@ -2,12 +2,24 @@
 //! bubble with a random `client_id` appears at once and is replaced by the stored message
 //! (from the response or the `message:sent` event, whichever comes first). The platform's
 //! reply window decides whether a reply may go out and whether it needs the HUMAN_AGENT tag.
+//!
+//! WhatsApp conversations also get a template picker: outside the 24-hour window an approved
+//! template is the only thing that may be sent.
 
+use super::live::on_live_event;
 use super::thread::{Source, ThreadState, merge_message};
+use crate::error::AppError;
 use crate::inbox::{SendMessage, send_message};
-use crate::model::{ChannelStatus, Direction, Id, Message, MessageStatus, ReplyWindow, SendRequest};
+use crate::model::{
+    ChannelKind, ChannelStatus, Direction, Id, Message, MessageKind, MessageStatus, Millis, ReplyWindow, SendRequest,
+};
+use crate::templates::{
+    TemplateButton, TemplateFilter, TemplateHeader, TemplateSendRequest, TemplateStatus, WhatsAppTemplate,
+    check_params, list_templates, numbered_variables, send_template,
+};
 use crate::ui::Shell;
-use crate::ui::components::{Clock, full_datetime, now_millis, time_until, use_hydrated};
+use crate::ui::components::{Clock, Spinner, full_datetime, now_millis, use_hydrated};
+use crate::ui::settings::templates::{TemplatePreview, category_label, preview_of};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -41,6 +53,9 @@ pub fn send(thread: ThreadState, body: String, tag: Option<String>) {
         sender_name: me.map(|u| u.name),
         body,
         attachments: Vec::new(),
+        kind: MessageKind::Text,
+        reply_to: None,
+        reactions: Vec::new(),
         status: MessageStatus::Pending,
         error: None,
         platform_message_id: None,
@@ -95,12 +110,28 @@ fn dispatch(thread: ThreadState, local: Message) {
     });
 }
 
+/// "3h 12m", "45m", "5d 3h": what is left of a messaging window.
+pub fn remaining(ms: Millis) -> String {
+    // Rounded up, so an open window never reads "0m".
+    let minutes = (ms.max(0) + 59_999) / 60_000;
+    let (days, hours, mins) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
+    match (days, hours, mins) {
+        (0, 0, m) => format!("{}m", m.max(1)),
+        (0, h, 0) => format!("{h}h"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, 0, _) => format!("{d}d"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
 #[component]
 pub fn Composer() -> impl IntoView {
     let thread = expect_context::<ThreadState>();
     let clock = Clock::get();
     let hydrated = use_hydrated();
     let draft = RwSignal::new(String::new());
+    let picker_open = RwSignal::new(false);
+    let picker_opener = NodeRef::<leptos::html::Button>::new();
 
     let window = Memo::new(move |_| {
         let now = clock.now();
@@ -108,14 +139,22 @@ pub fn Composer() -> impl IntoView {
             .conversation
             .with(|c| ReplyWindow::at(c.channel_kind, c.last_inbound_at, now))
     });
+    let kind = Signal::derive(move || thread.conversation.with(|c| c.channel_kind));
+    let uses_templates = thread.conversation.with_untracked(|c| c.channel_kind.uses_templates());
     let channel = thread.channel_status;
-    let blocked = move || channel.get() != ChannelStatus::Active || window.get() == ReplyWindow::Closed;
+    let templates_only = move || window.get() == ReplyWindow::TemplatesOnly;
+    let blocked = move || {
+        channel.get() != ChannelStatus::Active || matches!(window.get(), ReplyWindow::Closed | ReplyWindow::TemplatesOnly)
+    };
     let tag = move || matches!(window.get(), ReplyWindow::HumanAgentOnly { .. }).then(|| HUMAN_AGENT_TAG.to_string());
     let contact = move || thread.conversation.with(|c| c.contact_name.clone());
     let placeholder = move || match (channel.get(), window.get()) {
         (ChannelStatus::NeedsReconnect, _) => "Reconnect the channel to reply".to_string(),
         (ChannelStatus::Disconnected, _) => "This channel is disconnected".to_string(),
         (_, ReplyWindow::Closed) => "Replies are closed until the customer writes again".to_string(),
+        (_, ReplyWindow::TemplatesOnly) => {
+            format!("Only templates can be sent until {} writes again", contact())
+        }
         _ => format!("Reply to {}…", contact()),
     };
 
@@ -152,7 +191,10 @@ pub fn Composer() -> impl IntoView {
 
     view! {
         <div class="composer-wrap">
-            <WindowNotice window/>
+            <WindowNotice window kind/>
+            <Show when=move || picker_open.get()>
+                <TemplatePicker open=picker_open opener=picker_opener/>
+            </Show>
             <form class="composer" method="post" action=SendMessage::PATH on:submit=on_submit>
                 <input type="hidden" name="request[conversationId]" value=thread.id.to_string()/>
                 {move || tag().map(|t| view! { <input type="hidden" name="request[tag]" value=t/> })}
@@ -169,9 +211,34 @@ pub fn Composer() -> impl IntoView {
                     on:input=move |ev| draft.set(event_target_value(&ev))
                     on:keydown=on_keydown
                 ></textarea>
+                {uses_templates.then(|| view! {
+                    <button
+                        type="button"
+                        class="btn composer-template"
+                        class:btn-primary=templates_only
+                        data-testid="template-picker-open"
+                        node_ref=picker_opener
+                        aria-haspopup="dialog"
+                        aria-expanded=move || picker_open.get().to_string()
+                        aria-controls="template-picker"
+                        title="Send an approved WhatsApp template"
+                        disabled=move || channel.get() != ChannelStatus::Active
+                        on:click=move |_| picker_open.update(|open| *open = !*open)
+                        on:keydown=move |ev| {
+                            if ev.key() == "Escape" && picker_open.get_untracked() {
+                                ev.prevent_default();
+                                picker_open.set(false);
+                            }
+                        }
+                    >
+                        <svg class="btn-icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M6 3h9l4 4v14H6z"/><path d="M9 12h7M9 16h5"/></svg>
+                        <span>{move || if templates_only() { "Send a template" } else { "Template" }}</span>
+                    </button>
+                })}
                 <button
                     type="submit"
                     class="btn btn-primary composer-send"
+                    class:composer-send-idle=templates_only
                     data-testid="composer-send"
                     disabled=move || blocked() || (hydrated.get() && draft.with(|d| d.trim().is_empty()))
                 >
@@ -188,38 +255,507 @@ pub fn Composer() -> impl IntoView {
 
 /// What the messaging window allows, when it matters.
 #[component]
-fn WindowNotice(window: Memo<ReplyWindow>) -> impl IntoView {
+fn WindowNotice(window: Memo<ReplyWindow>, kind: Signal<ChannelKind>) -> impl IntoView {
     let clock = Clock::get();
     move || {
+        let platform = kind.get().label();
         match window.get() {
-        ReplyWindow::Open { closes_at } if closes_at < i64::MAX / 2 => Some(
-            view! {
-                <p class="window-hint" title=move || format!("Free-form replies are allowed until {}", full_datetime(closes_at, clock.tz_offset_min.get()))>
-                    {move || format!("24h window closes in {}", time_until(closes_at, clock.now()))}
-                </p>
-            }
-            .into_any(),
-        ),
-        ReplyWindow::Open { .. } => None,
-        ReplyWindow::HumanAgentOnly { closes_at } => Some(
-            view! {
-                <div class="notice notice-warn" data-testid="window-notice" data-window="human_agent" role="status">
-                    <strong>"The 24-hour messaging window has passed."</strong>
-                    " Your reply will be sent with Messenger's HUMAN_AGENT tag, which allows a person to answer for up to 7 days after the customer's last message "
-                    {move || format!("(closes in {}).", time_until(closes_at, clock.now()))}
-                </div>
-            }
-            .into_any(),
-        ),
-        ReplyWindow::Closed => Some(
-            view! {
-                <div class="notice notice-error" data-testid="window-notice" data-window="closed" role="status">
-                    <strong>"Replies are closed."</strong>
-                    " More than 7 days have passed since the customer's last message, so Messenger won't accept a reply. You can answer again as soon as they write."
-                </div>
-            }
-            .into_any(),
-        ),
+            ReplyWindow::Open { closes_at } if closes_at < i64::MAX / 2 => Some(
+                view! {
+                    <p
+                        class="window-hint"
+                        data-testid="window-hint"
+                        title=move || format!("{platform} accepts free-form replies until {}", full_datetime(closes_at, clock.tz_offset_min.get()))
+                    >
+                        {move || format!("24h window closes in {}", remaining(closes_at - clock.now()))}
+                    </p>
+                }
+                .into_any(),
+            ),
+            ReplyWindow::Open { .. } => None,
+            ReplyWindow::HumanAgentOnly { closes_at } => Some(
+                view! {
+                    <div class="notice notice-warn" data-testid="window-notice" data-window="human_agent" role="status">
+                        <strong>"The 24-hour messaging window has passed."</strong>
+                        {format!(" Your reply will be sent with {platform}'s HUMAN_AGENT tag, which allows a person to answer for up to 7 days after the customer's last message ")}
+                        {move || format!("(closes in {}).", remaining(closes_at - clock.now()))}
+                    </div>
+                }
+                .into_any(),
+            ),
+            ReplyWindow::TemplatesOnly => Some(
+                view! {
+                    <div class="notice notice-warn" data-testid="window-notice" data-window="templates_only" role="status">
+                        <strong>{format!("{platform}'s 24-hour window has passed.")}</strong>
+                        " Free-form replies are not accepted until the customer writes again; send an approved template instead."
+                    </div>
+                }
+                .into_any(),
+            ),
+            ReplyWindow::Closed => Some(
+                view! {
+                    <div class="notice notice-error" data-testid="window-notice" data-window="closed" role="status">
+                        <strong>"Replies are closed."</strong>
+                        {format!(" More than 7 days have passed since the customer's last message, so {platform} won't accept a reply. You can answer again as soon as they write.")}
+                    </div>
+                }
+                .into_any(),
+            ),
+        }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// Template picker
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PickerState {
+    Loading,
+    Failed(String),
+    Empty,
+    Ready,
+}
+
+/// Moves focus to the element with `id` after the browser has rendered it.
+fn focus_later(id: &'static str) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        if let Some(el) = document()
+            .get_element_by_id(id)
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
+/// The conversation channel's approved templates: search, pick, fill in, send.
+#[component]
+fn TemplatePicker(open: RwSignal<bool>, opener: NodeRef<leptos::html::Button>) -> impl IntoView {
+    let thread = expect_context::<ThreadState>();
+    let channel_id = thread.conversation.with_untracked(|c| c.channel_id);
+    let can_manage = Shell::get()
+        .and_then(Shell::session_untracked)
+        .is_some_and(|s| s.user.role.can_manage());
+    let items = RwSignal::new(None::<Result<Vec<WhatsAppTemplate>, AppError>>);
+    let version = RwSignal::new(0u64);
+    let query = RwSignal::new(String::new());
+    let selected = RwSignal::new(None::<WhatsAppTemplate>);
+
+    // A template approved (or paused) while the picker is open shows up (or goes) at once.
+    on_live_event(move |event| {
+        if event.template.is_some() {
+            let _ = version.try_update(|v| *v += 1);
+        }
+    });
+    Effect::new(move |_| {
+        version.track();
+        let filter = TemplateFilter {
+            channel_id: Some(channel_id),
+            status: Some(TemplateStatus::Approved),
+        };
+        leptos::task::spawn_local(async move {
+            let result = list_templates(filter).await;
+            let _ = items.try_set(Some(result));
+        });
+    });
+    let state = Memo::new(move |_| {
+        items.with(|items| match items {
+            None => PickerState::Loading,
+            Some(Err(error)) => PickerState::Failed(error.to_string()),
+            Some(Ok(list)) if list.is_empty() => PickerState::Empty,
+            Some(Ok(_)) => PickerState::Ready,
+        })
+    });
+    let matching = move || {
+        let q = query.with(|q| q.trim().to_lowercase());
+        items.with(|items| match items {
+            Some(Ok(list)) => list
+                .iter()
+                .filter(|t| q.is_empty() || t.name.contains(&q) || t.content.body.to_lowercase().contains(&q))
+                .cloned()
+                .collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+    };
+
+    let close = move || {
+        open.set(false);
+        if let Some(button) = opener.get_untracked() {
+            let _ = button.focus();
+        }
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            ev.stop_propagation();
+            close();
+        }
+    };
+    let choose = move |template: WhatsAppTemplate| {
+        let first = first_input(&template);
+        selected.set(Some(template));
+        focus_later(first);
+    };
+    let on_search_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" {
+            ev.prevent_default();
+            if let Some(first) = matching().into_iter().next() {
+                choose(first);
+            }
+        }
+    };
+    // Focus moves into the dialog at once (so Escape reaches it), then to the search box
+    // once the list is there.
+    focus_later("template-picker");
+    Effect::new(move |was_ready: Option<bool>| {
+        let ready = state.get() == PickerState::Ready;
+        if ready && was_ready != Some(true) && selected.with_untracked(Option::is_none) {
+            focus_later("template-search");
+        }
+        ready
+    });
+
+    view! {
+        <div
+            class="tpl-picker"
+            id="template-picker"
+            tabindex="-1"
+            role="dialog"
+            aria-labelledby="template-picker-title"
+            data-testid="template-picker"
+            on:keydown=on_keydown
+        >
+            <div class="tpl-picker-head">
+                {move || selected.with(Option::is_some).then(|| view! {
+                    <button
+                        type="button"
+                        class="btn btn-ghost btn-xs"
+                        data-testid="template-picker-back"
+                        on:click=move |_| {
+                            selected.set(None);
+                            focus_later("template-search");
+                        }
+                    >
+                        "← All templates"
+                    </button>
+                })}
+                <h3 id="template-picker-title">
+                    {move || selected.with(|s| s.as_ref().map(|t| t.name.clone())).unwrap_or_else(|| "Send a template".into())}
+                </h3>
+                <button type="button" class="icon-btn tpl-picker-close" aria-label="Close templates" on:click=move |_| close()>
+                    <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg>
+                </button>
+            </div>
+            {move || match selected.get() {
+                Some(template) => view! {
+                    <TemplateSendForm template on_sent=close/>
+                }
+                .into_any(),
+                None => view! {
+                    {move || match state.get() {
+                        PickerState::Loading => view! {
+                            <div class="tpl-picker-loading"><Spinner label="Loading templates"/>" Loading templates…"</div>
+                        }
+                        .into_any(),
+                        PickerState::Failed(message) => view! {
+                            <div class="alert alert-error" role="alert">
+                                <span class="alert-icon" aria-hidden="true">"!"</span>
+                                <span>{message}</span>
+                            </div>
+                        }
+                        .into_any(),
+                        PickerState::Empty => view! {
+                            <div class="tpl-picker-empty" data-testid="template-picker-empty">
+                                <p class="empty-title">"No approved templates yet"</p>
+                                {if can_manage {
+                                    view! {
+                                        <p>"Create one in " <a href="/settings/templates">"Settings → Templates"</a>"; it can be sent once Meta approves it."</p>
+                                    }
+                                    .into_any()
+                                } else {
+                                    view! { <p>"An owner or admin can create one in Settings → Templates."</p> }.into_any()
+                                }}
+                            </div>
+                        }
+                        .into_any(),
+                        PickerState::Ready => view! {
+                            <div class="tpl-picker-search">
+                                <label for="template-search" class="sr-only">"Search templates"</label>
+                                <input
+                                    id="template-search"
+                                    type="text"
+                                    role="searchbox"
+                                    data-testid="template-search"
+                                    placeholder="Search approved templates…"
+                                    autocomplete="off"
+                                    aria-controls="template-options"
+                                    prop:value=move || query.get()
+                                    on:input=move |ev| query.set(event_target_value(&ev))
+                                    on:keydown=on_search_key
+                                />
+                            </div>
+                            <ul class="tpl-options" id="template-options" aria-label="Approved templates">
+                                <For each=matching key=|t| (t.id, t.updated_at) let:template>
+                                    <li>
+                                        <button
+                                            type="button"
+                                            class="tpl-option"
+                                            data-testid="template-option"
+                                            data-name=template.name.clone()
+                                            on:click={
+                                                let template = template.clone();
+                                                move |_| choose(template.clone())
+                                            }
+                                        >
+                                            <span class="tpl-option-head">
+                                                <span class="tpl-option-name">{template.name.clone()}</span>
+                                                <span class="tpl-option-meta">
+                                                    {format!("{} · {}", template.language, category_label(template.category))}
+                                                </span>
+                                            </span>
+                                            <span class="tpl-option-body">{template.content.body.clone()}</span>
+                                        </button>
+                                    </li>
+                                </For>
+                            </ul>
+                            <Show when=move || { query.with(|q| !q.trim().is_empty()) && matching().is_empty() }>
+                                <p class="muted tpl-picker-none">{move || format!("No approved template matches “{}”.", query.get().trim())}</p>
+                            </Show>
+                        }
+                        .into_any(),
+                    }}
+                }
+                .into_any(),
+            }}
+        </div>
+    }
+}
+
+/// What a template asks for besides its body variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum HeaderInput {
+    None,
+    Text { example: Option<String> },
+    Media(crate::templates::HeaderMedia),
+}
+
+fn header_input(template: &WhatsAppTemplate) -> HeaderInput {
+    match &template.content.header {
+        Some(TemplateHeader::Text { text, example }) if text.contains("{{") => HeaderInput::Text {
+            example: example.clone(),
+        },
+        Some(TemplateHeader::Media { format, .. }) => HeaderInput::Media(*format),
+        _ => HeaderInput::None,
+    }
+}
+
+/// The URL button with a `{{1}}` suffix, if any: (label, address).
+fn url_button(template: &WhatsAppTemplate) -> Option<(String, String, Option<String>)> {
+    template.content.buttons.iter().find_map(|b| match b {
+        TemplateButton::Url { text, url, example } if url.contains("{{") => {
+            Some((text.clone(), url.clone(), example.clone()))
+        }
+        _ => None,
+    })
+}
+
+/// The id of the first thing to type into once a template is picked.
+fn first_input(template: &WhatsAppTemplate) -> &'static str {
+    if header_input(template) != HeaderInput::None {
+        "template-param-header-input"
+    } else if numbered_variables(&template.content.body).unwrap_or(0) > 0 {
+        "template-param-1-input"
+    } else if url_button(template).is_some() {
+        "template-param-button-input"
+    } else {
+        "template-send-button"
+    }
+}
+
+fn trimmed(value: String) -> Option<String> {
+    let value = value.trim().to_string();
+    (!value.is_empty()).then_some(value)
+}
+
+#[component]
+fn TemplateSendForm(template: WhatsAppTemplate, on_sent: impl Fn() + Send + Sync + Copy + 'static) -> impl IntoView {
+    let thread = expect_context::<ThreadState>();
+    let count = numbered_variables(&template.content.body).unwrap_or(0);
+    let header_kind = header_input(&template);
+    let button = url_button(&template);
+    let needs_header = header_kind != HeaderInput::None;
+    let needs_button = button.is_some();
+    let params = RwSignal::new(vec![String::new(); count]);
+    let header = RwSignal::new(String::new());
+    let button_value = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let sending = RwSignal::new(false);
+    let template_id = template.id;
+    let examples = template.content.body_examples.clone();
+    let content = StoredValue::new(template.content);
+
+    let preview = Signal::derive(move || {
+        let header = header.get();
+        params.with(|values| content.with_value(|c| preview_of(c, Some(header.as_str()), values)))
+    });
+
+    let send_now = move |_| {
+        if sending.get_untracked() {
+            return;
+        }
+        let request = TemplateSendRequest {
+            conversation_id: thread.id,
+            template_id,
+            params: params.get_untracked().into_iter().map(|p| p.trim().to_string()).collect(),
+            header_param: needs_header.then(|| trimmed(header.get_untracked())).flatten(),
+            button_param: needs_button.then(|| trimmed(button_value.get_untracked())).flatten(),
+            client_id: Some(new_client_id()),
+        };
+        if let Err(message) = content.with_value(|c| check_params(c, &request)) {
+            error.set(Some(message));
+            return;
+        }
+        error.set(None);
+        sending.set(true);
+        leptos::task::spawn_local(async move {
+            match send_template(request).await {
+                Ok(message) => {
+                    // The `message:sent` event carries the same id and client id: either copy
+                    // replaces the other.
+                    thread.merge_message(message, Source::Response);
+                    let _ = thread.scroll_to_end.try_update(|n| *n += 1);
+                    on_sent();
+                }
+                Err(failure) => {
+                    let _ = error.try_set(Some(failure.to_string()));
+                    let _ = sending.try_set(false);
+                }
+            }
+        });
+    };
+
+    view! {
+        <div class="tpl-send">
+            <div class="tpl-send-fields">
+                {match header_kind {
+                    HeaderInput::None => ().into_any(),
+                    HeaderInput::Text { example } => view! {
+                        <div class="field">
+                            <label for="template-param-header-input">"Header {{1}}"</label>
+                            <input
+                                id="template-param-header-input"
+                                type="text"
+                                data-testid="template-param-header"
+                                autocomplete="off"
+                                placeholder=example.map(|e| format!("e.g. {e}")).unwrap_or_default()
+                                prop:value=move || header.get()
+                                on:input=move |ev| header.set(event_target_value(&ev))
+                            />
+                        </div>
+                    }
+                    .into_any(),
+                    HeaderInput::Media(format) => view! {
+                        <div class="field">
+                            <label for="template-param-header-input">{format!("Header {} link", format.as_str())}</label>
+                            <input
+                                id="template-param-header-input"
+                                type="text"
+                                inputmode="url"
+                                data-testid="template-param-header"
+                                autocomplete="off"
+                                placeholder="https://…"
+                                prop:value=move || header.get()
+                                on:input=move |ev| header.set(event_target_value(&ev))
+                            />
+                        </div>
+                    }
+                    .into_any(),
+                }}
+                {(1..=count).map(|n| {
+                    let example = examples.get(n - 1).filter(|e| !e.trim().is_empty()).map(|e| format!("e.g. {e}"));
+                    view! {
+                        <div class="field">
+                            <label for=format!("template-param-{n}-input")>{format!("{{{{{n}}}}}")}</label>
+                            <input
+                                id=format!("template-param-{n}-input")
+                                type="text"
+                                data-testid=format!("template-param-{n}")
+                                autocomplete="off"
+                                placeholder=example.unwrap_or_default()
+                                prop:value=move || params.with(|p| p.get(n - 1).cloned().unwrap_or_default())
+                                on:input=move |ev| {
+                                    let value = event_target_value(&ev);
+                                    params.update(|p| {
+                                        if let Some(slot) = p.get_mut(n - 1) {
+                                            *slot = value;
+                                        }
+                                    });
+                                }
+                            />
+                        </div>
+                    }
+                }).collect_view()}
+                {button.map(|(label, url, example)| view! {
+                    <div class="field">
+                        <label for="template-param-button-input">{format!("Link ending for “{label}”")}</label>
+                        <input
+                            id="template-param-button-input"
+                            type="text"
+                            data-testid="template-param-button"
+                            autocomplete="off"
+                            placeholder=example.map(|e| format!("e.g. {e}")).unwrap_or_default()
+                            aria-describedby="template-param-button-hint"
+                            prop:value=move || button_value.get()
+                            on:input=move |ev| button_value.set(event_target_value(&ev))
+                        />
+                        <p class="field-hint" id="template-param-button-hint">{url}</p>
+                    </div>
+                })}
+                {(count == 0 && !needs_header && !needs_button).then(|| view! {
+                    <p class="muted">"This template has nothing to fill in."</p>
+                })}
+            </div>
+            <div class="tpl-send-preview">
+                <p class="eyebrow">"Preview"</p>
+                <TemplatePreview preview testid="template-preview"/>
+            </div>
+            {move || error.get().map(|message| view! {
+                <p class="tpl-field-error" role="alert" data-testid="template-error">{message}</p>
+            })}
+            <div class="tpl-send-actions">
+                <button
+                    type="button"
+                    id="template-send-button"
+                    class="btn btn-primary"
+                    data-testid="template-send"
+                    on:click=send_now
+                    disabled=move || sending.get()
+                    aria-busy=move || sending.get().to_string()
+                >
+                    {move || if sending.get() { "Sending…" } else { "Send template" }}
+                </button>
+            </div>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remaining_window_reads_in_hours_and_minutes() {
+        let minute = 60_000;
+        assert_eq!(remaining((3 * 60 + 12) * minute), "3h 12m");
+        assert_eq!(remaining(45 * minute), "45m");
+        assert_eq!(remaining(10_000), "1m");
+        assert_eq!(remaining(2 * 60 * minute), "2h");
+        assert_eq!(remaining((5 * 24 * 60 + 3 * 60 + 20) * minute), "5d 3h");
+        assert_eq!(remaining(-5), "1m");
     }
 }

@@ -2,7 +2,7 @@
 //! facts.
 
 use super::thread::ThreadState;
-use crate::ui::components::{Avatar, Clock, RelTime, conversation_status_label, full_datetime};
+use crate::ui::components::{Avatar, ChannelIcon, Clock, RelTime, conversation_status_label, full_datetime};
 use leptos::prelude::*;
 
 #[component]
@@ -23,7 +23,10 @@ pub fn ContactPanel() -> impl IntoView {
                     view! { <Avatar name url=url.unwrap_or_default() large=true/> }
                 }}
                 <h3 class="contact-name">{move || contact.with(|c| c.name.clone())}</h3>
-                <p class="muted">{move || conversation.with(|c| c.channel_name.clone())}</p>
+                <p class="muted contact-channel">
+                    {move || view! { <ChannelIcon kind=conversation.with(|c| c.channel_kind)/> }}
+                    <span>{move || conversation.with(|c| c.channel_name.clone())}</span>
+                </p>
             </div>
 
             <section class="contact-section">
@@ -32,8 +35,8 @@ pub fn ContactPanel() -> impl IntoView {
                     {move || contact.with(|c| c.identities.clone()).into_iter().map(|identity| {
                         let name = channel_name(identity.channel_id);
                         view! {
-                            <li class="identity">
-                                <span class=format!("channel-dot channel-{}", identity.channel_kind.as_str()) aria-hidden="true"></span>
+                            <li class="identity" data-kind=identity.channel_kind.as_str()>
+                                <ChannelIcon kind=identity.channel_kind decorative=true/>
                                 <div>
                                     <div class="identity-kind">{identity.channel_kind.label()}</div>
                                     {name.map(|n| view! { <div class="identity-channel">{n}</div> })}

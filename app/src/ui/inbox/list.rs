@@ -4,9 +4,10 @@ use super::live::on_live_event;
 use super::{InboxCtx, ListState, query_string};
 use crate::error::AppError;
 use crate::inbox::list_conversations;
-use crate::model::{Conversation, ConversationFilter, ConversationStatus, Id, InboxView, Page};
+use crate::model::{Channel, ChannelKind, Conversation, ConversationFilter, ConversationStatus, Id, InboxView, Page};
 use crate::ui::components::{
-    Avatar, EmptyState, ErrorState, RelTime, conversation_status_label, toast_error, use_hydrated,
+    Avatar, ChannelIcon, EmptyState, ErrorState, RelTime, channel_kind_short, conversation_status_label, toast_error,
+    use_hydrated,
 };
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -156,7 +157,7 @@ fn Filters() -> impl IntoView {
                         .collect_view()}
                 </select>
             </div>
-            <div class="filter">
+            <div class="filter filter-channel">
                 <label for="filter-channel" class="sr-only">"Channel"</label>
                 <Transition fallback=|| view! {
                     <select id="filter-channel" name="channel" disabled>
@@ -167,18 +168,45 @@ fn Filters() -> impl IntoView {
                         let on_channel = on_channel.clone();
                         async move {
                             let channels = channels.await.unwrap_or_default();
+                            let kinds: Vec<(String, ChannelKind)> =
+                                channels.iter().map(|c| (c.id.to_string(), c.kind)).collect();
+                            let selected_kind = Memo::new(move |_| {
+                                let value = channel_value();
+                                kinds.iter().find(|(id, _)| *id == value).map(|(_, kind)| *kind)
+                            });
+                            let groups = group_by_kind(channels);
+                            let grouped = groups.len() > 1;
                             view! {
-                                <select id="filter-channel" name="channel" on:change=on_channel prop:value=channel_value>
+                                {move || selected_kind.get().map(|kind| view! {
+                                    <span class="filter-channel-icon"><ChannelIcon kind decorative=true/></span>
+                                })}
+                                <select
+                                    id="filter-channel"
+                                    name="channel"
+                                    on:change=on_channel
+                                    prop:value=channel_value
+                                    class:has-icon=move || selected_kind.get().is_some()
+                                >
                                     <option value="" selected=move || channel_value().is_empty()>"All channels"</option>
-                                    {channels
+                                    {groups
                                         .into_iter()
-                                        .map(|ch| {
-                                            let id = ch.id.to_string();
-                                            let value = id.clone();
-                                            view! {
-                                                <option value=id selected=move || channel_value() == value>
-                                                    {ch.name}
-                                                </option>
+                                        .map(|(kind, channels)| {
+                                            let options = channels
+                                                .into_iter()
+                                                .map(|ch| {
+                                                    let id = ch.id.to_string();
+                                                    let value = id.clone();
+                                                    view! {
+                                                        <option value=id data-kind=kind.as_str() selected=move || channel_value() == value>
+                                                            {ch.name}
+                                                        </option>
+                                                    }
+                                                })
+                                                .collect_view();
+                                            if grouped {
+                                                view! { <optgroup label=channel_kind_short(kind)>{options}</optgroup> }.into_any()
+                                            } else {
+                                                options.into_any()
                                             }
                                         })
                                         .collect_view()}
@@ -191,6 +219,18 @@ fn Filters() -> impl IntoView {
             <button type="submit" class="btn btn-sm" class:hidden=hydrated>"Apply"</button>
         </form>
     }
+}
+
+/// Channels grouped by platform (in `ChannelKind::ALL` order), for the filter's option groups.
+fn group_by_kind(channels: Vec<Channel>) -> Vec<(ChannelKind, Vec<Channel>)> {
+    let mut groups: Vec<(ChannelKind, Vec<Channel>)> = Vec::new();
+    for kind in ChannelKind::ALL {
+        let of_kind: Vec<Channel> = channels.iter().filter(|c| c.kind == *kind).cloned().collect();
+        if !of_kind.is_empty() {
+            groups.push((*kind, of_kind));
+        }
+    }
+    groups
 }
 
 #[component]
@@ -345,6 +385,7 @@ fn ConversationRow(conversation: Conversation) -> impl IntoView {
         id,
         contact_name,
         contact_avatar_url,
+        channel_kind,
         channel_name,
         status,
         assignee_name,
@@ -379,6 +420,7 @@ fn ConversationRow(conversation: Conversation) -> impl IntoView {
                         <span class="conv-time"><RelTime ts=last_message_at/></span>
                     </div>
                     <div class="conv-line conv-meta">
+                        <ChannelIcon kind=channel_kind/>
                         <span class="conv-channel">{channel_name}</span>
                         {closed.then(|| view! { <span class="conv-state">{conversation_status_label(status)}</span> })}
                         {assignee_name.map(|name| view! { <span class="conv-assignee" title="Assignee">{name}</span> })}

@@ -10,6 +10,7 @@ use crate::model::{
     Channel, ChannelStatus, Contact, Conversation, ConversationStatus, Id, Message, MessageStatus, events,
 };
 use crate::realtime::ConnectionState;
+use crate::templates::WhatsAppTemplate;
 use leptos::prelude::*;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -126,6 +127,13 @@ pub struct ChannelUpdate {
     pub channel: Option<Channel>,
 }
 
+/// A WhatsApp template was created, changed review state, or was deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateUpdate {
+    pub template: WhatsAppTemplate,
+    pub deleted: bool,
+}
+
 /// One server event, decoded into the parts views care about.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LiveEvent {
@@ -137,9 +145,14 @@ pub struct LiveEvent {
     /// A new message (received, sent, or a system line about status/assignment).
     pub message: Option<Message>,
     pub message_status: Option<StatusUpdate>,
+    /// `message:updated`: a newer copy of a message already sent (e.g. its reactions). Kept
+    /// apart from `message` so it is never taken for a new arrival.
+    pub updated_message: Option<Message>,
     /// `conversation:status` without a full conversation.
     pub conversation_status: Option<ConversationStatus>,
     pub channel: Option<ChannelUpdate>,
+    /// `template:updated`: the Templates page and the composer's picker follow it.
+    pub template: Option<TemplateUpdate>,
 }
 
 fn field<T: DeserializeOwned>(payload: &Value, key: &str) -> Option<T> {
@@ -171,6 +184,7 @@ impl LiveEvent {
                 }
             }
             events::CONVERSATION_STATUS => event.conversation_status = field(payload, "status"),
+            events::MESSAGE_UPDATED => event.updated_message = event.message.take(),
             events::CHANNEL_STATUS => {
                 let channel: Option<Channel> = field(payload, "channel");
                 let channel_id = field(payload, "channelId").or(channel.as_ref().map(|c| c.id));
@@ -185,6 +199,12 @@ impl LiveEvent {
                         channel,
                     });
                 }
+            }
+            events::TEMPLATE_UPDATED => {
+                event.template = field(payload, "template").map(|template| TemplateUpdate {
+                    template,
+                    deleted: field(payload, "deleted").unwrap_or(false),
+                });
             }
             _ => {}
         }
@@ -459,6 +479,17 @@ mod tests {
                 error: Some("boom".into())
             })
         );
+        let e = LiveEvent::parse(
+            "message:updated",
+            &json!({"messageId": 4, "conversationId": 2, "seq": 10, "message": {
+                "id": 4, "conversationId": 2, "direction": "outbound", "senderUserId": null, "senderName": null,
+                "body": "hi", "attachments": [], "reactions": [{"emoji": "❤️", "direction": "inbound", "at": 5}],
+                "status": "read", "error": null, "platformMessageId": "m.4", "clientId": null, "tag": null,
+                "createdAt": 1, "editedAt": null, "deletedAt": null
+            }}),
+        );
+        assert!(e.message.is_none(), "an update is not a new message");
+        assert_eq!(e.updated_message.map(|m| m.reactions.len()), Some(1));
         let e = LiveEvent::parse(
             "conversation:status",
             &json!({"conversationId": 2, "status": "active", "seq": 3}),

@@ -12,10 +12,10 @@ use crate::inbox::{
 };
 use crate::model::{
     Attachment, AttachmentKind, ChannelStatus, Contact, Conversation, ConversationDetail, ConversationStatus,
-    Direction, Id, Message, MessageStatus, Page,
+    Direction, Id, Message, MessageKind, MessageStatus, Page, Reaction, ReplyTo,
 };
 use crate::ui::Shell;
-use crate::ui::components::{Avatar, EmptyState, ErrorState, MsgTime, StatusBadge, toast_error};
+use crate::ui::components::{Avatar, ChannelIcon, EmptyState, ErrorState, MsgTime, StatusBadge, Toasts, toast_error};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -35,6 +35,8 @@ pub struct ThreadState {
     pub loading_earlier: RwSignal<bool>,
     /// Bumped when the view should jump to the newest message (e.g. after sending).
     pub scroll_to_end: RwSignal<u64>,
+    /// The message briefly highlighted after its quote was clicked.
+    pub highlighted: RwSignal<Option<Id>>,
     mark_read: StoredValue<MarkRead>,
 }
 
@@ -55,6 +57,7 @@ impl ThreadState {
             earlier: RwSignal::new(page.next_cursor.and_then(|c| c.parse().ok())),
             loading_earlier: RwSignal::new(false),
             scroll_to_end: RwSignal::new(0),
+            highlighted: RwSignal::new(None),
             mark_read: StoredValue::new(MarkRead::default()),
         }
     }
@@ -65,6 +68,38 @@ impl ThreadState {
 
     pub fn merge_message(self, message: Message, source: Source) {
         let _ = self.messages.try_update(|list| merge_message(list, message, source));
+    }
+
+    /// A newer copy of a message already shown (e.g. its reactions changed). Messages not
+    /// loaded are left alone: "Load earlier" brings them in their current state.
+    pub fn replace_message(self, message: Message) {
+        let _ = self.messages.try_update(|list| replace_message(list, message));
+    }
+
+    /// Scrolls a loaded message into view and highlights it for a moment.
+    pub fn highlight(self, id: Id) {
+        let _ = self.highlighted.try_set(Some(id));
+        #[cfg(feature = "hydrate")]
+        {
+            let selector = format!(r#"[data-testid="message"][data-message-id="{id}"]"#);
+            if let Ok(Some(el)) = document().query_selector(&selector) {
+                let options = web_sys::ScrollIntoViewOptions::new();
+                options.set_behavior(web_sys::ScrollBehavior::Smooth);
+                options.set_block(web_sys::ScrollLogicalPosition::Center);
+                el.scroll_into_view_with_scroll_into_view_options(&options);
+            }
+            let highlighted = self.highlighted;
+            set_timeout(
+                move || {
+                    let _ = highlighted.try_update(|h| {
+                        if *h == Some(id) {
+                            *h = None;
+                        }
+                    });
+                },
+                std::time::Duration::from_millis(1600),
+            );
+        }
     }
 
     pub fn apply_status(self, update: &StatusUpdate) {
@@ -187,6 +222,13 @@ pub fn merge_message(list: &mut Vec<Message>, mut incoming: Message, source: Sou
         None => list.push(incoming),
     }
     list.sort_by_key(order_key);
+}
+
+/// Replaces a message that is already in the list; a newer copy never lowers its status.
+pub fn replace_message(list: &mut Vec<Message>, message: Message) {
+    if message.id > 0 && list.iter().any(|m| m.id == message.id) {
+        merge_message(list, message, Source::Response);
+    }
 }
 
 pub fn apply_status(list: &mut [Message], update: &StatusUpdate) {
@@ -327,6 +369,9 @@ fn ThreadBody(detail: ConversationDetail, page: Page<Message>, switching: ReadSi
         if let Some(update) = &event.message_status {
             thread.apply_status(update);
         }
+        if let Some(message) = &event.updated_message {
+            thread.replace_message(message.clone());
+        }
     });
 
     // Opening the conversation reads it.
@@ -399,6 +444,7 @@ fn ThreadHeader() -> impl IntoView {
             <div class="thread-title">
                 <h2>{move || conversation.with(|c| c.contact_name.clone())}</h2>
                 <div class="thread-sub">
+                    <ChannelIcon kind=conversation.with_untracked(|c| c.channel_kind)/>
                     <span class="thread-channel">{move || conversation.with(|c| c.channel_name.clone())}</span>
                     <StatusBadge status/>
                     <span class="thread-assignee" data-testid="assignee-name">
@@ -583,23 +629,35 @@ fn MessageList() -> impl IntoView {
 
 #[component]
 fn MessageItem(message: Message) -> impl IntoView {
+    let thread = expect_context::<ThreadState>();
     let direction = message.direction;
-    let id_attr = if message.id > 0 {
-        message.id.to_string()
-    } else {
-        String::new()
-    };
+    let id = message.id;
+    let id_attr = if id > 0 { id.to_string() } else { String::new() };
     let status = message.status;
-    if direction == Direction::System {
+    let kind = message.kind;
+    if direction == Direction::System || kind == MessageKind::Reaction {
+        // A reaction whose message we never saw has nothing to attach to: it reads best as
+        // a line of its own, like the system notes.
+        let (class, body) = if kind == MessageKind::Reaction {
+            let body = if message.body.trim().is_empty() {
+                "Reacted to a message".to_string()
+            } else {
+                message.body.clone()
+            };
+            ("msg-system msg-reaction-line", body)
+        } else {
+            ("msg-system", message.body.clone())
+        };
         return view! {
             <div
-                class="msg-system"
+                class=class
                 data-testid="message"
-                data-direction="system"
+                data-direction=direction.as_str()
+                data-kind=kind.as_str()
                 data-status=status.as_str()
                 data-message-id=id_attr
             >
-                <span class="msg-body" data-testid="message-body">{message.body.clone()}</span>
+                <span class="msg-body" data-testid="message-body">{body}</span>
                 <span class="msg-system-time"><MsgTime ts=message.created_at/></span>
             </div>
         }
@@ -609,27 +667,62 @@ fn MessageItem(message: Message) -> impl IntoView {
     let deleted = message.deleted_at.is_some();
     let failed = status == MessageStatus::Failed;
     let human_agent = message.tag.as_deref() == Some("HUMAN_AGENT");
-    let attachments = message.attachments.clone();
     let sender = message.sender_name.clone();
+    let (story, attachments) = split_story(kind, message.attachments.clone());
+    let body = message.body.clone();
+    let bare = !deleted
+        && body.trim().is_empty()
+        && message.reply_to.is_none()
+        && story.is_none()
+        && !attachments.is_empty()
+        && attachments.iter().all(|a| a.kind == AttachmentKind::Sticker);
+    // Reactions change after the bubble is drawn; reading them from the list keeps the
+    // bubble itself (and its arrival animation) untouched.
+    let reactions = Memo::new(move |_| {
+        thread
+            .messages
+            .with(|list| list.iter().find(|m| m.id == id).map(|m| m.reactions.clone()))
+            .unwrap_or_default()
+    });
+    let highlighted = move || id > 0 && thread.highlighted.get() == Some(id);
+    let content = if deleted {
+        view! { <p class="msg-body msg-deleted" data-testid="message-body">"This message was deleted."</p> }.into_any()
+    } else {
+        view! {
+            {story.map(|story| view! { <StoryRef kind story/> })}
+            {message.reply_to.clone().map(|reply| view! { <ReplyQuote reply/> })}
+            {(kind == MessageKind::Template).then(|| view! {
+                <span class="msg-template-badge" title="Sent as an approved WhatsApp message template">"Template"</span>
+            })}
+            <MessageBody kind body/>
+            {(!attachments.is_empty()).then(|| view! { <Attachments attachments/> })}
+        }
+        .into_any()
+    };
     view! {
         <div
             class=if outbound { "msg msg-out" } else { "msg msg-in" }
             class:msg-failed=failed
-            class:msg-pending=message.id <= 0
+            class:msg-pending=id <= 0
+            class:msg-highlight=highlighted
             data-testid="message"
             data-direction=direction.as_str()
+            data-kind=kind.as_str()
             data-status=status.as_str()
             data-message-id=id_attr
             data-client-id=message.client_id.clone().unwrap_or_default()
         >
-            <div class="bubble">
-                {if deleted {
-                    view! { <p class="msg-body msg-deleted" data-testid="message-body">"This message was deleted."</p> }.into_any()
-                } else {
-                    view! { <p class="msg-body" data-testid="message-body">{message.body.clone()}</p> }.into_any()
-                }}
-                {(!deleted && !attachments.is_empty()).then(|| view! { <Attachments attachments/> })}
+            <div
+                class="bubble"
+                class:bubble-bare=bare
+                class:bubble-interactive=kind == MessageKind::Interactive && !deleted
+            >
+                {content}
             </div>
+            {move || {
+                let reactions = reactions.get();
+                (!reactions.is_empty()).then(|| view! { <Reactions reactions/> })
+            }}
             <div class="msg-meta">
                 {(outbound && sender.is_some()).then(|| view! { <span class="msg-sender">{sender.clone()}</span> })}
                 {human_agent.then(|| view! { <span class="msg-tag" title="Sent with Messenger's HUMAN_AGENT tag">"Human agent"</span> })}
@@ -643,39 +736,384 @@ fn MessageItem(message: Message) -> impl IntoView {
     .into_any()
 }
 
+/// Story messages carry the story itself as an attachment; it is shown as the message's
+/// context rather than as a file.
+fn split_story(kind: MessageKind, mut attachments: Vec<Attachment>) -> (Option<Attachment>, Vec<Attachment>) {
+    if !matches!(kind, MessageKind::StoryReply | MessageKind::StoryMention) {
+        return (None, attachments);
+    }
+    let at = attachments
+        .iter()
+        .position(|a| a.kind == AttachmentKind::Other)
+        .or_else(|| (kind == MessageKind::StoryMention && !attachments.is_empty()).then_some(0));
+    match at {
+        Some(at) => {
+            let story = attachments.remove(at);
+            (Some(story), attachments)
+        }
+        // Still say it was about a story, even without a link to it.
+        None => (
+            Some(Attachment {
+                kind: AttachmentKind::Other,
+                url: String::new(),
+                name: None,
+                mime_type: None,
+            }),
+            attachments,
+        ),
+    }
+}
+
+/// Only web links and our own paths become `href`/`src`: the URLs come from platform payloads.
+fn safe_url(url: &str) -> Option<String> {
+    let url = url.trim();
+    let lower = url.to_ascii_lowercase();
+    let ok = lower.starts_with("https://") || lower.starts_with("http://") || url.starts_with('/');
+    ok.then(|| url.to_string())
+}
+
+/// The text of a message, shaped by its kind.
 #[component]
-fn Attachments(attachments: Vec<Attachment>) -> impl IntoView {
+fn MessageBody(kind: MessageKind, body: String) -> impl IntoView {
+    match kind {
+        MessageKind::Interactive => view! {
+            <div class="msg-interactive">
+                <svg class="msg-interactive-icon" viewBox="0 0 24 24" aria-hidden="true">
+                    <path d="M9 11V5.5a1.5 1.5 0 0 1 3 0V10l4.2.8a2 2 0 0 1 1.6 2.3l-.8 4.4a2.5 2.5 0 0 1-2.5 2H11a3 3 0 0 1-2.4-1.2L5.7 14.5a1.4 1.4 0 0 1 2-2z"/>
+                </svg>
+                <span class="msg-interactive-label">"Tapped:"</span>
+                <p class="msg-body" data-testid="message-body">{body}</p>
+            </div>
+        }
+        .into_any(),
+        MessageKind::Contacts => {
+            let cards = shared_contacts(&body);
+            view! {
+                <div class="msg-contacts" data-testid="message-body">
+                    {cards
+                        .into_iter()
+                        .map(|(name, phones)| view! {
+                            <div class="contact-share" data-testid="contact-card">
+                                <span class="contact-share-avatar" aria-hidden="true">
+                                    <svg viewBox="0 0 24 24"><circle cx="12" cy="8.5" r="3.5"/><path d="M5 19.5a7 7 0 0 1 14 0"/></svg>
+                                </span>
+                                <div class="contact-share-text">
+                                    <span class="contact-share-name">{name}</span>
+                                    {phones
+                                        .into_iter()
+                                        .map(|phone| {
+                                            let tel: String = phone.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+                                            view! { <a class="contact-share-phone" href=format!("tel:{tel}")>{phone}</a> }
+                                        })
+                                        .collect_view()}
+                                </div>
+                            </div>
+                        })
+                        .collect_view()}
+                </div>
+            }
+            .into_any()
+        }
+        MessageKind::Unsupported => {
+            let detail = (!body.trim().is_empty()).then_some(body);
+            view! {
+                <p class="msg-body msg-unsupported" data-testid="message-body">
+                    "This message type isn't supported yet — open it in the customer's app"
+                </p>
+                {detail.map(|d| view! { <p class="msg-unsupported-detail">{d}</p> })}
+            }
+            .into_any()
+        }
+        _ => view! { <p class="msg-body" data-testid="message-body">{body}</p> }.into_any(),
+    }
+}
+
+/// Splits the stored text of a shared-contacts message ("Shared contact: Ana Souza, +1 555 0100")
+/// into names and phone numbers; a line that doesn't parse is shown whole as the name.
+fn shared_contacts(body: &str) -> Vec<(String, Vec<String>)> {
+    let is_phone = |s: &str| {
+        let s = s.trim();
+        s.chars().any(|c| c.is_ascii_digit()) && s.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c))
+    };
+    body.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            let line = line.strip_prefix("Shared contact:").unwrap_or(line).trim();
+            let mut parts: Vec<&str> = line.split(", ").collect();
+            let mut phones = Vec::new();
+            while parts.len() > 1 && parts.last().is_some_and(|p| is_phone(p)) {
+                if let Some(phone) = parts.pop() {
+                    phones.push(phone.trim().to_string());
+                }
+            }
+            phones.reverse();
+            (parts.join(", "), phones)
+        })
+        .collect()
+}
+
+/// What an Instagram story message refers to.
+#[component]
+fn StoryRef(kind: MessageKind, story: Attachment) -> impl IntoView {
+    let label = if kind == MessageKind::StoryMention {
+        "Mentioned you in their story"
+    } else {
+        "Replied to your story"
+    };
+    // Story links expire after a day; a thumbnail that no longer loads is dropped.
+    let broken = RwSignal::new(false);
+    let link = safe_url(&story.url).map(|url| {
+        let href = url.clone();
+        view! {
+            <a class="msg-story-link" href=href target="_blank" rel="noopener noreferrer">
+                <img class="msg-story-thumb" class:hidden=move || broken.get() src=url alt="" loading="lazy" on:error=move |_| broken.set(true)/>
+                <span>"View story"</span>
+            </a>
+        }
+    });
     view! {
-        <div class="attachments">
-            {attachments
+        <div class="msg-story" data-testid="story-ref">
+            <span class="msg-story-label">
+                <svg viewBox="0 0 24 24" aria-hidden="true"><circle cx="12" cy="12" r="8" stroke-dasharray="4 2.5"/><circle cx="12" cy="12" r="3.5"/></svg>
+                {label}
+            </span>
+            {link}
+        </div>
+    }
+}
+
+/// The message this one answers; clicking it brings the original into view when loaded.
+#[component]
+fn ReplyQuote(reply: ReplyTo) -> impl IntoView {
+    let thread = expect_context::<ThreadState>();
+    let text = reply
+        .preview
+        .clone()
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| {
+            if reply.message_id.is_some() {
+                "Message"
+            } else {
+                "Original message not available"
+            }
+            .to_string()
+        });
+    match reply.message_id {
+        Some(target) => {
+            let on_click = move |_| {
+                let loaded = thread
+                    .messages
+                    .with_untracked(|list| list.iter().any(|m| m.id == target));
+                if loaded {
+                    thread.highlight(target);
+                } else if let Some(toasts) = Toasts::get() {
+                    toasts.info("The original message is further up — load earlier messages to see it.");
+                }
+            };
+            view! {
+                <button
+                    type="button"
+                    class="reply-quote"
+                    data-testid="reply-quote"
+                    data-reply-to=target.to_string()
+                    title="Show the original message"
+                    on:click=on_click
+                >
+                    <span class="reply-quote-text">{text}</span>
+                </button>
+            }
+            .into_any()
+        }
+        None => view! {
+            <div class="reply-quote reply-quote-missing" data-testid="reply-quote">
+                <span class="reply-quote-text">{text}</span>
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn Reactions(reactions: Vec<Reaction>) -> impl IntoView {
+    view! {
+        <div class="msg-reactions">
+            {reactions
                 .into_iter()
-                .map(|a| {
-                    let label = a.name.clone().unwrap_or_else(|| match a.kind {
-                        AttachmentKind::Image => "Image".into(),
-                        AttachmentKind::Video => "Video".into(),
-                        AttachmentKind::Audio => "Audio".into(),
-                        AttachmentKind::File => "File".into(),
-                        AttachmentKind::Other => "Attachment".into(),
-                    });
-                    if a.kind == AttachmentKind::Image {
-                        view! {
-                            <a class="attachment-image" href=a.url.clone() target="_blank" rel="noopener noreferrer">
-                                <img src=a.url.clone() alt=label loading="lazy"/>
-                            </a>
-                        }
-                        .into_any()
-                    } else {
-                        view! {
-                            <a class="attachment-file" href=a.url target="_blank" rel="noopener noreferrer">
-                                <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M8 12.5l6.5-6.5a3 3 0 0 1 4.2 4.2l-8 8a5 5 0 0 1-7-7L11 4"/></svg>
-                                <span>{label}</span>
-                            </a>
-                        }
-                        .into_any()
+                .map(|r| {
+                    let title = match r.direction {
+                        Direction::Outbound => format!("You reacted {}", r.emoji),
+                        _ => format!("Customer reacted {}", r.emoji),
+                    };
+                    view! {
+                        <span
+                            class="reaction"
+                            role="img"
+                            aria-label=title.clone()
+                            title=title
+                            data-testid="reaction"
+                            data-direction=r.direction.as_str()
+                        >
+                            {r.emoji}
+                        </span>
                     }
                 })
                 .collect_view()}
         </div>
+    }
+}
+
+#[component]
+fn Attachments(attachments: Vec<Attachment>) -> impl IntoView {
+    view! {
+        <div class="attachments">
+            {attachments.into_iter().map(|attachment| view! { <AttachmentView attachment/> }).collect_view()}
+        </div>
+    }
+}
+
+fn attachment_label(kind: AttachmentKind) -> &'static str {
+    match kind {
+        AttachmentKind::Image => "Image",
+        AttachmentKind::Video => "Video",
+        AttachmentKind::Audio => "Voice message",
+        AttachmentKind::File => "Document",
+        AttachmentKind::Sticker => "Sticker",
+        AttachmentKind::Location => "Shared location",
+        AttachmentKind::Other => "Attachment",
+    }
+}
+
+/// "PDF", "DOCX": from the file name, else the MIME type.
+fn file_type(name: Option<&str>, mime_type: Option<&str>) -> String {
+    let from_name = name
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, ext)| ext)
+        .filter(|ext| !ext.is_empty() && ext.len() <= 5 && ext.chars().all(|c| c.is_ascii_alphanumeric()));
+    let from_mime = || {
+        mime_type
+            .and_then(|m| m.split(';').next())
+            .and_then(|m| m.rsplit_once('/'))
+            .map(|(_, sub)| sub.trim())
+            .filter(|sub| !sub.is_empty() && sub.len() <= 8)
+    };
+    from_name
+        .or_else(from_mime)
+        .map(str::to_ascii_uppercase)
+        .unwrap_or_else(|| "File".into())
+}
+
+#[component]
+fn AttachmentView(attachment: Attachment) -> impl IntoView {
+    let Attachment {
+        kind,
+        url,
+        name,
+        mime_type,
+    } = attachment;
+    let label = name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| attachment_label(kind).to_string());
+    let data_kind = kind.as_str();
+    let Some(url) = safe_url(&url) else {
+        return view! {
+            <span class="attachment attachment-file" data-testid="attachment" data-kind=data_kind>
+                <span>{label}</span>
+            </span>
+        }
+        .into_any();
+    };
+    // The view macro may read attributes in any order: each gets its own copy.
+    let href = url.clone();
+    match kind {
+        AttachmentKind::Image => view! {
+            <a
+                class="attachment attachment-image"
+                data-testid="attachment"
+                data-kind=data_kind
+                href=href
+                target="_blank"
+                rel="noopener noreferrer"
+                title="Open full size"
+            >
+                <img src=url alt=label loading="lazy"/>
+            </a>
+        }
+        .into_any(),
+        AttachmentKind::Sticker => view! {
+            <img class="attachment attachment-sticker" data-testid="attachment" data-kind=data_kind src=url alt=label loading="lazy"/>
+        }
+        .into_any(),
+        AttachmentKind::Video => view! {
+            <div class="attachment attachment-video" data-testid="attachment" data-kind=data_kind>
+                <video controls=true preload="metadata" playsinline=true src=url aria-label=label>
+                    <a href=href target="_blank" rel="noopener noreferrer">"Download the video"</a>
+                </video>
+            </div>
+        }
+        .into_any(),
+        AttachmentKind::Audio => view! {
+            <div class="attachment attachment-audio" data-testid="attachment" data-kind=data_kind>
+                <span class="attachment-audio-label">
+                    <svg viewBox="0 0 24 24" aria-hidden="true"><rect x="9" y="3.5" width="6" height="11" rx="3"/><path d="M6 11.5a6 6 0 0 0 12 0M12 17.5v3"/></svg>
+                    {label.clone()}
+                </span>
+                <audio controls=true preload="metadata" src=url aria-label=label></audio>
+            </div>
+        }
+        .into_any(),
+        AttachmentKind::File => {
+            let file_type = file_type(name.as_deref(), mime_type.as_deref());
+            view! {
+                <div class="attachment attachment-doc" data-testid="attachment" data-kind=data_kind>
+                    <span class="attachment-doc-icon" aria-hidden="true">
+                        <svg viewBox="0 0 24 24"><path d="M7 3.5h7l4 4v13H7z"/><path d="M14 3.5v4h4"/></svg>
+                    </span>
+                    <span class="attachment-doc-text">
+                        <a class="attachment-doc-name" href=href target="_blank" rel="noopener noreferrer">{label.clone()}</a>
+                        <span class="attachment-doc-type">{file_type}</span>
+                    </span>
+                    <a class="attachment-download" href=url download=name.unwrap_or_default() aria-label=format!("Download {label}") title="Download">
+                        <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M12 4.5v10M7.5 10.5l4.5 4.5 4.5-4.5M5 19.5h14"/></svg>
+                    </a>
+                </div>
+            }
+            .into_any()
+        }
+        AttachmentKind::Location => {
+            let (place, address) = match label.split_once(", ") {
+                // Bare coordinates stay on one line.
+                Some((a, b)) if a.trim().parse::<f64>().is_ok() && b.trim().parse::<f64>().is_ok() => (label.clone(), None),
+                Some((place, address)) => (place.to_string(), Some(address.to_string())),
+                None => (label.clone(), None),
+            };
+            view! {
+                <div class="attachment attachment-location" data-testid="attachment" data-kind=data_kind>
+                    <span class="attachment-location-pin" aria-hidden="true">"📍"</span>
+                    <span class="attachment-location-text">
+                        <span class="attachment-location-name">{place}</span>
+                        {address.map(|a| view! { <span class="attachment-location-address">{a}</span> })}
+                        <a class="attachment-location-link" href=url target="_blank" rel="noopener noreferrer">"Open map"</a>
+                    </span>
+                </div>
+            }
+            .into_any()
+        }
+        AttachmentKind::Other => view! {
+            <a
+                class="attachment attachment-file"
+                data-testid="attachment"
+                data-kind=data_kind
+                href=url
+                target="_blank"
+                rel="noopener noreferrer"
+            >
+                <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M8 12.5l6.5-6.5a3 3 0 0 1 4.2 4.2l-8 8a5 5 0 0 1-7-7L11 4"/></svg>
+                <span>{label}</span>
+            </a>
+        }
+        .into_any(),
     }
 }
 
@@ -760,6 +1198,9 @@ mod tests {
             sender_name: Some("Dana".into()),
             body: "hi".into(),
             attachments: vec![],
+            kind: MessageKind::Text,
+            reply_to: None,
+            reactions: vec![],
             status,
             error: None,
             platform_message_id: None,
@@ -858,6 +1299,63 @@ mod tests {
             (list[0].status, list[0].error.as_deref()),
             (MessageStatus::Pending, None)
         );
+    }
+
+    #[test]
+    fn updates_replace_only_loaded_messages() {
+        let mut list = vec![msg(5, None, MessageStatus::Read)];
+        let mut update = msg(5, None, MessageStatus::Sent);
+        update.reactions = vec![Reaction {
+            emoji: "❤️".into(),
+            direction: Direction::Inbound,
+            at: 1,
+        }];
+        replace_message(&mut list, update);
+        assert_eq!(list[0].reactions.len(), 1);
+        assert_eq!(list[0].status, MessageStatus::Read, "an update never lowers the status");
+        replace_message(&mut list, msg(2, None, MessageStatus::Sent));
+        assert_eq!(ids(&list), [5], "messages not loaded stay out");
+    }
+
+    #[test]
+    fn shared_contacts_split_names_and_phones() {
+        assert_eq!(
+            shared_contacts("Shared contact: Ana Souza, +55 11 5555-0100, +1 (555) 0101\nShared contact: Bo, Jr."),
+            vec![
+                (
+                    "Ana Souza".to_string(),
+                    vec!["+55 11 5555-0100".to_string(), "+1 (555) 0101".to_string()]
+                ),
+                ("Bo, Jr.".to_string(), vec![]),
+            ]
+        );
+    }
+
+    #[test]
+    fn attachment_helpers() {
+        assert_eq!(file_type(Some("invoice.pdf"), None), "PDF");
+        assert_eq!(file_type(None, Some("application/pdf")), "PDF");
+        assert_eq!(file_type(Some("notes"), None), "File");
+        assert_eq!(safe_url(" https://x.test/a "), Some("https://x.test/a".into()));
+        assert_eq!(
+            safe_url("/api/media/whatsapp/1/2"),
+            Some("/api/media/whatsapp/1/2".into())
+        );
+        assert_eq!(safe_url("javascript:alert(1)"), None);
+        let story = Attachment {
+            kind: AttachmentKind::Other,
+            url: "https://cdn.test/story".into(),
+            name: Some("Story".into()),
+            mime_type: None,
+        };
+        let image = Attachment {
+            kind: AttachmentKind::Image,
+            ..story.clone()
+        };
+        let (found, rest) = split_story(MessageKind::StoryReply, vec![image.clone(), story.clone()]);
+        assert_eq!((found, rest), (Some(story.clone()), vec![image.clone()]));
+        let (found, rest) = split_story(MessageKind::Media, vec![story.clone()]);
+        assert_eq!((found, rest.len()), (None, 1));
     }
 
     #[test]

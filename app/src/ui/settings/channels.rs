@@ -1,13 +1,20 @@
-//! Settings → Channels: what feeds the inbox, its health, connecting Facebook pages,
+//! Settings → Channels: what feeds the inbox, its health, connecting through Facebook
+//! login (pages, their Instagram accounts, WhatsApp numbers) or a WhatsApp number by hand,
 //! reconnecting expired ones, and disconnecting.
 
 use super::SettingsFrame;
-use crate::channels::{check_channel_health, disconnect_channel, facebook_login_available, list_channels};
+use crate::channels::{
+    ConnectWhatsappNumber, check_channel_health, connect_whatsapp_number, disconnect_channel, facebook_login_available,
+    list_channels,
+};
 use crate::model::{Channel, ChannelKind, ChannelStatus, Id};
 use crate::ui::Shell;
-use crate::ui::components::{ChannelStatusBadge, EmptyState, ErrorAlert, ErrorState, RelTime, Toasts, toast_error};
+use crate::ui::components::{
+    ChannelIcon, ChannelStatusBadge, EmptyState, ErrorAlert, ErrorState, RelTime, Toasts, toast_error,
+};
 use crate::ui::inbox::live::on_live_event;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
@@ -21,9 +28,65 @@ fn replace_channel(rows: RwSignal<Vec<Channel>>, channel: Channel) {
     });
 }
 
+/// What the page shares between the channel list and the WhatsApp form.
+#[derive(Clone, Copy)]
+struct ChannelsCtx {
+    /// The rows of the loaded list (registered by it, so a new channel can join them).
+    rows: StoredValue<Option<RwSignal<Vec<Channel>>>>,
+    wa: WaForm,
+}
+
+/// The "connect a WhatsApp number by hand" form; a row whose token expired opens it prefilled.
+#[derive(Clone, Copy)]
+struct WaForm {
+    open: RwSignal<bool>,
+    phone_number_id: RwSignal<String>,
+    waba_id: RwSignal<String>,
+    access_token: RwSignal<String>,
+}
+
+impl WaForm {
+    fn new() -> Self {
+        WaForm {
+            open: RwSignal::new(false),
+            phone_number_id: RwSignal::new(String::new()),
+            waba_id: RwSignal::new(String::new()),
+            access_token: RwSignal::new(String::new()),
+        }
+    }
+
+    fn open_for(self, phone_number_id: &str, waba_id: &str) {
+        self.phone_number_id.set(phone_number_id.to_string());
+        self.waba_id.set(waba_id.to_string());
+        self.access_token.set(String::new());
+        self.open.set(true);
+        #[cfg(feature = "hydrate")]
+        request_animation_frame(|| {
+            use wasm_bindgen::JsCast;
+            if let Some(el) = document()
+                .get_element_by_id("wa-connect")
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                el.scroll_into_view();
+            }
+            if let Some(input) = document()
+                .get_element_by_id("wa-access-token")
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+            {
+                let _ = input.focus();
+            }
+        });
+    }
+}
+
 #[component]
 pub fn ChannelsPage() -> impl IntoView {
     let shell = Shell::get();
+    let ctx = ChannelsCtx {
+        rows: StoredValue::new(None),
+        wa: WaForm::new(),
+    };
+    provide_context(ctx);
     let query = use_query_map();
     let error = move || query.with(|q| q.get("error")).filter(|e| !e.is_empty());
     let connected = move || query.with(|q| q.get("connected")).and_then(|n| n.parse::<usize>().ok());
@@ -35,7 +98,7 @@ pub fn ChannelsPage() -> impl IntoView {
             {move || error().map(|message| view! { <ErrorAlert message/> })}
             {move || connected().map(|n| view! {
                 <div class="alert alert-success" role="status">
-                    {if n == 1 { "Connected 1 page.".to_string() } else { format!("Connected {n} pages.") }}
+                    {if n == 1 { "Connected 1 channel.".to_string() } else { format!("Connected {n} channels.") }}
                 </div>
             })}
             <section class="card">
@@ -56,6 +119,11 @@ pub fn ChannelsPage() -> impl IntoView {
                     })}
                 </Transition>
             </section>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    can_manage(shell).await.then(|| view! { <ConnectWhatsApp channels/> })
+                })}
+            </Transition>
         </SettingsFrame>
     }
 }
@@ -86,10 +154,19 @@ fn ConnectFacebook() -> impl IntoView {
                 };
                 match reason {
                     None => view! {
-                        <a class="btn btn-primary btn-facebook" href=CONNECT_FACEBOOK_PATH rel="external" data-testid="connect-facebook">
-                            <FacebookIcon/>
-                            "Connect Facebook"
-                        </a>
+                        <div class="connect-box">
+                            <a
+                                class="btn btn-primary btn-facebook"
+                                href=CONNECT_FACEBOOK_PATH
+                                rel="external"
+                                data-testid="connect-facebook"
+                                aria-describedby="connect-facebook-what"
+                            >
+                                <FacebookIcon/>
+                                "Connect Facebook"
+                            </a>
+                            <p class="field-hint" id="connect-facebook-what">{CONNECT_FACEBOOK_WHAT}</p>
+                        </div>
                     }
                     .into_any(),
                     Some(reason) => view! {
@@ -105,6 +182,7 @@ fn ConnectFacebook() -> impl IntoView {
                                 "Connect Facebook"
                             </span>
                             <p class="field-hint" id="connect-facebook-why">{reason}</p>
+                            <p class="field-hint">{CONNECT_FACEBOOK_WHAT}</p>
                         </div>
                     }
                     .into_any(),
@@ -113,6 +191,9 @@ fn ConnectFacebook() -> impl IntoView {
         </Transition>
     }
 }
+
+const CONNECT_FACEBOOK_WHAT: &str =
+    "Connects your Facebook pages, the Instagram accounts linked to them and your WhatsApp numbers.";
 
 #[component]
 fn FacebookIcon() -> impl IntoView {
@@ -141,14 +222,23 @@ fn ChannelSkeleton() -> impl IntoView {
     }
 }
 
-fn channel_key(c: &Channel) -> (Id, &'static str, Option<String>, String) {
-    (c.id, c.status.as_str(), c.last_error.clone(), c.name.clone())
+fn channel_key(c: &Channel) -> (Id, &'static str, Option<String>, String, Option<String>) {
+    (
+        c.id,
+        c.status.as_str(),
+        c.last_error.clone(),
+        c.name.clone(),
+        c.parent_account_id.clone(),
+    )
 }
 
 /// The channels, kept current by live `channel:status` events.
 #[component]
 fn ChannelList(channels: Vec<Channel>, can_manage: bool) -> impl IntoView {
     let rows = RwSignal::new(channels);
+    if let Some(ctx) = use_context::<ChannelsCtx>() {
+        ctx.rows.set_value(Some(rows));
+    }
     on_live_event(move |event| {
         if let Some(update) = &event.channel {
             match &update.channel {
@@ -168,7 +258,7 @@ fn ChannelList(channels: Vec<Channel>, can_manage: bool) -> impl IntoView {
         <Show
             when=move || rows.with(|r| !r.is_empty())
             fallback=|| view! {
-                <EmptyState title="No channels yet" hint="Connect a Facebook page to start receiving Messenger conversations."/>
+                <EmptyState title="No channels yet" hint="Connect Facebook to bring in Messenger, Instagram and WhatsApp conversations."/>
             }
         >
             <ul class="channel-list">
@@ -193,7 +283,9 @@ fn ChannelRow(channel: Channel, rows: RwSignal<Vec<Channel>>, can_manage: bool) 
         status,
         last_error,
         created_at,
+        parent_account_id,
     } = channel;
+    let wa_form = use_context::<ChannelsCtx>().map(|ctx| ctx.wa);
 
     let check = move |_| {
         checking.set(true);
@@ -228,7 +320,15 @@ fn ChannelRow(channel: Channel, rows: RwSignal<Vec<Channel>>, can_manage: bool) 
             let _ = confirming.try_set(false);
         });
     };
-    let kind_class = format!("channel-icon channel-{}", kind.as_str());
+    let meta = channel_meta(kind, &name, external_id.clone(), parent_account_id.clone());
+    let paste_token = (kind == ChannelKind::WhatsApp && status == ChannelStatus::NeedsReconnect && can_manage)
+        .then_some(wa_form)
+        .flatten()
+        .map(|form| {
+            let waba_id = parent_account_id.clone().unwrap_or_default();
+            let phone_number_id = external_id.clone();
+            move |_| form.open_for(&phone_number_id, &waba_id)
+        });
 
     view! {
         <li
@@ -237,17 +337,17 @@ fn ChannelRow(channel: Channel, rows: RwSignal<Vec<Channel>>, can_manage: bool) 
             data-testid="channel-row"
             data-status=status.as_str()
             data-channel-id=id.to_string()
+            data-kind=kind.as_str()
         >
-            <span class=kind_class aria-hidden="true">{if kind == ChannelKind::Messenger { "f" } else { "D" }}</span>
+            <ChannelIcon kind large=true/>
             <div class="channel-main">
                 <div class="channel-title">
                     <span class="channel-name">{name.clone()}</span>
                     <ChannelStatusBadge status/>
                 </div>
                 <div class="channel-meta">
-                    <span>{kind.label()}</span>
-                    <span class="sep" aria-hidden="true">"·"</span>
-                    <span title="Account id on the platform"><code>{external_id}</code></span>
+                    <span class="channel-kind">{kind.label()}</span>
+                    {meta}
                     <span class="sep" aria-hidden="true">"·"</span>
                     <span>"added " <RelTime ts=created_at/></span>
                 </div>
@@ -266,7 +366,12 @@ fn ChannelRow(channel: Channel, rows: RwSignal<Vec<Channel>>, can_manage: bool) 
                         {move || if checking.get() { "Checking…" } else { "Check health" }}
                     </button>
                 })}
-                {(status == ChannelStatus::NeedsReconnect && kind == ChannelKind::Messenger && can_manage).then(|| view! {
+                {paste_token.map(|on_click| view! {
+                    <button type="button" class="btn btn-sm btn-warn" data-testid="wa-paste-token" on:click=on_click>
+                        "Paste a new token"
+                    </button>
+                })}
+                {(status == ChannelStatus::NeedsReconnect && kind != ChannelKind::Demo && can_manage).then(|| view! {
                     <a class="btn btn-sm btn-warn" href=CONNECT_FACEBOOK_PATH rel="external" data-testid="reconnect-channel">
                         "Reconnect"
                     </a>
@@ -304,5 +409,237 @@ fn ChannelRow(channel: Channel, rows: RwSignal<Vec<Channel>>, can_manage: bool) 
                 })}
             </div>
         </li>
+    }
+}
+
+/// The platform-specific part of a channel card's second line.
+fn channel_meta(kind: ChannelKind, name: &str, external_id: String, parent: Option<String>) -> AnyView {
+    let sep = || view! { <span class="sep" aria-hidden="true">"·"</span> };
+    match kind {
+        ChannelKind::WhatsApp => view! {
+            {sep()}
+            <span title="Phone number ID">"Number " <code>{external_id}</code></span>
+            {parent.map(|waba| view! {
+                {sep()}
+                <span title="WhatsApp Business Account" data-testid="channel-parent">"WABA " <code>{waba}</code></span>
+            })}
+        }
+        .into_any(),
+        ChannelKind::Instagram => {
+            // The gateway names Instagram channels after the account's @username when it has one.
+            let handle = if name.starts_with('@') {
+                view! { <span>{name.to_string()}</span> }.into_any()
+            } else {
+                view! { <span title="Instagram account id"><code>{external_id}</code></span> }.into_any()
+            };
+            view! {
+                {sep()}
+                {handle}
+                {parent.map(|page| view! {
+                    {sep()}
+                    <span title="The Facebook page it is linked to" data-testid="channel-parent">"via page " <code>{page}</code></span>
+                })}
+            }
+            .into_any()
+        }
+        ChannelKind::Messenger | ChannelKind::Demo => view! {
+            {sep()}
+            <span title="Account id on the platform"><code>{external_id}</code></span>
+        }
+        .into_any(),
+    }
+}
+
+/// Digits only: Meta's ids are numbers, and a pasted label or URL is the usual mistake.
+fn check_id(value: &str, what: &str) -> Result<(), String> {
+    if value.is_empty() {
+        Err(format!("Enter the {what}."))
+    } else if !value.chars().all(|c| c.is_ascii_digit()) {
+        Err(format!("The {what} is a number (digits only)."))
+    } else {
+        Ok(())
+    }
+}
+
+/// For businesses that manage WhatsApp outside Facebook login (a system user's permanent
+/// token), or to replace an expired token.
+#[component]
+fn ConnectWhatsApp(channels: Resource<Result<Vec<Channel>, crate::error::AppError>>) -> impl IntoView {
+    let ctx = expect_context::<ChannelsCtx>();
+    let form = ctx.wa;
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let phone_number_id = form.phone_number_id.get_untracked().trim().to_string();
+        let waba_id = form.waba_id.get_untracked().trim().to_string();
+        let access_token = form.access_token.get_untracked().trim().to_string();
+        let checked = check_id(&phone_number_id, "phone number ID")
+            .and_then(|()| check_id(&waba_id, "WhatsApp Business Account ID"))
+            .and_then(|()| {
+                if access_token.is_empty() {
+                    Err("Paste the access token.".to_string())
+                } else {
+                    Ok(())
+                }
+            });
+        if let Err(message) = checked {
+            error.set(Some(message));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match connect_whatsapp_number(phone_number_id, access_token, waba_id).await {
+                Ok(channel) => {
+                    if let Some(toasts) = Toasts::get() {
+                        toasts.info(format!("Connected {}.", channel.name));
+                    }
+                    match ctx.rows.try_get_value().flatten() {
+                        Some(rows) => replace_channel(rows, channel),
+                        None => channels.refetch(),
+                    }
+                    let _ = form.access_token.try_set(String::new());
+                    let _ = form.phone_number_id.try_set(String::new());
+                    let _ = form.waba_id.try_set(String::new());
+                    let _ = form.open.try_set(false);
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e.to_string()));
+                }
+            }
+            let _ = busy.try_set(false);
+        });
+    };
+    let input = |signal: RwSignal<String>| move |ev: leptos::ev::Event| signal.set(event_target_value(&ev));
+
+    view! {
+        <section class="card wa-connect" id="wa-connect" aria-labelledby="wa-connect-title">
+            <div class="card-head">
+                <div class="wa-connect-head">
+                    <ChannelIcon kind=ChannelKind::WhatsApp large=true decorative=true/>
+                    <div>
+                        <h2 id="wa-connect-title">"Connect a WhatsApp number by hand"</h2>
+                        <p class="muted">"With IDs and a token from Meta's WhatsApp Manager, without Facebook login."</p>
+                    </div>
+                </div>
+                <Show when=move || !form.open.get()>
+                    <button
+                        type="button"
+                        class="btn"
+                        data-testid="wa-connect-open"
+                        aria-expanded="false"
+                        aria-controls="wa-connect-form"
+                        on:click=move |_| {
+                            error.set(None);
+                            form.open.set(true);
+                        }
+                    >
+                        "Connect WhatsApp number by hand"
+                    </button>
+                </Show>
+            </div>
+            <Show when=move || form.open.get()>
+                <form
+                    id="wa-connect-form"
+                    class="wa-connect-form"
+                    method="post"
+                    action=ConnectWhatsappNumber::PATH
+                    on:submit=on_submit
+                    aria-busy=move || busy.get().to_string()
+                >
+                    <div class="wa-help field-hint" id="wa-connect-help">
+                        <p>
+                            "In "<a href="https://business.facebook.com/wa/manage/phone-numbers/" target="_blank" rel="noopener noreferrer">"Meta's WhatsApp Manager"</a>
+                            ", open Account tools → Phone numbers: the "<strong>"phone number ID"</strong>" and the "
+                            <strong>"WhatsApp Business Account ID"</strong>" are shown there (also under your app's WhatsApp → API Setup)."
+                        </p>
+                        <p>
+                            "For the "<strong>"access token"</strong>", create a system user in Business settings → Users → System users, "
+                            "give it the WhatsApp account, and generate a token with the whatsapp_business_messaging and "
+                            "whatsapp_business_management permissions. It is stored encrypted."
+                        </p>
+                    </div>
+                    <div class="grid-2">
+                        <div class="field">
+                            <label for="wa-phone-number-id">"Phone number ID"</label>
+                            <input
+                                id="wa-phone-number-id"
+                                name="phone_number_id"
+                                type="text"
+                                inputmode="numeric"
+                                autocomplete="off"
+                                spellcheck="false"
+                                required
+                                placeholder="e.g. 106540352242922"
+                                data-testid="wa-phone-number-id"
+                                prop:value=move || form.phone_number_id.get()
+                                on:input=input(form.phone_number_id)
+                            />
+                        </div>
+                        <div class="field">
+                            <label for="wa-waba-id">"WhatsApp Business Account ID"</label>
+                            <input
+                                id="wa-waba-id"
+                                name="waba_id"
+                                type="text"
+                                inputmode="numeric"
+                                autocomplete="off"
+                                spellcheck="false"
+                                required
+                                placeholder="e.g. 102290129340398"
+                                data-testid="wa-waba-id"
+                                prop:value=move || form.waba_id.get()
+                                on:input=input(form.waba_id)
+                            />
+                        </div>
+                    </div>
+                    <div class="field">
+                        <label for="wa-access-token">"Access token"</label>
+                        <input
+                            id="wa-access-token"
+                            name="access_token"
+                            type="password"
+                            autocomplete="off"
+                            spellcheck="false"
+                            required
+                            data-testid="wa-access-token"
+                            aria-describedby="wa-connect-help"
+                            prop:value=move || form.access_token.get()
+                            on:input=input(form.access_token)
+                        />
+                    </div>
+                    {move || error.get().map(|message| view! {
+                        <div data-testid="wa-connect-error"><ErrorAlert message/></div>
+                    })}
+                    <div class="form-actions">
+                        <button
+                            type="button"
+                            class="btn btn-ghost"
+                            on:click=move |_| {
+                                form.open.set(false);
+                                form.access_token.set(String::new());
+                                error.set(None);
+                            }
+                        >
+                            "Cancel"
+                        </button>
+                        <button
+                            type="submit"
+                            class="btn btn-primary btn-whatsapp"
+                            data-testid="wa-connect-submit"
+                            disabled=move || busy.get()
+                            aria-busy=move || busy.get().to_string()
+                        >
+                            {move || if busy.get() { "Connecting…" } else { "Connect number" }}
+                        </button>
+                    </div>
+                </form>
+            </Show>
+        </section>
     }
 }

@@ -1,11 +1,13 @@
-//! `/settings/channels/facebook?pick=ID`: after Facebook login, choose which of the pages
-//! the user manages should feed the inbox. Picking an already connected page refreshes its
-//! access (that is how an expired page is reconnected).
+//! `/settings/channels/facebook?pick=ID`: after Facebook login, choose which of the
+//! accounts the user manages (pages for Messenger, the Instagram accounts linked to them,
+//! WhatsApp numbers) should feed the inbox. Picking an already connected one refreshes its
+//! access (that is how an expired channel is reconnected).
 
 use super::SettingsFrame;
 use crate::channels::{ConnectFacebookPages, connect_facebook_pages, facebook_candidates};
 use crate::error::AppError;
-use crate::ui::components::{EmptyState, ErrorAlert, Loading};
+use crate::model::{ChannelKind, PageCandidate};
+use crate::ui::components::{ChannelIcon, EmptyState, ErrorAlert, Loading};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -36,7 +38,7 @@ pub fn FacebookPickPage() -> impl IntoView {
         }
         let page_ids = selected.get_untracked();
         if page_ids.is_empty() {
-            error.set(Some("Pick at least one page to connect.".into()));
+            error.set(Some("Pick at least one account to connect.".into()));
             return;
         }
         let Some(pick) = pick.get_untracked() else { return };
@@ -58,16 +60,22 @@ pub fn FacebookPickPage() -> impl IntoView {
     };
 
     view! {
-        <Title text="Connect Facebook pages · Settings · Messio"/>
-        <SettingsFrame title="Connect Facebook pages" subtitle="Choose the pages whose Messenger conversations should come to this inbox.">
+        <Title text="Connect Facebook accounts · Settings · Messio"/>
+        <SettingsFrame
+            title="Connect Facebook accounts"
+            subtitle="Choose the pages, Instagram accounts and WhatsApp numbers whose conversations should come to this inbox."
+        >
             <section class="card">
-                <Transition fallback=|| view! { <Loading label="Loading your pages…"/> }>
+                <Transition fallback=|| view! { <Loading label="Loading your accounts…"/> }>
                     {move || Suspend::new({
                         let on_submit = on_submit.clone();
                         async move {
                             match candidates.await {
                                 Ok(pages) if pages.is_empty() => view! {
-                                    <EmptyState title="No pages found" hint="This Facebook account manages no pages, or didn't grant access to any.">
+                                    <EmptyState
+                                        title="Nothing to connect"
+                                        hint="This Facebook account manages no pages, Instagram accounts or WhatsApp numbers, or didn't grant access to any."
+                                    >
                                         <a class="btn" href="/settings/channels">"Back to channels"</a>
                                     </EmptyState>
                                 }
@@ -75,49 +83,10 @@ pub fn FacebookPickPage() -> impl IntoView {
                                 Ok(pages) => view! {
                                     <form class="page-picker" method="post" action=ConnectFacebookPages::PATH on:submit=on_submit>
                                         <input type="hidden" name="pick" value=pick.get_untracked().unwrap_or_default()/>
-                                        <fieldset>
-                                            <legend>"Pages you manage"</legend>
-                                            <ul class="page-options">
-                                                {pages.into_iter().enumerate().map(|(i, page)| {
-                                                    let id = page.id.clone();
-                                                    let input_id = format!("page-{i}");
-                                                    let on_change = {
-                                                        let id = id.clone();
-                                                        move |ev: leptos::ev::Event| {
-                                                            let checked = event_target_checked(&ev);
-                                                            selected.update(|s| {
-                                                                s.retain(|x| *x != id);
-                                                                if checked {
-                                                                    s.push(id.clone());
-                                                                }
-                                                            });
-                                                        }
-                                                    };
-                                                    view! {
-                                                        <li>
-                                                            <label class="page-option" class:connected=page.connected for=input_id.clone()>
-                                                                <input
-                                                                    type="checkbox"
-                                                                    id=input_id.clone()
-                                                                    name=format!("page_ids[{i}]")
-                                                                    value=id
-                                                                    data-testid="page-option"
-                                                                    data-connected=page.connected.to_string()
-                                                                    on:change=on_change
-                                                                />
-                                                                <span class="page-text">
-                                                                    <span class="page-name">{page.name}</span>
-                                                                    {page.category.map(|c| view! { <span class="page-category">{c}</span> })}
-                                                                </span>
-                                                                {page.connected.then(|| view! {
-                                                                    <span class="badge badge-channel-active" title="Selecting it again refreshes its access">"Already connected"</span>
-                                                                })}
-                                                            </label>
-                                                        </li>
-                                                    }
-                                                }).collect_view()}
-                                            </ul>
-                                        </fieldset>
+                                        {grouped(pages)
+                                            .into_iter()
+                                            .map(|(kind, group)| view! { <CandidateGroup kind group selected/> })
+                                            .collect_view()}
                                         {move || error.get().map(|message| view! { <ErrorAlert message/> })}
                                         <div class="form-actions">
                                             <a class="btn btn-ghost" href="/settings/channels">"Cancel"</a>
@@ -150,5 +119,96 @@ pub fn FacebookPickPage() -> impl IntoView {
                 </Transition>
             </section>
         </SettingsFrame>
+    }
+}
+
+/// The picker's sections, in this order; empty ones are left out.
+fn grouped(pages: Vec<PageCandidate>) -> Vec<(ChannelKind, Vec<(usize, PageCandidate)>)> {
+    // The index keeps input ids and form field names unique across groups.
+    let indexed: Vec<(usize, PageCandidate)> = pages.into_iter().enumerate().collect();
+    [
+        ChannelKind::Messenger,
+        ChannelKind::Instagram,
+        ChannelKind::WhatsApp,
+        ChannelKind::Demo,
+    ]
+    .into_iter()
+    .map(|kind| {
+        let group: Vec<(usize, PageCandidate)> = indexed.iter().filter(|(_, p)| p.kind == kind).cloned().collect();
+        (kind, group)
+    })
+    .filter(|(_, group)| !group.is_empty())
+    .collect()
+}
+
+fn group_heading(kind: ChannelKind) -> &'static str {
+    match kind {
+        ChannelKind::Messenger => "Facebook pages (Messenger)",
+        ChannelKind::Instagram => "Instagram accounts",
+        ChannelKind::WhatsApp => "WhatsApp numbers",
+        ChannelKind::Demo => "Demo channels",
+    }
+}
+
+#[component]
+fn CandidateGroup(
+    kind: ChannelKind,
+    group: Vec<(usize, PageCandidate)>,
+    selected: RwSignal<Vec<String>>,
+) -> impl IntoView {
+    view! {
+        <fieldset class="candidate-group" data-kind=kind.as_str()>
+            <legend>
+                <ChannelIcon kind decorative=true/>
+                {group_heading(kind)}
+            </legend>
+            <ul class="page-options">
+                {group
+                    .into_iter()
+                    .map(|(i, page)| {
+                        let key = page.key();
+                        let input_id = format!("page-{i}");
+                        let on_change = {
+                            let key = key.clone();
+                            move |ev: leptos::ev::Event| {
+                                let checked = event_target_checked(&ev);
+                                selected.update(|s| {
+                                    s.retain(|x| *x != key);
+                                    if checked {
+                                        s.push(key.clone());
+                                    }
+                                });
+                            }
+                        };
+                        let detail = page.detail.clone().or_else(|| page.category.clone());
+                        view! {
+                            <li class="candidate-row" data-kind=kind.as_str()>
+                                <label class="page-option" class:connected=page.connected for=input_id.clone()>
+                                    <input
+                                        type="checkbox"
+                                        id=input_id.clone()
+                                        name=format!("page_ids[{i}]")
+                                        value=key
+                                        data-testid="page-option"
+                                        data-kind=kind.as_str()
+                                        data-candidate-id=page.id.clone()
+                                        data-connected=page.connected.to_string()
+                                        on:change=on_change
+                                    />
+                                    <ChannelIcon kind/>
+                                    <span class="page-text">
+                                        <span class="page-name">{page.name}</span>
+                                        {detail.map(|d| view! { <span class="page-category">{d}</span> })}
+                                    </span>
+                                    {page.connected.then(|| view! {
+                                        <span class="badge badge-channel-active" title="Selecting it again refreshes its access">"Already connected"</span>
+                                    })}
+                                </label>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </fieldset>
     }
 }

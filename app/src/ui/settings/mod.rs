@@ -1,8 +1,10 @@
-//! Settings pages for admins: channels (and the Facebook page picker) and the team.
+//! Settings pages for admins: channels (and the Facebook page picker), the team, and
+//! WhatsApp message templates.
 
 pub mod channels;
 pub mod facebook_pick;
 pub mod team;
+pub mod templates;
 
 use leptos::prelude::*;
 use leptos_router::components::A;
@@ -23,6 +25,7 @@ pub fn SettingsFrame(
                 <nav class="tabs settings-tabs" aria-label="Settings sections">
                     <A href="/settings/channels">"Channels"</A>
                     <A href="/settings/team">"Team"</A>
+                    <A href="/settings/templates">"Templates"</A>
                 </nav>
             </div>
             <div class="settings-body">{children()}</div>

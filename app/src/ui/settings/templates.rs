@@ -1,0 +1,1954 @@
+//! Settings → Templates: the organization's WhatsApp message templates with Meta's review
+//! state (kept current by `template:updated` events), and the editor admins write new ones
+//! in, with Meta's rules checked while they type and a preview of what the customer sees.
+//!
+//! The preview bubble is shared with the composer's template picker.
+
+use super::SettingsFrame;
+use crate::channels::list_channels;
+use crate::model::{Channel, ChannelKind, ChannelStatus, Id, Millis};
+use crate::templates::{
+    FieldError, HeaderMedia, MAX_BODY, MAX_BUTTON_TEXT, MAX_BUTTONS, MAX_FOOTER, MAX_HEADER_TEXT, TemplateButton,
+    TemplateCategory, TemplateContent, TemplateDraft, TemplateFilter, TemplateHeader, TemplateStatus,
+    WhatsAppTemplate, delete_template, fill, list_templates, numbered_variables, refresh_template, submit_template,
+    sync_templates, validate, variables,
+};
+use crate::ui::Shell;
+use crate::ui::components::{Clock, EmptyState, ErrorState, Spinner, Toasts, toast_error};
+use crate::ui::inbox::live::on_live_event;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+// ---------------------------------------------------------------------------------------
+// Labels and small helpers
+// ---------------------------------------------------------------------------------------
+
+pub fn status_label(status: TemplateStatus) -> &'static str {
+    match status {
+        TemplateStatus::Pending => "In review",
+        TemplateStatus::Approved => "Approved",
+        TemplateStatus::Rejected => "Rejected",
+        TemplateStatus::Paused => "Paused",
+        TemplateStatus::Disabled => "Disabled",
+        TemplateStatus::InAppeal => "In appeal",
+        TemplateStatus::Deleted => "Deleted",
+    }
+}
+
+pub fn category_label(category: TemplateCategory) -> &'static str {
+    match category {
+        TemplateCategory::Marketing => "Marketing",
+        TemplateCategory::Utility => "Utility",
+        TemplateCategory::Authentication => "Authentication",
+    }
+}
+
+/// Meta reports rejections as codes; agents and admins need words.
+fn rejection_text(reason: Option<&str>) -> String {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty() && !r.eq_ignore_ascii_case("NONE"));
+    let explained = match reason.map(str::to_ascii_uppercase).as_deref() {
+        None => return "Meta rejected this template without giving a reason.".into(),
+        Some("INVALID_FORMAT") => "the format is invalid (check the variables and their examples)",
+        Some("ABUSIVE_CONTENT") => "the content breaks WhatsApp's policies",
+        Some("TAG_CONTENT_MISMATCH") => "the content does not match the chosen category",
+        Some("PROMOTIONAL") => "it reads as marketing; choose the Marketing category",
+        Some("SCAM") => "it looks like a scam",
+        Some(_) => "",
+    };
+    match (explained, reason) {
+        ("", Some(raw)) => format!("Meta's reason: {raw}"),
+        (text, _) => format!("Meta's reason: {text}."),
+    }
+}
+
+/// Why a template cannot be used right now, or what happens next.
+fn status_note(template: &WhatsAppTemplate) -> Option<String> {
+    match template.status {
+        TemplateStatus::Approved => None,
+        TemplateStatus::Pending => {
+            Some("Meta is reviewing it; this usually takes minutes, at most 24 hours. It can be sent once approved.".into())
+        }
+        TemplateStatus::Rejected => Some(format!(
+            "{} Fix the wording and submit it again.",
+            rejection_text(template.rejected_reason.as_deref())
+        )),
+        TemplateStatus::Paused => Some(
+            "Meta paused it after customers reported or blocked it. It can't be sent while paused; Meta lifts the pause on its own.".into(),
+        ),
+        TemplateStatus::Disabled => {
+            Some("Meta disabled it after repeated negative feedback. It can't be sent any more.".into())
+        }
+        TemplateStatus::InAppeal => Some("You appealed the rejection; Meta is reviewing it again.".into()),
+        TemplateStatus::Deleted => Some("It was deleted at Meta and can't be sent.".into()),
+    }
+}
+
+fn plural(n: i64, unit: &str) -> String {
+    if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
+}
+
+/// "just now", "5 minutes ago", "3 days ago".
+pub fn ago(ts: Millis, now: Millis) -> String {
+    let diff = (now - ts).max(0);
+    let minute = 60_000;
+    let hour = 60 * minute;
+    let day = 24 * hour;
+    if diff < minute {
+        return "just now".into();
+    }
+    let amount = if diff < hour {
+        plural(diff / minute, "minute")
+    } else if diff < day {
+        plural(diff / hour, "hour")
+    } else if diff < 30 * day {
+        plural(diff / day, "day")
+    } else if diff < 365 * day {
+        plural(diff / (30 * day), "month")
+    } else {
+        plural(diff / (365 * day), "year")
+    };
+    format!("{amount} ago")
+}
+
+/// "Used 12 times · last 3 days ago".
+pub fn usage_line(count: i64, last_used_at: Option<Millis>, now: Millis) -> String {
+    let times = match count {
+        0 => return "Not used yet".into(),
+        1 => "once".to_string(),
+        n => format!("{n} times"),
+    };
+    match last_used_at {
+        Some(ts) => format!("Used {times} · last {}", ago(ts, now)),
+        None => format!("Used {times}"),
+    }
+}
+
+/// What Meta accepts as a name, derived from what was typed: "Order Update" → "order_update".
+pub fn normalize_name(raw: &str) -> String {
+    raw.chars()
+        .flat_map(char::to_lowercase)
+        .filter_map(|c| match c {
+            'a'..='z' | '0'..='9' | '_' => Some(c),
+            ' ' | '-' | '.' => Some('_'),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The number the next "Add variable" inserts.
+pub fn next_variable(text: &str) -> usize {
+    let highest = variables(text)
+        .ok()
+        .and_then(|found| found.into_iter().max())
+        .unwrap_or(0) as usize;
+    highest + 1
+}
+
+/// How many example inputs the body needs (also while its numbering is still wrong).
+fn example_count(text: &str) -> usize {
+    numbered_variables(text)
+        .ok()
+        .unwrap_or_else(|| next_variable(text) - 1)
+        .min(100)
+}
+
+/// Replaces the characters `start..end` of `text` with `snippet`; returns the new text and
+/// the character position just after the snippet.
+pub fn splice_chars(text: &str, start: usize, end: usize, snippet: &str) -> (String, usize) {
+    let start = start.min(text.chars().count());
+    let end = end.clamp(start, text.chars().count());
+    let mut out: String = text.chars().take(start).collect();
+    out.push_str(snippet);
+    out.extend(text.chars().skip(end));
+    (out, start + snippet.chars().count())
+}
+
+/// Browsers count text positions in UTF-16 units; Rust strings in characters.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn utf16_to_chars(text: &str, units: u32) -> usize {
+    let mut seen = 0u32;
+    for (i, c) in text.chars().enumerate() {
+        if seen >= units {
+            return i;
+        }
+        seen += c.len_utf16() as u32;
+    }
+    text.chars().count()
+}
+
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn chars_to_utf16(text: &str, chars: usize) -> u32 {
+    text.chars().take(chars).map(|c| c.len_utf16() as u32).sum()
+}
+
+/// Keeps the list in the server's order (name, language, id); a stale copy never replaces
+/// a newer one (a submit response can arrive after the approval event).
+fn upsert_template(list: &mut Vec<WhatsAppTemplate>, template: WhatsAppTemplate) {
+    if let Some(current) = list.iter_mut().find(|t| t.id == template.id) {
+        if template.updated_at >= current.updated_at {
+            *current = template;
+        }
+        return;
+    }
+    let key = |t: &WhatsAppTemplate| (t.name.clone(), t.language.clone(), t.id);
+    let at = list.partition_point(|t| key(t) < key(&template));
+    list.insert(at, template);
+}
+
+/// Focuses an element by id once the browser has laid it out.
+fn focus_id(id: String) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        if let Some(el) = document()
+            .get_element_by_id(&id)
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
+// ---------------------------------------------------------------------------------------
+// The WhatsApp-style preview (also used by the composer's picker)
+// ---------------------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PreviewHeader {
+    Text(String),
+    Media { format: HeaderMedia, link: Option<String> },
+}
+
+/// A template as the customer will see it, variables filled where values are known.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Preview {
+    pub header: Option<PreviewHeader>,
+    pub body: String,
+    pub footer: Option<String>,
+    pub buttons: Vec<TemplateButton>,
+}
+
+pub fn preview_of(content: &TemplateContent, header_value: Option<&str>, values: &[String]) -> Preview {
+    let header_value = header_value.map(str::trim).filter(|v| !v.is_empty());
+    Preview {
+        header: content.header.as_ref().map(|header| match header {
+            TemplateHeader::Text { text, .. } => {
+                let values: Vec<String> = header_value.map(str::to_string).into_iter().collect();
+                PreviewHeader::Text(fill(text, &values))
+            }
+            TemplateHeader::Media { format, .. } => PreviewHeader::Media {
+                format: *format,
+                link: header_value.map(str::to_string),
+            },
+        }),
+        body: fill(&content.body, values),
+        footer: content.footer.clone().filter(|f| !f.trim().is_empty()),
+        buttons: content.buttons.clone(),
+    }
+}
+
+fn media_label(format: HeaderMedia) -> &'static str {
+    match format {
+        HeaderMedia::Image => "Image",
+        HeaderMedia::Video => "Video",
+        HeaderMedia::Document => "Document",
+    }
+}
+
+fn button_label(button: &TemplateButton) -> (&'static str, String) {
+    match button {
+        TemplateButton::QuickReply { text } => ("↩", text.clone()),
+        TemplateButton::Url { text, .. } => ("↗", text.clone()),
+        TemplateButton::PhoneNumber { text, .. } => ("✆", text.clone()),
+    }
+}
+
+#[component]
+pub fn TemplatePreview(#[prop(into)] preview: Signal<Preview>, testid: &'static str) -> impl IntoView {
+    view! {
+        <div class="wa-preview" data-testid=testid>
+            <div class="wa-bubble">
+                {move || preview.with(|p| p.header.clone()).map(|header| match header {
+                    PreviewHeader::Text(text) => view! { <p class="wa-header">{text}</p> }.into_any(),
+                    PreviewHeader::Media { format, link } => view! {
+                        <div class=format!("wa-media wa-media-{}", format.as_str())>
+                            <span class="wa-media-icon" aria-hidden="true">
+                                {match format {
+                                    HeaderMedia::Image => "🖼",
+                                    HeaderMedia::Video => "▶",
+                                    HeaderMedia::Document => "📄",
+                                }}
+                            </span>
+                            <span class="wa-media-label">{link.unwrap_or_else(|| media_label(format).to_string())}</span>
+                        </div>
+                    }
+                    .into_any(),
+                })}
+                <p class="wa-body">
+                    {move || {
+                        let body = preview.with(|p| p.body.clone());
+                        if body.trim().is_empty() {
+                            view! { <span class="wa-placeholder">"Your message appears here."</span> }.into_any()
+                        } else {
+                            body.into_any()
+                        }
+                    }}
+                </p>
+                {move || preview.with(|p| p.footer.clone()).map(|footer| view! { <p class="wa-footer">{footer}</p> })}
+                <span class="wa-time" aria-hidden="true">"12:00"</span>
+            </div>
+            {move || {
+                let buttons = preview.with(|p| p.buttons.clone());
+                (!buttons.is_empty()).then(|| view! {
+                    <ul class="wa-buttons" aria-label="Buttons">
+                        {buttons.iter().map(|b| {
+                            let (icon, text) = button_label(b);
+                            view! {
+                                <li class="wa-button">
+                                    <span aria-hidden="true">{icon}" "</span>
+                                    {if text.trim().is_empty() { "Button".to_string() } else { text }}
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                })
+            }}
+        </div>
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The page
+// ---------------------------------------------------------------------------------------
+
+/// Whether the signed-in user may author and delete templates (waits for the session).
+async fn can_manage(shell: Option<Shell>) -> bool {
+    match shell {
+        Some(shell) => shell.session_async().await.is_some_and(|s| s.user.role.can_manage()),
+        None => false,
+    }
+}
+
+#[component]
+pub fn TemplatesPage() -> impl IntoView {
+    let shell = Shell::get();
+    let templates = Resource::new(|| (), |_| list_templates(TemplateFilter::default()));
+    let channels = Resource::new(|| (), |_| list_channels());
+
+    view! {
+        <Title text="Templates · Settings · Messio"/>
+        <SettingsFrame
+            title="Templates"
+            subtitle="Pre-approved WhatsApp messages: the only way to write to a customer once 24 hours have passed since their last message."
+        >
+            <div class="tpl-page" data-testid="templates-page">
+                <Transition fallback=|| view! { <TemplatesSkeleton/> }>
+                    {move || Suspend::new(async move {
+                        let can_manage = can_manage(shell).await;
+                        match (templates.await, channels.await) {
+                            (Ok(templates), Ok(channels)) => view! { <TemplatesBody templates channels can_manage/> }.into_any(),
+                            (Err(error), _) | (_, Err(error)) => view! { <section class="card"><ErrorState error/></section> }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </div>
+        </SettingsFrame>
+    }
+}
+
+#[component]
+fn TemplatesSkeleton() -> impl IntoView {
+    view! {
+        <section class="card" aria-busy="true" aria-label="Loading templates">
+            <div class="card-head">
+                <div class="w-40">
+                    <span class="skeleton-line w-60"></span>
+                    <span class="skeleton-line w-80"></span>
+                </div>
+            </div>
+            <ul class="tpl-list">
+                {(0..3).map(|_| view! {
+                    <li class="tpl-card skeleton">
+                        <span class="skeleton-line w-40"></span>
+                        <span class="skeleton-line w-80"></span>
+                        <span class="skeleton-line w-60"></span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// Which statuses the list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StatusGroup {
+    All,
+    Approved,
+    InReview,
+    Rejected,
+    Inactive,
+}
+
+impl StatusGroup {
+    const ALL: [StatusGroup; 5] = [
+        StatusGroup::All,
+        StatusGroup::Approved,
+        StatusGroup::InReview,
+        StatusGroup::Rejected,
+        StatusGroup::Inactive,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            StatusGroup::All => "All",
+            StatusGroup::Approved => "Approved",
+            StatusGroup::InReview => "In review",
+            StatusGroup::Rejected => "Rejected",
+            StatusGroup::Inactive => "Paused & disabled",
+        }
+    }
+
+    fn key(self) -> &'static str {
+        match self {
+            StatusGroup::All => "all",
+            StatusGroup::Approved => "approved",
+            StatusGroup::InReview => "in_review",
+            StatusGroup::Rejected => "rejected",
+            StatusGroup::Inactive => "inactive",
+        }
+    }
+
+    fn matches(self, status: TemplateStatus) -> bool {
+        match self {
+            StatusGroup::All => true,
+            StatusGroup::Approved => status == TemplateStatus::Approved,
+            StatusGroup::InReview => matches!(status, TemplateStatus::Pending | TemplateStatus::InAppeal),
+            StatusGroup::Rejected => status == TemplateStatus::Rejected,
+            StatusGroup::Inactive => matches!(
+                status,
+                TemplateStatus::Paused | TemplateStatus::Disabled | TemplateStatus::Deleted
+            ),
+        }
+    }
+}
+
+fn card_key(t: &WhatsAppTemplate) -> (Id, &'static str, Millis, i64, Option<Millis>) {
+    (t.id, t.status.as_str(), t.updated_at, t.usage_count, t.last_used_at)
+}
+
+#[component]
+fn TemplatesBody(templates: Vec<WhatsAppTemplate>, channels: Vec<Channel>, can_manage: bool) -> impl IntoView {
+    let whatsapp: Vec<Channel> = channels.into_iter().filter(|c| c.kind == ChannelKind::WhatsApp).collect();
+    if whatsapp.is_empty() && templates.is_empty() {
+        return view! {
+            <section class="card">
+                <EmptyState
+                    title="Connect a WhatsApp number first"
+                    hint="Templates belong to a WhatsApp Business Account. Connect a WhatsApp number in Settings → Channels, then come back to write your first template."
+                >
+                    <a class="btn btn-primary" href="/settings/channels" data-testid="templates-connect-whatsapp">
+                        "Go to Channels"
+                    </a>
+                </EmptyState>
+            </section>
+        }
+        .into_any();
+    }
+    let senders: Vec<Channel> = whatsapp
+        .iter()
+        .filter(|c| c.status != ChannelStatus::Disconnected && c.parent_account_id.is_some())
+        .cloned()
+        .collect();
+    let can_author = can_manage && !senders.is_empty();
+    let senders = StoredValue::new(senders);
+    let numbers = StoredValue::new(whatsapp);
+
+    let rows = RwSignal::new(templates);
+    let group = RwSignal::new(StatusGroup::All);
+    let editor_open = RwSignal::new(false);
+    let announce = RwSignal::new(String::new());
+    let new_button = NodeRef::<leptos::html::Button>::new();
+
+    on_live_event(move |event| {
+        let Some(update) = &event.template else {
+            return;
+        };
+        let template = update.template.clone();
+        if update.deleted {
+            let _ = rows.try_update(|rs| rs.retain(|t| t.id != template.id));
+            let _ = announce.try_set(format!("Template {} was deleted.", template.name));
+            return;
+        }
+        let before = rows
+            .try_with_untracked(|rs| rs.iter().find(|t| t.id == template.id).map(|t| t.status))
+            .flatten();
+        if before.is_some_and(|status| status != template.status) {
+            let _ = announce.try_set(format!("Template {} is now {}.", template.name, status_label(template.status)));
+        }
+        let _ = rows.try_update(|rs| upsert_template(rs, template));
+    });
+
+    let open_editor = move || {
+        editor_open.set(true);
+        focus_id("tpl-name-input".into());
+    };
+    let close_editor = move || {
+        editor_open.set(false);
+        if let Some(button) = new_button.get_untracked() {
+            let _ = button.focus();
+        }
+    };
+
+    let counts = move |g: StatusGroup| rows.with(|rs| rs.iter().filter(|t| g.matches(t.status)).count());
+    let shown = move || {
+        let g = group.get();
+        rows.with(|rs| rs.iter().filter(|t| g.matches(t.status)).cloned().collect::<Vec<_>>())
+    };
+    let waba_names = move |waba_id: &str| {
+        numbers.with_value(|cs| {
+            cs.iter()
+                .filter(|c| c.parent_account_id.as_deref() == Some(waba_id))
+                .map(|c| c.name.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    };
+
+    view! {
+        <p class="sr-only" role="status" aria-live="polite" data-testid="template-announce">{move || announce.get()}</p>
+        {numbers.with_value(Vec::is_empty).then(|| view! {
+            <div class="notice notice-warn tpl-notice" role="status">
+                "No WhatsApp number is connected, so these templates can't be sent. "
+                <a href="/settings/channels">"Connect one in Settings → Channels"</a>
+                "."
+            </div>
+        })}
+        <Show when=move || editor_open.get()>
+            <TemplateEditor senders=senders.get_value() rows announce on_close=close_editor/>
+        </Show>
+        <section class="card" aria-labelledby="tpl-list-title">
+            <div class="card-head">
+                <div>
+                    <h2 id="tpl-list-title">"Your templates"</h2>
+                    <p class="muted">"Only approved templates can be sent. Agents pick them in the composer of a WhatsApp conversation."</p>
+                </div>
+                <div class="tpl-toolbar">
+                    <SyncButton rows/>
+                    {can_manage.then(|| view! {
+                        <button
+                            type="button"
+                            class="btn btn-primary"
+                            data-testid="template-new"
+                            node_ref=new_button
+                            disabled=move || !can_author || editor_open.get()
+                            aria-expanded=move || editor_open.get().to_string()
+                            aria-controls="tpl-editor"
+                            on:click=move |_| open_editor()
+                        >
+                            "New template"
+                        </button>
+                    })}
+                </div>
+            </div>
+            {(can_manage && !can_author && !numbers.with_value(Vec::is_empty)).then(|| view! {
+                <p class="field-hint tpl-why">"Every WhatsApp number is disconnected; reconnect one in Settings → Channels to submit new templates."</p>
+            })}
+            <Show
+                when=move || rows.with(|rs| !rs.is_empty())
+                fallback=move || view! {
+                    <EmptyState
+                        title="No templates yet"
+                        hint="Templates are messages Meta approved in advance, such as order updates, appointment reminders or follow-ups. They are the only way to reach a WhatsApp customer more than 24 hours after their last message."
+                    >
+                        {if can_author {
+                            view! {
+                                <button type="button" class="btn btn-primary" data-testid="template-create-first" on:click=move |_| open_editor()>
+                                    "Create a template"
+                                </button>
+                            }
+                            .into_any()
+                        } else if !can_manage {
+                            view! { <p class="field-hint">"Ask an owner or admin to create one."</p> }.into_any()
+                        } else {
+                            ().into_any()
+                        }}
+                    </EmptyState>
+                }
+            >
+                <div class="tabs tpl-filters" role="group" aria-label="Filter by status">
+                    {StatusGroup::ALL.into_iter().map(|g| view! {
+                        <button
+                            type="button"
+                            class="tab"
+                            class:active=move || group.get() == g
+                            aria-pressed=move || (group.get() == g).to_string()
+                            data-testid="template-filter"
+                            data-filter=g.key()
+                            on:click=move |_| group.set(g)
+                        >
+                            {g.label()}
+                            <span class="tpl-count">{move || counts(g)}</span>
+                        </button>
+                    }).collect_view()}
+                </div>
+                <Show
+                    when=move || { group.with(|g| counts(*g) > 0) }
+                    fallback=|| view! { <p class="muted tpl-none">"No templates in this state."</p> }
+                >
+                    <ul class="tpl-list">
+                        <For each=shown key=card_key let:template>
+                            <TemplateCard
+                                numbers=waba_names(&template.waba_id)
+                                template
+                                rows
+                                can_manage
+                            />
+                        </For>
+                    </ul>
+                </Show>
+            </Show>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn SyncButton(rows: RwSignal<Vec<WhatsAppTemplate>>) -> impl IntoView {
+    let busy = RwSignal::new(false);
+    let result = RwSignal::new(None::<Result<String, String>>);
+    let sync = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        result.set(None);
+        leptos::task::spawn_local(async move {
+            let outcome = match sync_templates(None).await {
+                Ok(report) => {
+                    let _ = rows.try_update(|rs| {
+                        for template in report.templates {
+                            upsert_template(rs, template);
+                        }
+                    });
+                    Ok(if report.imported == 0 && report.updated == 0 {
+                        "Everything is up to date.".to_string()
+                    } else {
+                        format!("Imported {}, updated {}", report.imported, report.updated)
+                    })
+                }
+                Err(error) => Err(error.to_string()),
+            };
+            let _ = result.try_set(Some(outcome));
+            let _ = busy.try_set(false);
+        });
+    };
+    view! {
+        <div class="tpl-sync">
+            <button
+                type="button"
+                class="btn"
+                data-testid="template-sync"
+                on:click=sync
+                disabled=move || busy.get()
+                aria-busy=move || busy.get().to_string()
+                title="Fetch templates created in WhatsApp Manager and the latest review states"
+            >
+                {move || busy.get().then(|| view! { <Spinner label="Syncing"/> })}
+                {move || if busy.get() { "Syncing…" } else { "Sync from Meta" }}
+            </button>
+            <span class="tpl-sync-result" role="status" aria-live="polite" data-testid="template-sync-result">
+                {move || result.get().map(|r| match r {
+                    Ok(text) => view! { <span class="tpl-sync-ok">{text}</span> }.into_any(),
+                    Err(text) => view! { <span class="tpl-sync-error">{text}</span> }.into_any(),
+                })}
+            </span>
+        </div>
+    }
+}
+
+#[component]
+fn TemplateCard(
+    template: WhatsAppTemplate,
+    numbers: String,
+    rows: RwSignal<Vec<WhatsAppTemplate>>,
+    can_manage: bool,
+) -> impl IntoView {
+    let clock = Clock::get();
+    let checking = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
+    let deleting = RwSignal::new(false);
+    let note = status_note(&template);
+    let WhatsAppTemplate {
+        id,
+        name,
+        language,
+        category,
+        status,
+        content,
+        usage_count,
+        last_used_at,
+        ..
+    } = template;
+    let reviewable = matches!(status, TemplateStatus::Pending | TemplateStatus::InAppeal);
+
+    let check = move |_| {
+        checking.set(true);
+        leptos::task::spawn_local(async move {
+            match refresh_template(id).await {
+                Ok(template) => {
+                    if let Some(toasts) = Toasts::get() {
+                        toasts.info(format!("{}: {}", template.name, status_label(template.status)));
+                    }
+                    let _ = rows.try_update(|rs| upsert_template(rs, template));
+                }
+                Err(error) => toast_error(&error),
+            }
+            let _ = checking.try_set(false);
+        });
+    };
+    let delete = {
+        let name = name.clone();
+        move |_| {
+            deleting.set(true);
+            let name = name.clone();
+            leptos::task::spawn_local(async move {
+                match delete_template(id).await {
+                    Ok(()) => {
+                        let _ = rows.try_update(|rs| rs.retain(|t| t.id != id));
+                        if let Some(toasts) = Toasts::get() {
+                            toasts.info(format!("Deleted {name}."));
+                        }
+                    }
+                    Err(error) => {
+                        toast_error(&error);
+                        let _ = deleting.try_set(false);
+                        let _ = confirming.try_set(false);
+                    }
+                }
+            });
+        }
+    };
+    let header_text = match &content.header {
+        Some(TemplateHeader::Text { text, .. }) => Some(text.clone()),
+        Some(TemplateHeader::Media { format, .. }) => Some(format!("[{}]", media_label(*format))),
+        None => None,
+    };
+
+    view! {
+        <li
+            class=format!("tpl-card tpl-card-{}", status.as_str())
+            data-testid="template-card"
+            data-name=name.clone()
+            data-status=status.as_str()
+            data-template-id=id.to_string()
+        >
+            <div class="tpl-card-head">
+                <div class="tpl-card-title">
+                    <span class="tpl-name">{name.clone()}</span>
+                    <span class=format!("badge tpl-status tpl-status-{}", status.as_str()) data-testid="template-status">
+                        {status_label(status)}
+                    </span>
+                </div>
+                <div class="tpl-card-meta">
+                    <span title="Language">{language}</span>
+                    <span class="sep" aria-hidden="true">"·"</span>
+                    <span>{category_label(category)}</span>
+                    {(!numbers.is_empty()).then(|| view! {
+                        <span class="sep" aria-hidden="true">"·"</span>
+                        <span title="WhatsApp numbers that can send it">{numbers}</span>
+                    })}
+                </div>
+            </div>
+            {note.map(|note| view! {
+                <p class=format!("tpl-note tpl-note-{}", status.as_str()) data-testid="template-note">{note}</p>
+            })}
+            <div class="tpl-card-body">
+                {header_text.map(|h| view! { <p class="tpl-card-header">{h}</p> })}
+                <p class="tpl-card-text">{content.body.clone()}</p>
+            </div>
+            <div class="tpl-card-foot">
+                <span class="tpl-usage" data-testid="template-usage">
+                    {move || usage_line(usage_count, last_used_at, clock.now())}
+                </span>
+                <div class="tpl-card-actions">
+                    {reviewable.then(|| view! {
+                        <button
+                            type="button"
+                            class="btn btn-sm"
+                            data-testid="template-check"
+                            on:click=check
+                            disabled=move || checking.get()
+                            aria-busy=move || checking.get().to_string()
+                        >
+                            {move || if checking.get() { "Checking…" } else { "Check status" }}
+                        </button>
+                    })}
+                    {can_manage.then(|| {
+                        let name = name.clone();
+                        view! {
+                            <Show
+                                when=move || confirming.get()
+                                fallback=move || view! {
+                                    <button
+                                        type="button"
+                                        class="btn btn-sm btn-ghost btn-danger-text"
+                                        data-testid="template-delete"
+                                        on:click=move |_| confirming.set(true)
+                                    >
+                                        "Delete"
+                                    </button>
+                                }
+                            >
+                                <div class="confirm" role="group" aria-label=format!("Delete {name}?")>
+                                    <span class="confirm-text">"Delete it here and at Meta?"</span>
+                                    <button
+                                        type="button"
+                                        class="btn btn-sm btn-danger"
+                                        data-testid="template-confirm-delete"
+                                        on:click=delete.clone()
+                                        disabled=move || deleting.get()
+                                    >
+                                        {move || if deleting.get() { "Deleting…" } else { "Delete" }}
+                                    </button>
+                                    <button type="button" class="btn btn-sm btn-ghost" on:click=move |_| confirming.set(false)>
+                                        "Cancel"
+                                    </button>
+                                </div>
+                            </Show>
+                        }
+                    })}
+                </div>
+            </div>
+        </li>
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The editor
+// ---------------------------------------------------------------------------------------
+
+const LANGUAGES: &[(&str, &str)] = &[
+    ("en_US", "English (US)"),
+    ("en_GB", "English (UK)"),
+    ("en", "English"),
+    ("es", "Spanish"),
+    ("es_MX", "Spanish (Mexico)"),
+    ("pt_BR", "Portuguese (Brazil)"),
+    ("pt_PT", "Portuguese (Portugal)"),
+    ("fr", "French"),
+    ("de", "German"),
+    ("it", "Italian"),
+    ("nl", "Dutch"),
+    ("vi", "Vietnamese"),
+    ("id", "Indonesian"),
+    ("hi", "Hindi"),
+    ("ar", "Arabic"),
+    ("tr", "Turkish"),
+    ("ru", "Russian"),
+    ("ja", "Japanese"),
+    ("ko", "Korean"),
+    ("zh_CN", "Chinese (simplified)"),
+    ("th", "Thai"),
+];
+const OTHER_LANGUAGE: &str = "other";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeaderKind {
+    None,
+    Text,
+    Media(HeaderMedia),
+}
+
+impl HeaderKind {
+    fn value(self) -> &'static str {
+        match self {
+            HeaderKind::None => "none",
+            HeaderKind::Text => "text",
+            HeaderKind::Media(media) => media.as_str(),
+        }
+    }
+
+    fn parse(value: &str) -> HeaderKind {
+        match value {
+            "text" => HeaderKind::Text,
+            other => other.parse().map(HeaderKind::Media).unwrap_or(HeaderKind::None),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ButtonKind {
+    QuickReply,
+    Url,
+    Phone,
+}
+
+impl ButtonKind {
+    fn label(self) -> &'static str {
+        match self {
+            ButtonKind::QuickReply => "Quick reply",
+            ButtonKind::Url => "Visit website",
+            ButtonKind::Phone => "Call phone number",
+        }
+    }
+
+    fn value(self) -> &'static str {
+        match self {
+            ButtonKind::QuickReply => "quick_reply",
+            ButtonKind::Url => "url",
+            ButtonKind::Phone => "phone_number",
+        }
+    }
+
+    fn parse(value: &str) -> ButtonKind {
+        match value {
+            "url" => ButtonKind::Url,
+            "phone_number" => ButtonKind::Phone,
+            _ => ButtonKind::QuickReply,
+        }
+    }
+
+    fn of(button: &TemplateButton) -> ButtonKind {
+        match button {
+            TemplateButton::QuickReply { .. } => ButtonKind::QuickReply,
+            TemplateButton::Url { .. } => ButtonKind::Url,
+            TemplateButton::PhoneNumber { .. } => ButtonKind::Phone,
+        }
+    }
+
+    fn blank(self) -> TemplateButton {
+        match self {
+            ButtonKind::QuickReply => TemplateButton::QuickReply { text: String::new() },
+            ButtonKind::Url => TemplateButton::Url {
+                text: String::new(),
+                url: String::new(),
+                example: None,
+            },
+            ButtonKind::Phone => TemplateButton::PhoneNumber {
+                text: String::new(),
+                phone_number: String::new(),
+            },
+        }
+    }
+}
+
+/// One row of the buttons editor; `key` keeps its inputs in place when others are removed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ButtonRow {
+    key: u64,
+    button: TemplateButton,
+}
+
+/// Everything the editor holds, so field helpers can share it.
+#[derive(Clone, Copy)]
+struct Editor {
+    channel_id: RwSignal<Id>,
+    name: RwSignal<String>,
+    category: RwSignal<TemplateCategory>,
+    language_choice: RwSignal<String>,
+    language_other: RwSignal<String>,
+    header_kind: RwSignal<HeaderKind>,
+    header_text: RwSignal<String>,
+    header_example: RwSignal<String>,
+    media_example: RwSignal<String>,
+    body: RwSignal<String>,
+    examples: RwSignal<Vec<String>>,
+    footer: RwSignal<String>,
+    buttons: RwSignal<Vec<ButtonRow>>,
+    next_key: StoredValue<u64>,
+    /// Field groups the admin has edited: only their problems are shown inline, so a
+    /// fresh form is not covered in red.
+    touched: RwSignal<Vec<String>>,
+    draft: Memo<TemplateDraft>,
+    errors: Memo<Vec<FieldError>>,
+    example_count: Memo<usize>,
+}
+
+fn non_empty(value: String) -> Option<String> {
+    (!value.trim().is_empty()).then_some(value)
+}
+
+/// Which touched group a validation field belongs to.
+fn field_group(field: &str) -> &str {
+    match field {
+        "headerExample" => "header",
+        "bodyExamples" => "body",
+        other => other,
+    }
+}
+
+fn field_title(field: &str) -> String {
+    match field {
+        "name" => "Name".into(),
+        "language" => "Language".into(),
+        "header" => "Header".into(),
+        "headerExample" => "Header example".into(),
+        "body" => "Body".into(),
+        "bodyExamples" => "Variable examples".into(),
+        "footer" => "Footer".into(),
+        "buttons" => "Buttons".into(),
+        other => match other.strip_prefix("buttons.").and_then(|n| n.parse::<usize>().ok()) {
+            Some(i) => format!("Button {}", i + 1),
+            None => other.to_string(),
+        },
+    }
+}
+
+impl Editor {
+    fn new(channel_id: Id) -> Editor {
+        let channel = RwSignal::new(channel_id);
+        let name = RwSignal::new(String::new());
+        let category = RwSignal::new(TemplateCategory::Utility);
+        let language_choice = RwSignal::new("en_US".to_string());
+        let language_other = RwSignal::new(String::new());
+        let header_kind = RwSignal::new(HeaderKind::None);
+        let header_text = RwSignal::new(String::new());
+        let header_example = RwSignal::new(String::new());
+        let media_example = RwSignal::new(String::new());
+        let body = RwSignal::new(String::new());
+        let examples = RwSignal::new(Vec::<String>::new());
+        let footer = RwSignal::new(String::new());
+        let buttons = RwSignal::new(Vec::<ButtonRow>::new());
+        let example_count = Memo::new(move |_| body.with(|b| example_count(b)));
+        let draft = Memo::new(move |_| {
+            let language = match language_choice.get() {
+                choice if choice == OTHER_LANGUAGE => language_other.get().trim().to_string(),
+                choice => choice,
+            };
+            let header = match header_kind.get() {
+                HeaderKind::None => None,
+                HeaderKind::Text => {
+                    let text = header_text.get();
+                    let example = text
+                        .contains("{{")
+                        .then(|| non_empty(header_example.get()))
+                        .flatten();
+                    Some(TemplateHeader::Text { text, example })
+                }
+                HeaderKind::Media(format) => Some(TemplateHeader::Media {
+                    format,
+                    example: non_empty(media_example.get().trim().to_string()),
+                }),
+            };
+            let count = example_count.get();
+            let body_examples = examples.with(|e| {
+                (0..count)
+                    .map(|i| e.get(i).map(|v| v.trim().to_string()).unwrap_or_default())
+                    .collect()
+            });
+            let buttons = buttons.with(|rows| {
+                rows.iter()
+                    .map(|row| match &row.button {
+                        TemplateButton::Url { text, url, example } => TemplateButton::Url {
+                            text: text.clone(),
+                            url: url.trim().to_string(),
+                            example: url.contains("{{").then(|| example.clone()).flatten(),
+                        },
+                        other => other.clone(),
+                    })
+                    .collect()
+            });
+            TemplateDraft {
+                channel_id: channel.get(),
+                name: name.get(),
+                language,
+                category: category.get(),
+                content: TemplateContent {
+                    header,
+                    body: body.get(),
+                    body_examples,
+                    footer: non_empty(footer.get()),
+                    buttons,
+                },
+            }
+        });
+        let errors = Memo::new(move |_| draft.with(|d| validate(d).err().unwrap_or_default()));
+        Editor {
+            channel_id: channel,
+            name,
+            category,
+            language_choice,
+            language_other,
+            header_kind,
+            header_text,
+            header_example,
+            media_example,
+            body,
+            examples,
+            footer,
+            buttons,
+            next_key: StoredValue::new(1),
+            touched: RwSignal::new(Vec::new()),
+            draft,
+            errors,
+            example_count,
+        }
+    }
+
+    fn touch(self, group: &str) {
+        if !self.touched.with_untracked(|t| t.iter().any(|g| g == group)) {
+            self.touched.update(|t| t.push(group.to_string()));
+        }
+    }
+
+    fn is_touched(self, group: &str) -> bool {
+        self.touched.with(|t| t.iter().any(|g| g == group))
+    }
+
+    /// The problems with `field`, when its group was edited.
+    fn error(self, field: &str) -> Option<String> {
+        if !self.is_touched(field_group(field)) {
+            return None;
+        }
+        let messages: Vec<String> = self.errors.with(|es| {
+            es.iter()
+                .filter(|e| e.field == field)
+                .map(|e| e.message.clone())
+                .collect()
+        });
+        (!messages.is_empty()).then(|| messages.join("; "))
+    }
+
+    /// Problems not shown next to a field yet (their fields were not edited).
+    fn hidden_errors(self) -> Vec<String> {
+        self.errors.with(|es| {
+            es.iter()
+                .filter(|e| !self.is_touched(field_group(&e.field)))
+                .map(|e| format!("{}: {}", field_title(&e.field), e.message))
+                .collect()
+        })
+    }
+
+    fn add_button(self, kind: ButtonKind) -> Option<u64> {
+        if self.buttons.with_untracked(Vec::len) >= MAX_BUTTONS {
+            return None;
+        }
+        let key = self.next_key.get_value();
+        self.next_key.set_value(key + 1);
+        self.buttons.update(|rows| {
+            rows.push(ButtonRow {
+                key,
+                button: kind.blank(),
+            })
+        });
+        Some(key)
+    }
+
+    fn edit_button(self, key: u64, f: impl FnOnce(&mut TemplateButton)) {
+        self.buttons.update(|rows| {
+            if let Some(row) = rows.iter_mut().find(|r| r.key == key) {
+                f(&mut row.button);
+            }
+        });
+    }
+
+    fn button_index(self, key: u64) -> usize {
+        self.buttons
+            .with(|rows| rows.iter().position(|r| r.key == key))
+            .unwrap_or_default()
+    }
+}
+
+/// The inline message under a field (`tpl-error` with the validation field's name).
+fn field_error(editor: Editor, field: &'static str) -> impl IntoView {
+    move || {
+        editor.error(field).map(|message| {
+            view! {
+                <p class="tpl-field-error" id=format!("tpl-err-{field}") data-testid="tpl-error" data-field=field>
+                    {message}
+                </p>
+            }
+        })
+    }
+}
+
+/// `n/max` under a field, red once over.
+fn counter(text: Signal<usize>, max: usize, id: &'static str) -> impl IntoView {
+    view! {
+        <span class="tpl-counter" class:over=move || { text.get() > max } id=id aria-live="off">
+            {move || format!("{}/{max}", text.get())}
+        </span>
+    }
+}
+
+fn invalid(editor: Editor, field: &'static str) -> impl Fn() -> &'static str + Send + Sync + Copy {
+    move || if editor.error(field).is_some() { "true" } else { "false" }
+}
+
+#[component]
+fn TemplateEditor(
+    senders: Vec<Channel>,
+    rows: RwSignal<Vec<WhatsAppTemplate>>,
+    announce: RwSignal<String>,
+    on_close: impl Fn() + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let editor = Editor::new(senders.first().map(|c| c.id).unwrap_or_default());
+    let submitting = RwSignal::new(false);
+    let server_error = RwSignal::new(None::<String>);
+    let body_ref = NodeRef::<leptos::html::Textarea>::new();
+    let add_kind = RwSignal::new(ButtonKind::QuickReply);
+
+    let preview = Signal::derive(move || {
+        editor.draft.with(|d| {
+            let header_value = match &d.content.header {
+                Some(TemplateHeader::Text { example, .. }) | Some(TemplateHeader::Media { example, .. }) => {
+                    example.clone()
+                }
+                None => None,
+            };
+            preview_of(&d.content, header_value.as_deref(), &d.content.body_examples)
+        })
+    });
+
+    let insert_variable = move |_| {
+        let text = editor.body.get_untracked();
+        let snippet = format!("{{{{{}}}}}", next_variable(&text));
+        let end_of_text = text.chars().count();
+        #[cfg(feature = "hydrate")]
+        let (start, end) = body_ref
+            .get_untracked()
+            .map(|el| {
+                let start = el.selection_start().ok().flatten();
+                let end = el.selection_end().ok().flatten();
+                (
+                    start.map_or(end_of_text, |u| utf16_to_chars(&text, u)),
+                    end.map_or(end_of_text, |u| utf16_to_chars(&text, u)),
+                )
+            })
+            .unwrap_or((end_of_text, end_of_text));
+        #[cfg(not(feature = "hydrate"))]
+        let (start, end) = (end_of_text, end_of_text);
+        let (updated, caret) = splice_chars(&text, start, end, &snippet);
+        editor.touch("body");
+        editor.body.set(updated.clone());
+        #[cfg(feature = "hydrate")]
+        if let Some(el) = body_ref.get_untracked() {
+            // Set the value here too, so the caret lands after the new variable.
+            el.set_value(&updated);
+            let at = chars_to_utf16(&updated, caret);
+            let _ = el.focus();
+            let _ = el.set_selection_range(at, at);
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (updated, caret);
+    };
+
+    let add_button = move |_| {
+        if let Some(key) = editor.add_button(add_kind.get_untracked()) {
+            focus_id(format!("tpl-button-text-{key}"));
+        }
+    };
+
+    let submit = move |_| {
+        if submitting.get_untracked() || editor.errors.with_untracked(|e| !e.is_empty()) {
+            return;
+        }
+        let draft = editor.draft.get_untracked();
+        submitting.set(true);
+        server_error.set(None);
+        leptos::task::spawn_local(async move {
+            match submit_template(draft).await {
+                Ok(template) => {
+                    let message = format!("{} was submitted to Meta for review.", template.name);
+                    let _ = rows.try_update(|rs| upsert_template(rs, template));
+                    let _ = announce.try_set(message.clone());
+                    if let Some(toasts) = Toasts::get() {
+                        toasts.info(message);
+                    }
+                    let _ = submitting.try_set(false);
+                    on_close();
+                }
+                Err(error) => {
+                    let _ = server_error.try_set(Some(error.to_string()));
+                    let _ = submitting.try_set(false);
+                }
+            }
+        });
+    };
+
+    // Enter in a one-line field must not act on the editor's buttons.
+    let swallow_enter = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" {
+            ev.prevent_default();
+        }
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            on_close();
+        }
+    };
+
+    let body_len = Signal::derive(move || editor.body.with(|b| b.chars().count()));
+    let header_len = Signal::derive(move || editor.header_text.with(|h| h.chars().count()));
+    let footer_len = Signal::derive(move || editor.footer.with(|f| f.chars().count()));
+    let header_has_variable = move || {
+        editor.header_kind.get() == HeaderKind::Text && editor.header_text.with(|t| t.contains("{{"))
+    };
+    let invalid_now = move || editor.errors.with(|e| !e.is_empty());
+
+    view! {
+        <section class="card tpl-editor" id="tpl-editor" aria-labelledby="tpl-editor-title" on:keydown=on_keydown>
+            <div class="card-head">
+                <div>
+                    <h2 id="tpl-editor-title">"New template"</h2>
+                    <p class="muted">"Meta reviews every template before it can be sent. Clear wording and realistic examples get approved fastest."</p>
+                </div>
+                <button type="button" class="btn btn-ghost btn-sm" on:click=move |_| on_close() data-testid="tpl-cancel">
+                    "Cancel"
+                </button>
+            </div>
+            <div class="tpl-editor-grid">
+                <div class="tpl-form" role="form" aria-labelledby="tpl-editor-title">
+                    <div class="tpl-row">
+                        <div class="field">
+                            <label for="tpl-channel-input">"WhatsApp number"</label>
+                            <select
+                                id="tpl-channel-input"
+                                data-testid="tpl-channel"
+                                aria-describedby="tpl-channel-hint"
+                                on:change=move |ev| {
+                                    if let Ok(id) = event_target_value(&ev).parse::<Id>() {
+                                        editor.channel_id.set(id);
+                                    }
+                                }
+                            >
+                                {senders.iter().map(|c| {
+                                    let id = c.id;
+                                    view! {
+                                        <option value=id.to_string() selected=move || editor.channel_id.get() == id>
+                                            {format!("{} ({})", c.name, c.external_id)}
+                                        </option>
+                                    }
+                                }).collect_view()}
+                            </select>
+                            <p class="field-hint" id="tpl-channel-hint">"The template belongs to this number's WhatsApp Business Account; every number of that account can send it."</p>
+                        </div>
+                        <div class="field">
+                            <label for="tpl-name-input">"Name"</label>
+                            <input
+                                id="tpl-name-input"
+                                type="text"
+                                data-testid="tpl-name"
+                                autocomplete="off"
+                                spellcheck="false"
+                                placeholder="order_update"
+                                maxlength="512"
+                                aria-invalid=invalid(editor, "name")
+                                aria-describedby="tpl-name-hint tpl-err-name"
+                                prop:value=move || editor.name.get()
+                                on:input=move |ev| {
+                                    editor.touch("name");
+                                    editor.name.set(normalize_name(&event_target_value(&ev)));
+                                }
+                                on:keydown=swallow_enter
+                            />
+                            <p class="field-hint" id="tpl-name-hint">"Lower-case letters, digits and underscores; spaces become underscores."</p>
+                            {field_error(editor, "name")}
+                        </div>
+                    </div>
+                    <div class="tpl-row">
+                        <div class="field">
+                            <label for="tpl-category-input">"Category"</label>
+                            <select
+                                id="tpl-category-input"
+                                data-testid="tpl-category"
+                                aria-describedby="tpl-category-hint"
+                                on:change=move |ev| {
+                                    if let Ok(category) = event_target_value(&ev).parse() {
+                                        editor.category.set(category);
+                                    }
+                                }
+                            >
+                                {TemplateCategory::ALL.iter().map(|c| {
+                                    let c = *c;
+                                    view! {
+                                        <option value=c.as_str() selected=move || editor.category.get() == c>{category_label(c)}</option>
+                                    }
+                                }).collect_view()}
+                            </select>
+                            <p class="field-hint" id="tpl-category-hint">
+                                {move || match editor.category.get() {
+                                    TemplateCategory::Utility => "Updates about something the customer did: orders, bookings, accounts.",
+                                    TemplateCategory::Marketing => "Offers, announcements and anything promotional.",
+                                    TemplateCategory::Authentication => "One-time passcodes for logging in.",
+                                }}
+                            </p>
+                        </div>
+                        <div class="field">
+                            <label for="tpl-language-input">"Language"</label>
+                            <select
+                                id="tpl-language-input"
+                                data-testid="tpl-language"
+                                aria-invalid=move || if editor.language_choice.get() != OTHER_LANGUAGE { "false" } else { invalid(editor, "language")() }
+                                aria-describedby="tpl-err-language"
+                                on:change=move |ev| {
+                                    let choice = event_target_value(&ev);
+                                    let other = choice == OTHER_LANGUAGE;
+                                    editor.language_choice.set(choice);
+                                    if other {
+                                        focus_id("tpl-language-other-input".into());
+                                    }
+                                }
+                            >
+                                {LANGUAGES.iter().map(|(code, label)| view! {
+                                    <option value=*code selected=move || editor.language_choice.get() == *code>
+                                        {format!("{label} · {code}")}
+                                    </option>
+                                }).collect_view()}
+                                <option value=OTHER_LANGUAGE>"Other…"</option>
+                            </select>
+                            <Show when=move || editor.language_choice.get() == OTHER_LANGUAGE>
+                                <label for="tpl-language-other-input" class="sr-only">"Language code"</label>
+                                <input
+                                    id="tpl-language-other-input"
+                                    type="text"
+                                    data-testid="tpl-language-other"
+                                    placeholder="Language code, e.g. sv or zh_TW"
+                                    autocomplete="off"
+                                    spellcheck="false"
+                                    aria-invalid=invalid(editor, "language")
+                                    aria-describedby="tpl-err-language"
+                                    prop:value=move || editor.language_other.get()
+                                    on:input=move |ev| {
+                                        editor.touch("language");
+                                        editor.language_other.set(event_target_value(&ev));
+                                    }
+                                    on:keydown=swallow_enter
+                                />
+                            </Show>
+                            {field_error(editor, "language")}
+                        </div>
+                    </div>
+
+                    <fieldset class="tpl-fieldset">
+                        <legend>"Header " <span class="muted">"(optional)"</span></legend>
+                        <div class="field">
+                            <label for="tpl-header-type-input">"Type"</label>
+                            <select
+                                id="tpl-header-type-input"
+                                data-testid="tpl-header-type"
+                                on:change=move |ev| editor.header_kind.set(HeaderKind::parse(&event_target_value(&ev)))
+                            >
+                                {[
+                                    (HeaderKind::None, "None"),
+                                    (HeaderKind::Text, "Text"),
+                                    (HeaderKind::Media(HeaderMedia::Image), "Image"),
+                                    (HeaderKind::Media(HeaderMedia::Video), "Video"),
+                                    (HeaderKind::Media(HeaderMedia::Document), "Document"),
+                                ].into_iter().map(|(kind, label)| view! {
+                                    <option value=kind.value() selected=move || editor.header_kind.get() == kind>{label}</option>
+                                }).collect_view()}
+                            </select>
+                        </div>
+                        {move || match editor.header_kind.get() {
+                            HeaderKind::None => ().into_any(),
+                            HeaderKind::Text => view! {
+                                <div class="field">
+                                    <div class="tpl-label-row">
+                                        <label for="tpl-header-text-input">"Header text"</label>
+                                        {counter(header_len, MAX_HEADER_TEXT, "tpl-header-count")}
+                                    </div>
+                                    <input
+                                        id="tpl-header-text-input"
+                                        type="text"
+                                        data-testid="tpl-header-text"
+                                        autocomplete="off"
+                                        placeholder="Your order is on its way"
+                                        aria-invalid=invalid(editor, "header")
+                                        aria-describedby="tpl-header-hint tpl-header-count tpl-err-header"
+                                        prop:value=move || editor.header_text.get()
+                                        on:input=move |ev| {
+                                            editor.touch("header");
+                                            editor.header_text.set(event_target_value(&ev));
+                                        }
+                                        on:keydown=swallow_enter
+                                    />
+                                    <p class="field-hint" id="tpl-header-hint">"Shown in bold. One variable, {{1}}, is allowed."</p>
+                                    {field_error(editor, "header")}
+                                </div>
+                                <Show when=header_has_variable>
+                                    <div class="field">
+                                        <label for="tpl-header-example-input">"Example for the header's {{1}}"</label>
+                                        <input
+                                            id="tpl-header-example-input"
+                                            type="text"
+                                            data-testid="tpl-header-example"
+                                            autocomplete="off"
+                                            aria-invalid=invalid(editor, "headerExample")
+                                            aria-describedby="tpl-err-headerExample"
+                                            prop:value=move || editor.header_example.get()
+                                            on:input=move |ev| {
+                                                editor.touch("header");
+                                                editor.header_example.set(event_target_value(&ev));
+                                            }
+                                            on:keydown=swallow_enter
+                                        />
+                                        {field_error(editor, "headerExample")}
+                                    </div>
+                                </Show>
+                            }
+                            .into_any(),
+                            HeaderKind::Media(format) => view! {
+                                <div class="field">
+                                    <label for="tpl-header-media-input">{format!("Sample {} link ", media_label(format).to_lowercase())}<span class="muted">"(optional)"</span></label>
+                                    <input
+                                        id="tpl-header-media-input"
+                                        type="text"
+                                        inputmode="url"
+                                        data-testid="tpl-header-media-example"
+                                        autocomplete="off"
+                                        placeholder="https://example.com/sample.jpg"
+                                        aria-describedby="tpl-header-media-hint"
+                                        prop:value=move || editor.media_example.get()
+                                        on:input=move |ev| editor.media_example.set(event_target_value(&ev))
+                                        on:keydown=swallow_enter
+                                    />
+                                    <p class="field-hint" id="tpl-header-media-hint">
+                                        {format!("Helps Meta's reviewers. The actual {} is chosen each time the template is sent.", media_label(format).to_lowercase())}
+                                    </p>
+                                </div>
+                            }
+                            .into_any(),
+                        }}
+                    </fieldset>
+
+                    <div class="field">
+                        <div class="tpl-label-row">
+                            <label for="tpl-body-input">"Body"</label>
+                            {counter(body_len, MAX_BODY, "tpl-body-count")}
+                        </div>
+                        <textarea
+                            id="tpl-body-input"
+                            data-testid="tpl-body"
+                            node_ref=body_ref
+                            rows="5"
+                            placeholder="Hi {{1}}, your order {{2}} has shipped and arrives tomorrow."
+                            aria-invalid=invalid(editor, "body")
+                            aria-describedby="tpl-body-hint tpl-body-count tpl-err-body"
+                            prop:value=move || editor.body.get()
+                            on:input=move |ev| {
+                                editor.touch("body");
+                                editor.body.set(event_target_value(&ev));
+                            }
+                        ></textarea>
+                        <div class="tpl-body-tools">
+                            <button type="button" class="btn btn-sm" data-testid="tpl-add-variable" on:click=insert_variable>
+                                {move || format!("+ Add variable {{{{{}}}}}", editor.body.with(|b| next_variable(b)))}
+                            </button>
+                            <p class="field-hint" id="tpl-body-hint">"Variables are numbered {{1}}, {{2}}, … in order, and can't start or end the message."</p>
+                        </div>
+                        {field_error(editor, "body")}
+                    </div>
+
+                    <Show when=move || { editor.example_count.get() > 0 }>
+                        <fieldset class="tpl-fieldset tpl-examples">
+                            <legend>"Examples for the variables"</legend>
+                            <p class="field-hint">"Meta's reviewers see these; the preview uses them too."</p>
+                            <For each=move || 1..=editor.example_count.get() key=|n| *n let:n>
+                                <div class="field tpl-example">
+                                    <label for=format!("tpl-example-{n}-input")>{format!("{{{{{n}}}}}")}</label>
+                                    <input
+                                        id=format!("tpl-example-{n}-input")
+                                        type="text"
+                                        data-testid=format!("tpl-example-{n}")
+                                        autocomplete="off"
+                                        placeholder=format!("Example for {{{{{n}}}}}")
+                                        aria-describedby="tpl-err-bodyExamples"
+                                        aria-invalid=move || {
+                                            let missing = editor.examples.with(|e| e.get(n - 1).is_none_or(|v| v.trim().is_empty()));
+                                            if missing && editor.error("bodyExamples").is_some() { "true" } else { "false" }
+                                        }
+                                        prop:value=move || editor.examples.with(|e| e.get(n - 1).cloned().unwrap_or_default())
+                                        on:input=move |ev| {
+                                            let value = event_target_value(&ev);
+                                            editor.touch("body");
+                                            editor.examples.update(|e| {
+                                                if e.len() < n {
+                                                    e.resize(n, String::new());
+                                                }
+                                                e[n - 1] = value;
+                                            });
+                                        }
+                                        on:keydown=swallow_enter
+                                    />
+                                </div>
+                            </For>
+                            {field_error(editor, "bodyExamples")}
+                        </fieldset>
+                    </Show>
+
+                    <div class="field">
+                        <div class="tpl-label-row">
+                            <label for="tpl-footer-input">"Footer " <span class="muted">"(optional)"</span></label>
+                            {counter(footer_len, MAX_FOOTER, "tpl-footer-count")}
+                        </div>
+                        <input
+                            id="tpl-footer-input"
+                            type="text"
+                            data-testid="tpl-footer"
+                            autocomplete="off"
+                            placeholder="Reply STOP to unsubscribe"
+                            aria-invalid=invalid(editor, "footer")
+                            aria-describedby="tpl-footer-count tpl-err-footer"
+                            prop:value=move || editor.footer.get()
+                            on:input=move |ev| {
+                                editor.touch("footer");
+                                editor.footer.set(event_target_value(&ev));
+                            }
+                            on:keydown=swallow_enter
+                        />
+                        {field_error(editor, "footer")}
+                    </div>
+
+                    <fieldset class="tpl-fieldset">
+                        <legend>"Buttons " <span class="muted">{move || format!("({}/{MAX_BUTTONS}, optional)", editor.buttons.with(Vec::len))}</span></legend>
+                        <ol class="tpl-buttons">
+                            <For each=move || editor.buttons.get() key=|row| row.key let:row>
+                                <ButtonEditor editor key=row.key kind=ButtonKind::of(&row.button) swallow_enter/>
+                            </For>
+                        </ol>
+                        <div class="tpl-add-button">
+                            <label for="tpl-add-button-type" class="sr-only">"Button type"</label>
+                            <select
+                                id="tpl-add-button-type"
+                                data-testid="tpl-add-button-type"
+                                on:change=move |ev| add_kind.set(ButtonKind::parse(&event_target_value(&ev)))
+                            >
+                                {[ButtonKind::QuickReply, ButtonKind::Url, ButtonKind::Phone].into_iter().map(|k| view! {
+                                    <option value=k.value() selected=move || add_kind.get() == k>{k.label()}</option>
+                                }).collect_view()}
+                            </select>
+                            <button
+                                type="button"
+                                class="btn btn-sm"
+                                data-testid="tpl-add-button"
+                                on:click=add_button
+                                disabled=move || { editor.buttons.with(Vec::len) >= MAX_BUTTONS }
+                            >
+                                "+ Add button"
+                            </button>
+                        </div>
+                        {field_error(editor, "buttons")}
+                    </fieldset>
+
+                    <div class="tpl-submit-row">
+                        {move || server_error.get().map(|message| view! {
+                            <div class="alert alert-error" role="alert" data-testid="tpl-error" data-field="submit">
+                                <span class="alert-icon" aria-hidden="true">"!"</span>
+                                <span>{message}</span>
+                            </div>
+                        })}
+                        {move || {
+                            let hidden = editor.hidden_errors();
+                            (!hidden.is_empty()).then(|| view! {
+                                <div class="tpl-todo" id="tpl-todo">
+                                    <p>"Before submitting:"</p>
+                                    <ul>{hidden.into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
+                                </div>
+                            })
+                        }}
+                        <div class="form-actions">
+                            <button type="button" class="btn btn-ghost" on:click=move |_| on_close()>"Cancel"</button>
+                            <button
+                                type="button"
+                                class="btn btn-primary"
+                                data-testid="tpl-submit"
+                                on:click=submit
+                                disabled=move || invalid_now() || submitting.get()
+                                aria-busy=move || submitting.get().to_string()
+                                aria-describedby="tpl-todo"
+                            >
+                                {move || if submitting.get() { "Submitting…" } else { "Submit for review" }}
+                            </button>
+                        </div>
+                    </div>
+                </div>
+                <aside class="tpl-preview-pane" aria-label="Preview">
+                    <p class="eyebrow">"Preview"</p>
+                    <div class="tpl-phone">
+                        <TemplatePreview preview testid="tpl-preview"/>
+                    </div>
+                    <p class="field-hint">"Variables show your examples. Formatting like *bold* appears as typed."</p>
+                </aside>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn ButtonEditor(
+    editor: Editor,
+    key: u64,
+    kind: ButtonKind,
+    swallow_enter: impl Fn(leptos::ev::KeyboardEvent) + Send + Sync + Copy + 'static,
+) -> impl IntoView {
+    let index = move || editor.button_index(key);
+    let field = move || format!("buttons.{}", index());
+    let button = move || {
+        editor
+            .buttons
+            .with(|rows| rows.iter().find(|r| r.key == key).map(|r| r.button.clone()))
+    };
+    let text = move || {
+        button()
+            .map(|b| match b {
+                TemplateButton::QuickReply { text }
+                | TemplateButton::Url { text, .. }
+                | TemplateButton::PhoneNumber { text, .. } => text,
+            })
+            .unwrap_or_default()
+    };
+    let url = move || match button() {
+        Some(TemplateButton::Url { url, .. }) => url,
+        _ => String::new(),
+    };
+    let url_example = move || match button() {
+        Some(TemplateButton::Url { example, .. }) => example.unwrap_or_default(),
+        _ => String::new(),
+    };
+    let phone = move || match button() {
+        Some(TemplateButton::PhoneNumber { phone_number, .. }) => phone_number,
+        _ => String::new(),
+    };
+    let error = move || {
+        let field = field();
+        if !editor.is_touched(&format!("button-{key}")) {
+            return None;
+        }
+        let messages: Vec<String> = editor.errors.with(|es| {
+            es.iter()
+                .filter(|e| e.field == field)
+                .map(|e| e.message.clone())
+                .collect()
+        });
+        (!messages.is_empty()).then(|| messages.join("; "))
+    };
+    let touch = move || editor.touch(&format!("button-{key}"));
+    let text_len = move || text().chars().count();
+    let url_has_variable = move || url().trim_end().ends_with("{{1}}");
+    let error_id = format!("tpl-button-err-{key}");
+    let aria_invalid = move || if error().is_some() { "true" } else { "false" };
+
+    view! {
+        <li class="tpl-button-row" data-testid="tpl-button" data-kind=kind.value()>
+            <div class="tpl-button-head">
+                <span class="tpl-button-kind">{move || format!("{}. {}", index() + 1, kind.label())}</span>
+                <button
+                    type="button"
+                    class="btn btn-xs btn-ghost btn-danger-text"
+                    data-testid=move || format!("tpl-button-remove-{}", index())
+                    aria-label=move || format!("Remove button {}", index() + 1)
+                    on:click=move |_| editor.buttons.update(|rows| rows.retain(|r| r.key != key))
+                >
+                    "Remove"
+                </button>
+            </div>
+            <div class="tpl-button-fields">
+                <div class="field">
+                    <div class="tpl-label-row">
+                        <label for=format!("tpl-button-text-{key}")>"Button text"</label>
+                        <span class="tpl-counter" class:over=move || { text_len() > MAX_BUTTON_TEXT }>
+                            {move || format!("{}/{MAX_BUTTON_TEXT}", text_len())}
+                        </span>
+                    </div>
+                    <input
+                        id=format!("tpl-button-text-{key}")
+                        type="text"
+                        data-testid=move || format!("tpl-button-text-{}", index())
+                        autocomplete="off"
+                        placeholder=match kind {
+                            ButtonKind::QuickReply => "Yes, please",
+                            ButtonKind::Url => "Track order",
+                            ButtonKind::Phone => "Call us",
+                        }
+                        aria-invalid=aria_invalid
+                        aria-describedby=error_id.clone()
+                        prop:value=text
+                        on:input=move |ev| {
+                            let value = event_target_value(&ev);
+                            touch();
+                            editor.edit_button(key, |b| match b {
+                                TemplateButton::QuickReply { text }
+                                | TemplateButton::Url { text, .. }
+                                | TemplateButton::PhoneNumber { text, .. } => *text = value,
+                            });
+                        }
+                        on:keydown=swallow_enter
+                    />
+                </div>
+                {(kind == ButtonKind::Url).then(|| view! {
+                    <div class="field">
+                        <label for=format!("tpl-button-url-{key}")>"Website address"</label>
+                        <input
+                            id=format!("tpl-button-url-{key}")
+                            type="text"
+                            inputmode="url"
+                            data-testid=move || format!("tpl-button-url-{}", index())
+                            autocomplete="off"
+                            spellcheck="false"
+                            placeholder="https://shop.example/track/{{1}}"
+                            aria-invalid=aria_invalid
+                            aria-describedby=format!("tpl-button-url-hint-{key} tpl-button-err-{key}")
+                            prop:value=url
+                            on:input=move |ev| {
+                                let value = event_target_value(&ev);
+                                touch();
+                                editor.edit_button(key, |b| {
+                                    if let TemplateButton::Url { url, .. } = b {
+                                        *url = value;
+                                    }
+                                });
+                            }
+                            on:keydown=swallow_enter
+                        />
+                        <p class="field-hint" id=format!("tpl-button-url-hint-{key}")>"End it with {{1}} to add a different ending each time it is sent."</p>
+                    </div>
+                })}
+                {(kind == ButtonKind::Url).then(|| view! {
+                    <Show when=url_has_variable>
+                        <div class="field">
+                            <label for=format!("tpl-button-example-{key}")>"Example ending for {{1}}"</label>
+                            <input
+                                id=format!("tpl-button-example-{key}")
+                                type="text"
+                                data-testid=move || format!("tpl-button-example-{}", index())
+                                autocomplete="off"
+                                placeholder="ORDER-1234"
+                                aria-invalid=aria_invalid
+                                prop:value=url_example
+                                on:input=move |ev| {
+                                    let value = event_target_value(&ev);
+                                    touch();
+                                    editor.edit_button(key, |b| {
+                                        if let TemplateButton::Url { example, .. } = b {
+                                            *example = non_empty(value);
+                                        }
+                                    });
+                                }
+                                on:keydown=swallow_enter
+                            />
+                        </div>
+                    </Show>
+                })}
+                {(kind == ButtonKind::Phone).then(|| view! {
+                    <div class="field">
+                        <label for=format!("tpl-button-phone-{key}")>"Phone number"</label>
+                        <input
+                            id=format!("tpl-button-phone-{key}")
+                            type="text"
+                            inputmode="tel"
+                            data-testid=move || format!("tpl-button-phone-{}", index())
+                            autocomplete="off"
+                            placeholder="+15550100"
+                            aria-invalid=aria_invalid
+                            aria-describedby=error_id.clone()
+                            prop:value=phone
+                            on:input=move |ev| {
+                                let value = event_target_value(&ev);
+                                touch();
+                                editor.edit_button(key, |b| {
+                                    if let TemplateButton::PhoneNumber { phone_number, .. } = b {
+                                        *phone_number = value;
+                                    }
+                                });
+                            }
+                            on:keydown=swallow_enter
+                        />
+                    </div>
+                })}
+            </div>
+            {move || error().map(|message| view! {
+                <p class="tpl-field-error" id=error_id.clone() data-testid="tpl-error" data-field=field()>{message}</p>
+            })}
+        </li>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_normalized_as_typed() {
+        assert_eq!(normalize_name("Order Update"), "order_update");
+        assert_eq!(normalize_name("spring-sale 2025!"), "spring_sale_2025");
+        assert_eq!(normalize_name("Ça va"), "a_va");
+    }
+
+    #[test]
+    fn variables_are_inserted_at_the_cursor() {
+        assert_eq!(next_variable("Hi"), 1);
+        assert_eq!(next_variable("Hi {{1}}, order {{2}}"), 3);
+        assert_eq!(next_variable("Hi {{2}}"), 3);
+        let (text, caret) = splice_chars("Hi , thanks", 3, 3, "{{1}}");
+        assert_eq!((text.as_str(), caret), ("Hi {{1}}, thanks", 8));
+        // a selection is replaced
+        assert_eq!(splice_chars("Hi NAME!", 3, 7, "{{1}}").0, "Hi {{1}}!");
+        // positions count characters, not bytes; the browser counts UTF-16 units
+        assert_eq!(utf16_to_chars("😀 hi", 2), 1);
+        assert_eq!(chars_to_utf16("😀 hi", 2), 3);
+        assert_eq!(example_count("Hi {{1}} and {{3}}"), 3);
+    }
+
+    #[test]
+    fn usage_and_ages_read_naturally() {
+        let now = 1_000_000_000_000;
+        let day = 86_400_000;
+        assert_eq!(usage_line(0, None, now), "Not used yet");
+        assert_eq!(usage_line(12, Some(now - 3 * day), now), "Used 12 times · last 3 days ago");
+        assert_eq!(usage_line(1, Some(now - 90 * 60_000), now), "Used once · last 1 hour ago");
+        assert_eq!(ago(now - 10_000, now), "just now");
+    }
+
+    fn template(id: Id, name: &str, status: TemplateStatus, updated_at: Millis) -> WhatsAppTemplate {
+        WhatsAppTemplate {
+            id,
+            waba_id: "w".into(),
+            platform_template_id: None,
+            name: name.into(),
+            language: "en_US".into(),
+            category: TemplateCategory::Utility,
+            status,
+            rejected_reason: None,
+            content: TemplateContent::default(),
+            usage_count: 0,
+            last_used_at: None,
+            created_at: 0,
+            updated_at,
+        }
+    }
+
+    #[test]
+    fn upserts_keep_order_and_never_go_back() {
+        let mut list = vec![template(1, "alpha", TemplateStatus::Approved, 5)];
+        upsert_template(&mut list, template(3, "zulu", TemplateStatus::Pending, 5));
+        upsert_template(&mut list, template(2, "beta", TemplateStatus::Pending, 5));
+        assert_eq!(list.iter().map(|t| t.id).collect::<Vec<_>>(), [1, 2, 3]);
+        upsert_template(&mut list, template(2, "beta", TemplateStatus::Approved, 9));
+        // the submit response, older than the approval event
+        upsert_template(&mut list, template(2, "beta", TemplateStatus::Pending, 6));
+        assert_eq!(list[1].status, TemplateStatus::Approved);
+    }
+
+    #[test]
+    fn preview_fills_examples() {
+        let content = TemplateContent {
+            header: Some(TemplateHeader::Text {
+                text: "Order {{1}}".into(),
+                example: None,
+            }),
+            body: "Hi {{1}}, {{2}}".into(),
+            footer: Some(" ".into()),
+            ..Default::default()
+        };
+        let p = preview_of(&content, Some("#42"), &["Ann".into()]);
+        assert_eq!(p.header, Some(PreviewHeader::Text("Order #42".into())));
+        assert_eq!(p.body, "Hi Ann, {{2}}");
+        assert_eq!(p.footer, None);
+        assert!(rejection_text(Some("INVALID_FORMAT")).contains("format is invalid"));
+        assert!(rejection_text(Some("NONE")).contains("without giving a reason"));
+    }
+}
