@@ -5,9 +5,21 @@
 //
 // The steps share one organization and build on each other, so they run in order and a
 // failure skips the rest.
-import { test, expect, type APIRequestContext, type Browser, type BrowserContext, type Locator, type Page } from '@playwright/test';
+import { test, expect, type APIRequestContext, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import {
+  FAKE,
+  SLOW,
+  bubble,
+  consoleErrors,
+  conversationItem,
+  expectLive,
+  expectSameDocument,
+  fakePost,
+  markDocument,
+  scriptErrors,
+  watchForScriptErrors,
+} from './support';
 
-const FAKE = process.env.FAKE_META_URL ?? 'http://127.0.0.1:3901';
 const PAGE_ID = '101'; // "Acme Shoes" in the fake
 const PAGE_NAME = 'Acme Shoes';
 const PSID = '7001002'; // one of the page's customers
@@ -19,20 +31,12 @@ const owner = {
   email: `owner-${run}@example.test`,
   password: 'correct horse battery staple',
 };
-const SLOW = { timeout: 45_000 }; // things that go through the outbox and the fake
 
 test.describe.configure({ mode: 'serial' });
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-/** The fake's control API. */
-async function fakePost(request: APIRequestContext, path: string, data?: unknown) {
-  const response = await request.post(`${FAKE}${path}`, { data: data ?? {} });
-  expect(response.ok(), `POST ${path}: ${response.status()} ${await response.text()}`).toBeTruthy();
-  return response.json();
-}
 
 async function customerSays(request: APIRequestContext, text: string) {
   const answer = await fakePost(request, '/_fake/customer-message', { pageId: PAGE_ID, psid: PSID, text });
@@ -46,46 +50,6 @@ async function sentByFacebook(request: APIRequestContext): Promise<SentCall[]> {
   const response = await request.get(`${FAKE}/_fake/sent`);
   expect(response.ok()).toBeTruthy();
   return response.json();
-}
-
-/** Hydrated, and the live connection is up: what the sidebar's indicator shows a person. */
-async function expectLive(page: Page) {
-  await expect(page.getByTestId('connection-indicator')).toHaveAttribute('data-state', 'connected', SLOW);
-}
-
-function conversationItem(page: Page, text: string): Locator {
-  return page.getByTestId('conversation-list').getByTestId('conversation-item').filter({ hasText: text });
-}
-
-function bubble(page: Page, text: string): Locator {
-  return page
-    .getByTestId('thread')
-    .getByTestId('message')
-    .filter({ has: page.getByTestId('message-body').filter({ hasText: text }) });
-}
-
-/** Marks the document so a later check can tell whether the page was reloaded. */
-async function markDocument(page: Page) {
-  await page.evaluate(() => ((window as unknown as { __e2e?: string }).__e2e = 'same-document'));
-}
-
-async function expectSameDocument(page: Page) {
-  expect(await page.evaluate(() => (window as unknown as { __e2e?: string }).__e2e), 'the page was not reloaded').toBe('same-document');
-}
-
-/** Uncaught exceptions and Rust panics in the front end, per page: a broken page, for a person. */
-const scriptErrors: string[] = [];
-const consoleErrors: string[] = [];
-function watchForScriptErrors(page: Page, who: string) {
-  page.on('pageerror', (error) => scriptErrors.push(`${who}: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') {
-      const where = message.location()?.url;
-      const text = `${who}: ${message.text()}${where ? ` (${where})` : ''}`;
-      consoleErrors.push(text);
-      if (/panicked|RuntimeError|unreachable/i.test(text)) scriptErrors.push(text);
-    }
-  });
 }
 
 /** Settings → Channels → Connect Facebook → "Continue as …" → pick the page → Connect. */
@@ -102,7 +66,7 @@ async function connectFacebookPage(page: Page) {
   // Back in Messio: pick which of the user's pages to connect.
   await expect(page).toHaveURL(/\/settings\/channels\/facebook\?pick=/);
   await expectLive(page);
-  const option = page.locator(`[data-testid="page-option"][value="${PAGE_ID}"]`);
+  const option = page.locator(`[data-testid="page-option"][value="messenger:${PAGE_ID}"]`);
   await expect(option).toBeVisible();
   await expect(option).toBeEnabled();
   await option.check();

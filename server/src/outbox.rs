@@ -60,7 +60,10 @@ async fn deliver(services: &SharedServices, adapters: &Adapters, secrets: &Secre
                 Ok(written) => services.events.publish(&written.events),
                 Err(error) => tracing::error!(%error, "could not flag the channel for reconnect"),
             }
-            Err("The page's access has expired. Reconnect the channel in Settings → Channels, then retry.".to_string())
+            Err(format!(
+                "{}'s access has expired. Reconnect the channel in Settings → Channels, then retry.",
+                job.channel.channel.name
+            ))
         }
         Err(other) => Err(other.to_string()),
     };

@@ -448,15 +448,39 @@ async fn facebook_login_connects_picked_pages(backend: Backend) {
     let gateway = &app.state.services.gateway;
     let offered = gateway.facebook_candidates(&user, pick).await.unwrap();
     assert_eq!(
-        offered.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(),
-        vec!["Acme Shoes", "Acme Support"]
+        offered
+            .iter()
+            .map(|p| (p.key(), p.name.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("messenger:101".to_string(), "Acme Shoes"),
+            ("messenger:102".to_string(), "Acme Support"),
+            ("instagram:17841400000000101".to_string(), "@acme.shoes"),
+            ("whatsapp:501".to_string(), "Acme Shoes"),
+            ("whatsapp:502".to_string(), "Acme Support"),
+        ],
+        "pages, the Instagram account linked to one, and the business's WhatsApp numbers"
     );
-    let channels = gateway
-        .connect_facebook_pages(&user, pick, &["102".to_string()])
-        .await
-        .unwrap();
+    let keys = ["102", "instagram:17841400000000101", "whatsapp:501"].map(String::from);
+    let channels = gateway.connect_facebook_pages(&user, pick, &keys).await.unwrap();
+    assert_eq!(
+        channels
+            .iter()
+            .map(|c| (c.kind, c.parent_account_id.as_deref()))
+            .collect::<Vec<_>>(),
+        vec![
+            (app::model::ChannelKind::Messenger, None),
+            (app::model::ChannelKind::Instagram, Some("101")),
+            (app::model::ChannelKind::WhatsApp, Some("401")),
+        ]
+    );
     assert_eq!(channels[0].name, "Acme Support");
-    assert_eq!(app.fake.subscriptions(), vec!["102".to_string()]);
+    let mut subscribed = app.fake.subscriptions();
+    subscribed.sort();
+    assert_eq!(subscribed, vec!["101".to_string(), "102".to_string()]);
+    assert_eq!(app.fake.whatsapp_subscriptions(), vec!["401".to_string()]);
+    let again = gateway.facebook_candidates(&user, pick).await.unwrap();
+    assert_eq!(again.iter().filter(|c| c.connected).count(), 3);
     let record = app
         .state
         .services
@@ -472,9 +496,9 @@ async fn facebook_login_connects_picked_pages(backend: Backend) {
     let (_, rival) = app.signup("Rival", "owner@rival.test").await;
     let rival: app::model::User = serde_json::from_value(rival["user"].clone()).unwrap();
     assert!(gateway.facebook_candidates(&rival, pick).await.is_err());
-    // Disconnect unsubscribes the page.
+    // Disconnect unsubscribes the page (the Instagram account's page stays subscribed).
     gateway.disconnect(&user, channels[0].id).await.unwrap();
-    assert!(app.fake.subscriptions().is_empty());
+    assert_eq!(app.fake.subscriptions(), vec!["101".to_string()]);
 }
 
 on_both_backends!(

@@ -13,13 +13,6 @@ use serde_json::{Value, json};
 
 /// Webhook fields a page is subscribed to when it is connected.
 pub const SUBSCRIBED_FIELDS: &str = "messages,messaging_postbacks,message_deliveries,message_reads,message_echoes";
-/// Permissions asked for in the Facebook login dialog.
-pub const LOGIN_SCOPES: &[&str] = &[
-    "pages_show_list",
-    "pages_messaging",
-    "pages_manage_metadata",
-    "pages_read_engagement",
-];
 /// Marks the messages Messio sends, so their echoes are matched to the stored copy.
 pub(crate) const METADATA_PREFIX: &str = "messio:";
 /// What `/me/accounts` and `/{page-id}` are asked about a page's linked Instagram account.

@@ -144,7 +144,8 @@ pub fn Composer() -> impl IntoView {
     let channel = thread.channel_status;
     let templates_only = move || window.get() == ReplyWindow::TemplatesOnly;
     let blocked = move || {
-        channel.get() != ChannelStatus::Active || matches!(window.get(), ReplyWindow::Closed | ReplyWindow::TemplatesOnly)
+        channel.get() != ChannelStatus::Active
+            || matches!(window.get(), ReplyWindow::Closed | ReplyWindow::TemplatesOnly)
     };
     let tag = move || matches!(window.get(), ReplyWindow::HumanAgentOnly { .. }).then(|| HUMAN_AGENT_TAG.to_string());
     let contact = move || thread.conversation.with(|c| c.contact_name.clone());
@@ -611,7 +612,11 @@ fn TemplateSendForm(template: WhatsAppTemplate, on_sent: impl Fn() + Send + Sync
         let request = TemplateSendRequest {
             conversation_id: thread.id,
             template_id,
-            params: params.get_untracked().into_iter().map(|p| p.trim().to_string()).collect(),
+            params: params
+                .get_untracked()
+                .into_iter()
+                .map(|p| p.trim().to_string())
+                .collect(),
             header_param: needs_header.then(|| trimmed(header.get_untracked())).flatten(),
             button_param: needs_button.then(|| trimmed(button_value.get_untracked())).flatten(),
             client_id: Some(new_client_id()),
@@ -680,7 +685,7 @@ fn TemplateSendForm(template: WhatsAppTemplate, on_sent: impl Fn() + Send + Sync
                     let example = examples.get(n - 1).filter(|e| !e.trim().is_empty()).map(|e| format!("e.g. {e}"));
                     view! {
                         <div class="field">
-                            <label for=format!("template-param-{n}-input")>{format!("{{{{{n}}}}}")}</label>
+                            <label class="tpl-var-label" for=format!("template-param-{n}-input")>{format!("{{{{{n}}}}}")}</label>
                             <input
                                 id=format!("template-param-{n}-input")
                                 type="text"

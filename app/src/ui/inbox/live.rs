@@ -510,4 +510,22 @@ mod tests {
             })
         );
     }
+
+    #[test]
+    fn parses_template_updates() {
+        let template = json!({
+            "id": 7, "wabaId": "w1", "platformTemplateId": "t7", "name": "order_update", "language": "en_US",
+            "category": "utility", "status": "approved", "rejectedReason": null,
+            "content": {"body": "Hi {{1}}", "bodyExamples": ["Ann"]},
+            "usageCount": 0, "lastUsedAt": null, "createdAt": 1, "updatedAt": 2
+        });
+        let e = LiveEvent::parse("template:updated", &json!({"template": template, "seq": 4}));
+        let update = e
+            .template
+            .as_ref()
+            .map(|u| (u.template.id, u.template.status.as_str(), u.deleted));
+        assert_eq!(update, Some((7, "approved", false)));
+        let e = LiveEvent::parse("template:updated", &json!({"template": template, "deleted": true}));
+        assert_eq!(e.template.map(|u| u.deleted), Some(true));
+    }
 }

@@ -772,6 +772,21 @@ fn safe_url(url: &str) -> Option<String> {
     ok.then(|| url.to_string())
 }
 
+/// Keeps a URL inside a CSS `url("…")`.
+fn css_url_escape(url: &str) -> String {
+    url.chars()
+        .map(|c| match c {
+            '"' => "%22".to_string(),
+            '\'' => "%27".to_string(),
+            '(' => "%28".to_string(),
+            ')' => "%29".to_string(),
+            '\\' => "%5C".to_string(),
+            c if c.is_ascii_whitespace() || c.is_ascii_control() => format!("%{:02X}", u32::from(c)),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
 /// The text of a message, shaped by its kind.
 #[component]
 fn MessageBody(kind: MessageKind, body: String) -> impl IntoView {
@@ -824,7 +839,11 @@ fn MessageBody(kind: MessageKind, body: String) -> impl IntoView {
             }
             .into_any()
         }
-        _ => view! { <p class="msg-body" data-testid="message-body">{body}</p> }.into_any(),
+        _ => {
+            // Server rendering writes an empty text as a space, which `:empty` doesn't match.
+            let empty = body.trim().is_empty();
+            view! { <p class="msg-body" class:msg-body-empty=empty data-testid="message-body">{body}</p> }.into_any()
+        }
     }
 }
 
@@ -861,13 +880,13 @@ fn StoryRef(kind: MessageKind, story: Attachment) -> impl IntoView {
     } else {
         "Replied to your story"
     };
-    // Story links expire after a day; a thumbnail that no longer loads is dropped.
-    let broken = RwSignal::new(false);
+    // Story links expire after a day. As a background, a thumbnail that no longer loads
+    // leaves a plain tile instead of a broken image (even before hydration).
     let link = safe_url(&story.url).map(|url| {
-        let href = url.clone();
+        let thumb = format!("background-image: url(\"{}\")", css_url_escape(&url));
         view! {
-            <a class="msg-story-link" href=href target="_blank" rel="noopener noreferrer">
-                <img class="msg-story-thumb" class:hidden=move || broken.get() src=url alt="" loading="lazy" on:error=move |_| broken.set(true)/>
+            <a class="msg-story-link" href=url target="_blank" rel="noopener noreferrer">
+                <span class="msg-story-thumb" style=thumb aria-hidden="true"></span>
                 <span>"View story"</span>
             </a>
         }
@@ -1342,6 +1361,10 @@ mod tests {
             Some("/api/media/whatsapp/1/2".into())
         );
         assert_eq!(safe_url("javascript:alert(1)"), None);
+        assert_eq!(
+            css_url_escape("https://x.test/a\")(b c"),
+            "https://x.test/a%22%29%28b%20c"
+        );
         let story = Attachment {
             kind: AttachmentKind::Other,
             url: "https://cdn.test/story".into(),

@@ -91,6 +91,10 @@ pub fn ChannelsPage() -> impl IntoView {
     let error = move || query.with(|q| q.get("error")).filter(|e| !e.is_empty());
     let connected = move || query.with(|q| q.get("connected")).and_then(|n| n.parse::<usize>().ok());
     let channels = Resource::new(|| (), |_| list_channels());
+    let on_connected = Callback::new(move |channel: Channel| match ctx.rows.try_get_value().flatten() {
+        Some(rows) => replace_channel(rows, channel),
+        None => channels.refetch(),
+    });
 
     view! {
         <Title text="Channels · Settings · Messio"/>
@@ -121,7 +125,7 @@ pub fn ChannelsPage() -> impl IntoView {
             </section>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    can_manage(shell).await.then(|| view! { <ConnectWhatsApp channels/> })
+                    can_manage(shell).await.then(|| view! { <ConnectWhatsApp on_connected/> })
                 })}
             </Transition>
         </SettingsFrame>
@@ -464,7 +468,7 @@ fn check_id(value: &str, what: &str) -> Result<(), String> {
 /// For businesses that manage WhatsApp outside Facebook login (a system user's permanent
 /// token), or to replace an expired token.
 #[component]
-fn ConnectWhatsApp(channels: Resource<Result<Vec<Channel>, crate::error::AppError>>) -> impl IntoView {
+fn ConnectWhatsApp(on_connected: Callback<Channel>) -> impl IntoView {
     let ctx = expect_context::<ChannelsCtx>();
     let form = ctx.wa;
     let busy = RwSignal::new(false);
@@ -499,10 +503,7 @@ fn ConnectWhatsApp(channels: Resource<Result<Vec<Channel>, crate::error::AppErro
                     if let Some(toasts) = Toasts::get() {
                         toasts.info(format!("Connected {}.", channel.name));
                     }
-                    match ctx.rows.try_get_value().flatten() {
-                        Some(rows) => replace_channel(rows, channel),
-                        None => channels.refetch(),
-                    }
+                    on_connected.run(channel);
                     let _ = form.access_token.try_set(String::new());
                     let _ = form.phone_number_id.try_set(String::new());
                     let _ = form.waba_id.try_set(String::new());

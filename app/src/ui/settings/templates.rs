@@ -9,12 +9,12 @@ use crate::channels::list_channels;
 use crate::model::{Channel, ChannelKind, ChannelStatus, Id, Millis};
 use crate::templates::{
     FieldError, HeaderMedia, MAX_BODY, MAX_BUTTON_TEXT, MAX_BUTTONS, MAX_FOOTER, MAX_HEADER_TEXT, TemplateButton,
-    TemplateCategory, TemplateContent, TemplateDraft, TemplateFilter, TemplateHeader, TemplateStatus,
-    WhatsAppTemplate, delete_template, fill, list_templates, numbered_variables, refresh_template, submit_template,
-    sync_templates, validate, variables,
+    TemplateCategory, TemplateContent, TemplateDraft, TemplateFilter, TemplateHeader, TemplateStatus, WhatsAppTemplate,
+    delete_template, fill, list_templates, numbered_variables, refresh_template, submit_template, sync_templates,
+    validate, variables,
 };
 use crate::ui::Shell;
-use crate::ui::components::{Clock, EmptyState, ErrorState, Spinner, Toasts, toast_error};
+use crate::ui::components::{Clock, EmptyState, ErrorState, Toasts, toast_error};
 use crate::ui::inbox::live::on_live_event;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -45,7 +45,9 @@ pub fn category_label(category: TemplateCategory) -> &'static str {
 
 /// Meta reports rejections as codes; agents and admins need words.
 fn rejection_text(reason: Option<&str>) -> String {
-    let reason = reason.map(str::trim).filter(|r| !r.is_empty() && !r.eq_ignore_ascii_case("NONE"));
+    let reason = reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty() && !r.eq_ignore_ascii_case("NONE"));
     let explained = match reason.map(str::to_ascii_uppercase).as_deref() {
         None => return "Meta rejected this template without giving a reason.".into(),
         Some("INVALID_FORMAT") => "the format is invalid (check the variables and their examples)",
@@ -84,7 +86,11 @@ fn status_note(template: &WhatsAppTemplate) -> Option<String> {
 }
 
 fn plural(n: i64, unit: &str) -> String {
-    if n == 1 { format!("1 {unit}") } else { format!("{n} {unit}s") }
+    if n == 1 {
+        format!("1 {unit}")
+    } else {
+        format!("{n} {unit}s")
+    }
 }
 
 /// "just now", "5 minutes ago", "3 days ago".
@@ -440,7 +446,10 @@ fn card_key(t: &WhatsAppTemplate) -> (Id, &'static str, Millis, i64, Option<Mill
 
 #[component]
 fn TemplatesBody(templates: Vec<WhatsAppTemplate>, channels: Vec<Channel>, can_manage: bool) -> impl IntoView {
-    let whatsapp: Vec<Channel> = channels.into_iter().filter(|c| c.kind == ChannelKind::WhatsApp).collect();
+    let whatsapp: Vec<Channel> = channels
+        .into_iter()
+        .filter(|c| c.kind == ChannelKind::WhatsApp)
+        .collect();
     if whatsapp.is_empty() && templates.is_empty() {
         return view! {
             <section class="card">
@@ -485,7 +494,11 @@ fn TemplatesBody(templates: Vec<WhatsAppTemplate>, channels: Vec<Channel>, can_m
             .try_with_untracked(|rs| rs.iter().find(|t| t.id == template.id).map(|t| t.status))
             .flatten();
         if before.is_some_and(|status| status != template.status) {
-            let _ = announce.try_set(format!("Template {} is now {}.", template.name, status_label(template.status)));
+            let _ = announce.try_set(format!(
+                "Template {} is now {}.",
+                template.name,
+                status_label(template.status)
+            ));
         }
         let _ = rows.try_update(|rs| upsert_template(rs, template));
     });
@@ -496,9 +509,13 @@ fn TemplatesBody(templates: Vec<WhatsAppTemplate>, channels: Vec<Channel>, can_m
     };
     let close_editor = move || {
         editor_open.set(false);
-        if let Some(button) = new_button.get_untracked() {
-            let _ = button.focus();
-        }
+        // After the editor is gone, so focus is not lost with it.
+        #[cfg(feature = "hydrate")]
+        request_animation_frame(move || {
+            if let Some(button) = new_button.get_untracked() {
+                let _ = button.focus();
+            }
+        });
     };
 
     let counts = move |g: StatusGroup| rows.with(|rs| rs.iter().filter(|t| g.matches(t.status)).count());
@@ -542,7 +559,7 @@ fn TemplatesBody(templates: Vec<WhatsAppTemplate>, channels: Vec<Channel>, can_m
                             class="btn btn-primary"
                             data-testid="template-new"
                             node_ref=new_button
-                            disabled=move || !can_author || editor_open.get()
+                            disabled=!can_author
                             aria-expanded=move || editor_open.get().to_string()
                             aria-controls="tpl-editor"
                             on:click=move |_| open_editor()
@@ -632,10 +649,11 @@ fn SyncButton(rows: RwSignal<Vec<WhatsAppTemplate>>) -> impl IntoView {
                             upsert_template(rs, template);
                         }
                     });
+                    let counts = format!("Imported {}, updated {}", report.imported, report.updated);
                     Ok(if report.imported == 0 && report.updated == 0 {
-                        "Everything is up to date.".to_string()
+                        format!("{counts}: everything was up to date.")
                     } else {
-                        format!("Imported {}, updated {}", report.imported, report.updated)
+                        counts
                     })
                 }
                 Err(error) => Err(error.to_string()),
@@ -655,7 +673,7 @@ fn SyncButton(rows: RwSignal<Vec<WhatsAppTemplate>>) -> impl IntoView {
                 aria-busy=move || busy.get().to_string()
                 title="Fetch templates created in WhatsApp Manager and the latest review states"
             >
-                {move || busy.get().then(|| view! { <Spinner label="Syncing"/> })}
+                {move || busy.get().then(|| view! { <span class="spinner spinner-sm" aria-hidden="true"></span> })}
                 {move || if busy.get() { "Syncing…" } else { "Sync from Meta" }}
             </button>
             <span class="tpl-sync-result" role="status" aria-live="polite" data-testid="template-sync-result">
@@ -1021,10 +1039,7 @@ impl Editor {
                 HeaderKind::None => None,
                 HeaderKind::Text => {
                     let text = header_text.get();
-                    let example = text
-                        .contains("{{")
-                        .then(|| non_empty(header_example.get()))
-                        .flatten();
+                    let example = text.contains("{{").then(|| non_empty(header_example.get())).flatten();
                     Some(TemplateHeader::Text { text, example })
                 }
                 HeaderKind::Media(format) => Some(TemplateHeader::Media {
@@ -1097,9 +1112,21 @@ impl Editor {
         self.touched.with(|t| t.iter().any(|g| g == group))
     }
 
-    /// The problems with `field`, when its group was edited.
+    /// Whether the admin edited what `field` (a validation field) is about. A button is
+    /// tracked by its row key, so removing one row does not pass its state to the next.
+    fn field_touched(self, field: &str) -> bool {
+        match field.strip_prefix("buttons.").and_then(|i| i.parse::<usize>().ok()) {
+            Some(i) => self
+                .buttons
+                .with(|rows| rows.get(i).map(|r| r.key))
+                .is_some_and(|key| self.is_touched(&format!("button-{key}"))),
+            None => self.is_touched(field_group(field)),
+        }
+    }
+
+    /// The problems with `field`, once the admin edited it.
     fn error(self, field: &str) -> Option<String> {
-        if !self.is_touched(field_group(field)) {
+        if !self.field_touched(field) {
             return None;
         }
         let messages: Vec<String> = self.errors.with(|es| {
@@ -1115,7 +1142,7 @@ impl Editor {
     fn hidden_errors(self) -> Vec<String> {
         self.errors.with(|es| {
             es.iter()
-                .filter(|e| !self.is_touched(field_group(&e.field)))
+                .filter(|e| !self.field_touched(&e.field))
                 .map(|e| format!("{}: {}", field_title(&e.field), e.message))
                 .collect()
         })
@@ -1274,23 +1301,16 @@ fn TemplateEditor(
             ev.prevent_default();
         }
     };
-    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Escape" {
-            ev.prevent_default();
-            on_close();
-        }
-    };
 
     let body_len = Signal::derive(move || editor.body.with(|b| b.chars().count()));
     let header_len = Signal::derive(move || editor.header_text.with(|h| h.chars().count()));
     let footer_len = Signal::derive(move || editor.footer.with(|f| f.chars().count()));
-    let header_has_variable = move || {
-        editor.header_kind.get() == HeaderKind::Text && editor.header_text.with(|t| t.contains("{{"))
-    };
+    let header_has_variable =
+        move || editor.header_kind.get() == HeaderKind::Text && editor.header_text.with(|t| t.contains("{{"));
     let invalid_now = move || editor.errors.with(|e| !e.is_empty());
 
     view! {
-        <section class="card tpl-editor" id="tpl-editor" aria-labelledby="tpl-editor-title" on:keydown=on_keydown>
+        <section class="card tpl-editor" id="tpl-editor" aria-labelledby="tpl-editor-title">
             <div class="card-head">
                 <div>
                     <h2 id="tpl-editor-title">"New template"</h2>
@@ -1713,19 +1733,7 @@ fn ButtonEditor(
         Some(TemplateButton::PhoneNumber { phone_number, .. }) => phone_number,
         _ => String::new(),
     };
-    let error = move || {
-        let field = field();
-        if !editor.is_touched(&format!("button-{key}")) {
-            return None;
-        }
-        let messages: Vec<String> = editor.errors.with(|es| {
-            es.iter()
-                .filter(|e| e.field == field)
-                .map(|e| e.message.clone())
-                .collect()
-        });
-        (!messages.is_empty()).then(|| messages.join("; "))
-    };
+    let error = move || editor.error(&field());
     let touch = move || editor.touch(&format!("button-{key}"));
     let text_len = move || text().chars().count();
     let url_has_variable = move || url().trim_end().ends_with("{{1}}");
@@ -1898,8 +1906,14 @@ mod tests {
         let now = 1_000_000_000_000;
         let day = 86_400_000;
         assert_eq!(usage_line(0, None, now), "Not used yet");
-        assert_eq!(usage_line(12, Some(now - 3 * day), now), "Used 12 times · last 3 days ago");
-        assert_eq!(usage_line(1, Some(now - 90 * 60_000), now), "Used once · last 1 hour ago");
+        assert_eq!(
+            usage_line(12, Some(now - 3 * day), now),
+            "Used 12 times · last 3 days ago"
+        );
+        assert_eq!(
+            usage_line(1, Some(now - 90 * 60_000), now),
+            "Used once · last 1 hour ago"
+        );
         assert_eq!(ago(now - 10_000, now), "just now");
     }
 
