@@ -473,9 +473,14 @@ mod tests {
         let wa = ChannelKind::WhatsApp;
         assert_eq!(
             ReplyWindow::at(wa, Some(last), last + DAY_MS - 60_000),
-            ReplyWindow::Open { closes_at: last + DAY_MS }
+            ReplyWindow::Open {
+                closes_at: last + DAY_MS
+            }
         );
-        assert_eq!(ReplyWindow::at(wa, Some(last), last + DAY_MS + 60_000), ReplyWindow::TemplatesOnly);
+        assert_eq!(
+            ReplyWindow::at(wa, Some(last), last + DAY_MS + 60_000),
+            ReplyWindow::TemplatesOnly
+        );
         assert_eq!(ReplyWindow::at(wa, None, last), ReplyWindow::TemplatesOnly);
         // Instagram follows Messenger: 24 hours free, then 7 days with HUMAN_AGENT.
         let ig = ChannelKind::Instagram;
@@ -483,7 +488,10 @@ mod tests {
             ReplyWindow::at(ig, Some(last), last + 7 * DAY_MS - 60_000),
             ReplyWindow::HumanAgentOnly { .. }
         ));
-        assert_eq!(ReplyWindow::at(ig, Some(last), last + 7 * DAY_MS + 60_000), ReplyWindow::Closed);
+        assert_eq!(
+            ReplyWindow::at(ig, Some(last), last + 7 * DAY_MS + 60_000),
+            ReplyWindow::Closed
+        );
     }
 
     #[test]

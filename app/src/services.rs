@@ -31,8 +31,13 @@ pub trait ChannelGateway: Send + Sync {
     /// Asks the platform whether the channel's credentials still work.
     async fn health(&self, user: &User, channel_id: Id) -> AppResult<Channel>;
     /// Connects a WhatsApp phone number by hand (an admin pastes a system-user token).
-    async fn connect_whatsapp(&self, user: &User, phone_number_id: &str, access_token: &str, waba_id: &str)
-    -> AppResult<Channel>;
+    async fn connect_whatsapp(
+        &self,
+        user: &User,
+        phone_number_id: &str,
+        access_token: &str,
+        waba_id: &str,
+    ) -> AppResult<Channel>;
     /// Connects the Instagram account linked to a Facebook page, by hand.
     async fn connect_instagram(&self, user: &User, page_id: &str, access_token: &str) -> AppResult<Channel>;
     /// Validates a template and submits it to the WhatsApp Business Account for review.
@@ -295,7 +300,9 @@ impl Services {
         }
         let detail = self.conversation_detail(user, req.conversation_id).await?;
         if !detail.conversation.channel_kind.uses_templates() {
-            return Err(AppError::invalid("templates can only be sent in WhatsApp conversations"));
+            return Err(AppError::invalid(
+                "templates can only be sent in WhatsApp conversations",
+            ));
         }
         Self::require_active(&detail)?;
         let template = self.store.template(user.organization_id, req.template_id).await?;

@@ -1720,7 +1720,10 @@ async fn rich_inbound_keeps_kind_and_quoted_message(store: DynStore) {
         .unwrap()
         .unwrap()
         .value;
-    assert_eq!((reply.kind, reply.attachments.clone()), (MessageKind::Media, vec![photo]));
+    assert_eq!(
+        (reply.kind, reply.attachments.clone()),
+        (MessageKind::Media, vec![photo])
+    );
     assert_eq!(
         reply.reply_to,
         Some(ReplyTo {
@@ -1774,12 +1777,21 @@ async fn reactions_replace_and_remove(store: DynStore) {
         .unwrap();
     assert_eq!(liked.value.id, ours.id);
     assert_eq!(
-        liked.value.reactions.iter().map(|r| (r.emoji.as_str(), r.direction)).collect::<Vec<_>>(),
+        liked
+            .value
+            .reactions
+            .iter()
+            .map(|r| (r.emoji.as_str(), r.direction))
+            .collect::<Vec<_>>(),
         vec![("👍", Direction::Inbound)]
     );
     assert_eq!(names(&liked.events), vec![events::MESSAGE_UPDATED]);
     assert!(
-        store.apply_reaction(channel.id, react(Some("👍"), "r1")).await.unwrap().is_none(),
+        store
+            .apply_reaction(channel.id, react(Some("👍"), "r1"))
+            .await
+            .unwrap()
+            .is_none(),
         "a repeated reaction changes nothing"
     );
     let loved = store
@@ -1790,14 +1802,24 @@ async fn reactions_replace_and_remove(store: DynStore) {
         .value;
     assert_eq!(loved.reactions.len(), 1, "a customer has one reaction per message");
     assert_eq!(loved.reactions[0].emoji, "❤️");
-    let removed = store.apply_reaction(channel.id, react(None, "r3")).await.unwrap().unwrap().value;
+    let removed = store
+        .apply_reaction(channel.id, react(None, "r3"))
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
     assert!(removed.reactions.is_empty());
     assert_eq!(message(&store, &acme, id, ours.id).await.reactions, vec![]);
 
     // A reaction to a message we never saw is kept as a message of its own, once.
     let mut orphan = react(Some("😂"), "r4");
     orphan.target_platform_message_id = "wamid.before-connect".into();
-    let kept = store.apply_reaction(channel.id, orphan.clone()).await.unwrap().unwrap().value;
+    let kept = store
+        .apply_reaction(channel.id, orphan.clone())
+        .await
+        .unwrap()
+        .unwrap()
+        .value;
     assert_eq!((kept.kind, kept.direction), (MessageKind::Reaction, Direction::Inbound));
     assert!(kept.body.contains("😂"));
     assert!(store.apply_reaction(channel.id, orphan).await.unwrap().is_none());
@@ -1853,7 +1875,10 @@ async fn echo_of_an_in_flight_send_is_not_doubled(store: DynStore) {
     store.claim_outbound(10).await.unwrap();
     // The echo (without our metadata) overtakes the send's answer.
     let echoed = store
-        .ingest_echo(channel.id, echo("cust", "mid.ours", "Thanks for writing!", earlier() + 1, None))
+        .ingest_echo(
+            channel.id,
+            echo("cust", "mid.ours", "Thanks for writing!", earlier() + 1, None),
+        )
         .await
         .unwrap();
     assert!(echoed.is_none());
@@ -1914,10 +1939,18 @@ async fn templates_upsert_review_and_usage(store: DynStore) {
         .unwrap();
 
     let in_review = store.templates_in_review(10).await.unwrap();
-    assert_eq!(in_review.iter().map(|(org, t)| (*org, t.id)).collect::<Vec<_>>(), vec![(acme.id, created.id)]);
+    assert_eq!(
+        in_review.iter().map(|(org, t)| (*org, t.id)).collect::<Vec<_>>(),
+        vec![(acme.id, created.id)]
+    );
 
     let reviewed = store
-        .set_template_status("waba-1", "tpl-order_update", TemplateStatus::Rejected, Some("INVALID_FORMAT"))
+        .set_template_status(
+            "waba-1",
+            "tpl-order_update",
+            TemplateStatus::Rejected,
+            Some("INVALID_FORMAT"),
+        )
         .await
         .unwrap();
     assert_eq!(reviewed.value.len(), 1);
@@ -1925,7 +1958,12 @@ async fn templates_upsert_review_and_usage(store: DynStore) {
     assert_eq!(names(&reviewed.events), vec![events::TEMPLATE_UPDATED]);
     assert!(
         store
-            .set_template_status("waba-1", "tpl-order_update", TemplateStatus::Rejected, Some("INVALID_FORMAT"))
+            .set_template_status(
+                "waba-1",
+                "tpl-order_update",
+                TemplateStatus::Rejected,
+                Some("INVALID_FORMAT")
+            )
             .await
             .unwrap()
             .events
@@ -1945,10 +1983,19 @@ async fn templates_upsert_review_and_usage(store: DynStore) {
         approved.iter().map(|t| t.name.as_str()).collect::<Vec<_>>(),
         vec!["order_update", "spring_sale"]
     );
-    assert!(store.templates(acme.id, Some("other-waba"), None).await.unwrap().is_empty());
+    assert!(
+        store
+            .templates(acme.id, Some("other-waba"), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(store.templates(globex.id, None, None).await.unwrap().is_empty());
     assert_not_found(store.template(globex.id, created.id).await, "another tenant's template");
-    assert_not_found(store.delete_template(globex.id, created.id).await, "delete another tenant's template");
+    assert_not_found(
+        store.delete_template(globex.id, created.id).await,
+        "delete another tenant's template",
+    );
 
     // Sending a template records one use, in the same transaction as the message.
     let channel = connect(&store, &acme, "wa-501").await;

@@ -66,12 +66,8 @@ impl MediaCache {
     }
 
     fn path(&self, kind: ChannelKind, account: &str, media_id: &str) -> Option<PathBuf> {
-        (safe_segment(account) && safe_segment(media_id)).then(|| {
-            self.root
-                .join(kind.as_str())
-                .join(account)
-                .join(media_id)
-        })
+        (safe_segment(account) && safe_segment(media_id))
+            .then(|| self.root.join(kind.as_str()).join(account).join(media_id))
     }
 
     pub async fn get(&self, kind: ChannelKind, account: &str, media_id: &str) -> Option<crate::channels::MediaFile> {
@@ -155,7 +151,13 @@ async fn serve(
         .find(|c| c.kind == kind && c.external_id == account)
         .ok_or(AppError::NotFound)?;
     let file = fetch(&state, user.organization_id, channel.id, kind, &account, &media_id).await?;
-    let mime = file.mime_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let mime = file
+        .mime_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     let (content_type, disposition) = if INLINE_TYPES.contains(&mime.as_str()) {
         (file.mime_type.clone(), "inline")
     } else {

@@ -448,10 +448,7 @@ async fn facebook_login_connects_picked_pages(backend: Backend) {
     let gateway = &app.state.services.gateway;
     let offered = gateway.facebook_candidates(&user, pick).await.unwrap();
     assert_eq!(
-        offered
-            .iter()
-            .map(|p| (p.key(), p.name.as_str()))
-            .collect::<Vec<_>>(),
+        offered.iter().map(|p| (p.key(), p.name.as_str())).collect::<Vec<_>>(),
         vec![
             ("messenger:101".to_string(), "Acme Shoes"),
             ("messenger:102".to_string(), "Acme Support"),

@@ -71,7 +71,13 @@ async fn connect_the_account_linked_to_a_page(backend: Backend) {
 
     // Messenger on the same page keeps the page's subscription when Instagram is disconnected.
     app.connect_page(&token, PAGE).await;
-    let gone = app.http.delete(app.url(&format!("/api/inbox/channels/{id}"))).bearer_auth(&token).send().await.unwrap();
+    let gone = app
+        .http
+        .delete(app.url(&format!("/api/inbox/channels/{id}")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(gone.status(), StatusCode::OK);
     assert!(app.fake.subscriptions().contains(&PAGE.to_string()));
 }
@@ -81,14 +87,31 @@ async fn every_inbound_type_is_stored(backend: Backend) {
     let at = now_ms() - 60_000;
     let messaging = vec![
         ig_text(NORA, IG, "mid.text", "Hi! Do you have this in red?", at),
-        ig_message(NORA, IG, "mid.image", None, &[ig_attachment("image", "https://cdn.example/photo.jpg")], at + 1),
-        ig_story_reply(NORA, IG, "mid.story", "Love this look", "story-1", "https://cdn.example/story.jpg", at + 2),
+        ig_message(
+            NORA,
+            IG,
+            "mid.image",
+            None,
+            &[ig_attachment("image", "https://cdn.example/photo.jpg")],
+            at + 1,
+        ),
+        ig_story_reply(
+            NORA,
+            IG,
+            "mid.story",
+            "Love this look",
+            "story-1",
+            "https://cdn.example/story.jpg",
+            at + 2,
+        ),
         ig_story_mention(NORA, IG, "mid.mention", "https://cdn.example/mention.jpg", at + 3),
         ig_reply_to(ig_text(NORA, IG, "mid.reply", "this one", at + 4), "mid.text"),
         ig_unsupported(NORA, IG, "mid.unsupported", at + 5),
     ];
     assert_eq!(
-        app.deliver_to("instagram", &instagram_webhook(IG, messaging)).await.status(),
+        app.deliver_to("instagram", &instagram_webhook(IG, messaging))
+            .await
+            .status(),
         StatusCode::OK
     );
     let conversations = app.conversations(&token).await;
@@ -103,7 +126,10 @@ async fn every_inbound_type_is_stored(backend: Backend) {
     assert_eq!(image["attachments"][0]["kind"], "image");
     assert_eq!(image["attachments"][0]["url"], "https://cdn.example/photo.jpg");
     let story = by_id("mid.story");
-    assert_eq!((story["kind"].as_str(), story["body"].as_str()), (Some("story_reply"), Some("Love this look")));
+    assert_eq!(
+        (story["kind"].as_str(), story["body"].as_str()),
+        (Some("story_reply"), Some("Love this look"))
+    );
     assert_eq!(story["attachments"][0]["url"], "https://cdn.example/story.jpg");
     assert_eq!(by_id("mid.mention")["kind"], "story_mention");
     assert_eq!(by_id("mid.reply")["replyTo"]["messageId"], by_id("mid.text")["id"]);
@@ -112,18 +138,27 @@ async fn every_inbound_type_is_stored(backend: Backend) {
     let react = ig_reaction(NORA, IG, "mid.text", "react", Some("❤️"), at + 10);
     app.deliver_to("instagram", &instagram_webhook(IG, vec![react])).await;
     let text_id = by_id("mid.text")["id"].as_i64().unwrap();
-    assert_eq!(app.message(&token, conversation, text_id).await["reactions"][0]["emoji"], "❤️");
+    assert_eq!(
+        app.message(&token, conversation, text_id).await["reactions"][0]["emoji"],
+        "❤️"
+    );
     let unreact = ig_reaction(NORA, IG, "mid.text", "unreact", None, at + 11);
     app.deliver_to("instagram", &instagram_webhook(IG, vec![unreact])).await;
     assert_eq!(app.message(&token, conversation, text_id).await["reactions"], json!([]));
 
     // The business answered from the Instagram app: the echo shows in the thread once.
-    let echo = instagram_webhook(IG, vec![ig_echo(IG, NORA, "mid.from-phone", "Yes, size M left!", at + 20)]);
+    let echo = instagram_webhook(
+        IG,
+        vec![ig_echo(IG, NORA, "mid.from-phone", "Yes, size M left!", at + 20)],
+    );
     for _ in 0..2 {
         assert_eq!(app.deliver_to("instagram", &echo).await.status(), StatusCode::OK);
     }
     let thread = app.messages(&token, conversation).await;
-    let echoed: Vec<_> = thread.iter().filter(|m| m["platformMessageId"] == "mid.from-phone").collect();
+    let echoed: Vec<_> = thread
+        .iter()
+        .filter(|m| m["platformMessageId"] == "mid.from-phone")
+        .collect();
     assert_eq!(echoed.len(), 1);
     assert_eq!(echoed[0]["direction"], "outbound");
 }
@@ -139,10 +174,19 @@ async fn deliveries_are_verified_and_deduplicated(backend: Backend) {
     let conversation = app.conversations(&token).await[0]["id"].as_i64().unwrap();
     assert_eq!(app.messages(&token, conversation).await.len(), 1);
 
-    let body = server::fake_meta::encode_body(&instagram_webhook(IG, vec![ig_text(OMAR, IG, "mid.bad", "Hi", now_ms())]));
-    let forged = app.deliver_raw_to("instagram", &body, Some("sha256=deadbeef".into())).await;
+    let body = server::fake_meta::encode_body(&instagram_webhook(
+        IG,
+        vec![ig_text(OMAR, IG, "mid.bad", "Hi", now_ms())],
+    ));
+    let forged = app
+        .deliver_raw_to("instagram", &body, Some("sha256=deadbeef".into()))
+        .await;
     assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.conversations(&token).await.len(), 1, "a bad signature leaves no trace");
+    assert_eq!(
+        app.conversations(&token).await.len(),
+        1,
+        "a bad signature leaves no trace"
+    );
     // Messenger's route does not take Instagram's payloads.
     assert_eq!(app.deliver(&payload).await.status(), StatusCode::BAD_REQUEST);
 }
@@ -154,20 +198,24 @@ async fn replies_follow_the_24_hour_and_7_day_windows(backend: Backend) {
     let nora = ig_text(NORA, IG, "mid.n", "Hello", now - 24 * HOUR_MS + 60_000);
     let omar = ig_text(OMAR, IG, "mid.o", "Hello", now - 24 * HOUR_MS - 60_000);
     let old = ig_text("9101999", IG, "mid.x", "Hello", now - 7 * 24 * HOUR_MS - 60_000);
-    app.deliver_to("instagram", &instagram_webhook(IG, vec![nora, omar, old])).await;
+    app.deliver_to("instagram", &instagram_webhook(IG, vec![nora, omar, old]))
+        .await;
     app.fake.set_instagram_window(NORA, Some(23.98));
     app.fake.set_instagram_window(OMAR, Some(24.02));
     app.eventually("profiles to arrive", || async {
-        app.conversations(&token).await.iter().filter(|c| c["contactName"] == "Nora Lee" || c["contactName"] == "Omar Haddad").count() == 2
+        app.conversations(&token)
+            .await
+            .iter()
+            .filter(|c| c["contactName"] == "Nora Lee" || c["contactName"] == "Omar Haddad")
+            .count()
+            == 2
     })
     .await;
     let nora_id = conversation_with(&app, &token, "Nora").await;
     let omar_id = conversation_with(&app, &token, "Omar").await;
     let old_id = conversation_with(&app, &token, "Customer 1999").await;
 
-    let free = app
-        .post(&token, "/api/inbox/messages/send", json!({ "conversationId": nora_id, "content": "Hi Nora" }))
-        .await;
+    let free = app.reply(&token, nora_id, "Hi Nora", None).await;
     assert_eq!(free.status(), StatusCode::ACCEPTED);
     let id = free.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     app.wait_for_status(&token, nora_id, id, "sent").await;
@@ -175,9 +223,7 @@ async fn replies_follow_the_24_hour_and_7_day_windows(backend: Backend) {
     assert_eq!(request.recipient_id, NORA);
     assert_eq!(request.messaging_type(), Some("RESPONSE"));
 
-    let untagged = app
-        .post(&token, "/api/inbox/messages/send", json!({ "conversationId": omar_id, "content": "Hi Omar" }))
-        .await;
+    let untagged = app.reply(&token, omar_id, "Hi Omar", None).await;
     assert_eq!(untagged.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let detail: Value = app
         .get(&token, &format!("/api/inbox/conversations/{omar_id}"))
@@ -187,11 +233,7 @@ async fn replies_follow_the_24_hour_and_7_day_windows(backend: Backend) {
         .unwrap();
     assert!(detail["window"]["human_agent_only"]["closes_at"].is_i64(), "{detail}");
     let tagged = app
-        .post(
-            &token,
-            "/api/inbox/messages/send",
-            json!({ "conversationId": omar_id, "content": "Hi Omar, sorry for the wait", "tag": "HUMAN_AGENT" }),
-        )
+        .reply(&token, omar_id, "Hi Omar, sorry for the wait", Some("HUMAN_AGENT"))
         .await;
     assert_eq!(tagged.status(), StatusCode::ACCEPTED);
     let id = tagged.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
@@ -199,13 +241,7 @@ async fn replies_follow_the_24_hour_and_7_day_windows(backend: Backend) {
     let request = app.fake.instagram_sent().pop().unwrap();
     assert_eq!(request.tag(), Some("HUMAN_AGENT"));
 
-    let closed = app
-        .post(
-            &token,
-            "/api/inbox/messages/send",
-            json!({ "conversationId": old_id, "content": "Hello?", "tag": "HUMAN_AGENT" }),
-        )
-        .await;
+    let closed = app.reply(&token, old_id, "Hello?", Some("HUMAN_AGENT")).await;
     assert_eq!(closed.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 

@@ -10,8 +10,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server::fake_meta::{
     WhatsAppMessageRequest, WindowErrorMode, now_secs, wa_button, wa_contacts, wa_interactive_button_reply,
-    wa_interactive_list_reply, wa_location, wa_media, wa_reaction, wa_reply, wa_text, wa_unsupported,
-    whatsapp_webhook,
+    wa_interactive_list_reply, wa_location, wa_media, wa_reaction, wa_reply, wa_text, wa_unsupported, whatsapp_webhook,
 };
 use support::{Backend, TestApp};
 
@@ -29,7 +28,14 @@ async fn app_with_number(backend: Backend) -> (TestApp, String, Value) {
 
 /// Meta's `messages` webhook for our number carrying `messages` from Maria.
 fn from_maria(messages: Vec<Value>) -> Value {
-    whatsapp_webhook(WABA, NUMBER, "15550100501", &[(MARIA, "Maria Garcia")], messages, vec![])
+    whatsapp_webhook(
+        WABA,
+        NUMBER,
+        "15550100501",
+        &[(MARIA, "Maria Garcia")],
+        messages,
+        vec![],
+    )
 }
 
 async fn only_conversation(app: &TestApp, token: &str) -> i64 {
@@ -64,7 +70,11 @@ async fn connect_by_hand_and_check_health(backend: Backend) {
         .await;
     assert_eq!(wrong_token.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let missing = app
-        .post(&token, "/api/inbox/channels/whatsapp", json!({ "phoneNumberId": "502", "accessToken": "", "wabaId": WABA }))
+        .post(
+            &token,
+            "/api/inbox/channels/whatsapp",
+            json!({ "phoneNumberId": "502", "accessToken": "", "wabaId": WABA }),
+        )
         .await;
     assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
@@ -84,24 +94,90 @@ async fn every_inbound_type_is_stored(backend: Backend) {
     let ts = now_secs() - 60;
     let messages = vec![
         wa_text(MARIA, "wamid.text", ts, "Hi! Is the blue jacket in stock?"),
-        wa_media(MARIA, "wamid.image", ts + 1, "image", "m-image", "image/jpeg", Some("this one"), None),
-        wa_media(MARIA, "wamid.video", ts + 2, "video", "m-video", "video/mp4", None, None),
-        wa_media(MARIA, "wamid.audio", ts + 3, "audio", "m-audio", "audio/ogg; codecs=opus", None, None),
-        wa_media(MARIA, "wamid.doc", ts + 4, "document", "m-doc", "application/pdf", Some("my receipt"), Some("receipt.pdf")),
-        wa_media(MARIA, "wamid.sticker", ts + 5, "sticker", "m-sticker", "image/webp", None, None),
-        wa_location(MARIA, "wamid.location", ts + 6, 52.52, 13.405, Some("Alexanderplatz"), Some("Berlin")),
-        wa_reply(MARIA, "wamid.reply", ts + 7, "yes that one", "15550100501", "wamid.text"),
+        wa_media(
+            MARIA,
+            "wamid.image",
+            ts + 1,
+            "image",
+            "m-image",
+            "image/jpeg",
+            Some("this one"),
+            None,
+        ),
+        wa_media(
+            MARIA,
+            "wamid.video",
+            ts + 2,
+            "video",
+            "m-video",
+            "video/mp4",
+            None,
+            None,
+        ),
+        wa_media(
+            MARIA,
+            "wamid.audio",
+            ts + 3,
+            "audio",
+            "m-audio",
+            "audio/ogg; codecs=opus",
+            None,
+            None,
+        ),
+        wa_media(
+            MARIA,
+            "wamid.doc",
+            ts + 4,
+            "document",
+            "m-doc",
+            "application/pdf",
+            Some("my receipt"),
+            Some("receipt.pdf"),
+        ),
+        wa_media(
+            MARIA,
+            "wamid.sticker",
+            ts + 5,
+            "sticker",
+            "m-sticker",
+            "image/webp",
+            None,
+            None,
+        ),
+        wa_location(
+            MARIA,
+            "wamid.location",
+            ts + 6,
+            52.52,
+            13.405,
+            Some("Alexanderplatz"),
+            Some("Berlin"),
+        ),
+        wa_reply(
+            MARIA,
+            "wamid.reply",
+            ts + 7,
+            "yes that one",
+            "15550100501",
+            "wamid.text",
+        ),
         wa_interactive_button_reply(MARIA, "wamid.button", ts + 8, "confirm", "Yes, confirm"),
         wa_interactive_list_reply(MARIA, "wamid.list", ts + 9, "size-m", "Medium", Some("Fits 38-40")),
         wa_button(MARIA, "wamid.quick", ts + 10, "STOP", "Stop promotions"),
         wa_contacts(MARIA, "wamid.contacts", ts + 11, &[("Lena Fischer", "+49 30 1234567")]),
         wa_unsupported(MARIA, "wamid.unsupported", ts + 12),
     ];
-    assert_eq!(app.deliver_to("whatsapp", &from_maria(messages)).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.deliver_to("whatsapp", &from_maria(messages)).await.status(),
+        StatusCode::OK
+    );
 
     let conversation = only_conversation(&app, &token).await;
     let contact = &app.conversations(&token).await[0];
-    assert_eq!(contact["contactName"], "Maria Garcia", "the profile name comes with the webhook");
+    assert_eq!(
+        contact["contactName"], "Maria Garcia",
+        "the profile name comes with the webhook"
+    );
     assert_eq!(contact["channelKind"], "whatsapp");
     let thread = app.messages(&token, conversation).await;
     let by_id = |id: &str| thread.iter().find(|m| m["platformMessageId"] == id).cloned().unwrap();
@@ -109,7 +185,10 @@ async fn every_inbound_type_is_stored(backend: Backend) {
 
     assert_eq!(by_id("wamid.text")["kind"], "text");
     let image = by_id("wamid.image");
-    assert_eq!((image["kind"].as_str(), image["body"].as_str()), (Some("media"), Some("this one")));
+    assert_eq!(
+        (image["kind"].as_str(), image["body"].as_str()),
+        (Some("media"), Some("this one"))
+    );
     assert_eq!(image["attachments"][0]["kind"], "image");
     assert_eq!(image["attachments"][0]["url"], "/api/media/whatsapp/501/m-image");
     assert_eq!(image["attachments"][0]["mimeType"], "image/jpeg");
@@ -123,7 +202,12 @@ async fn every_inbound_type_is_stored(backend: Backend) {
     assert_eq!(location["kind"], "location");
     assert_eq!(location["attachments"][0]["kind"], "location");
     assert!(location["attachments"][0]["url"].as_str().unwrap().contains("52.52"));
-    assert!(location["attachments"][0]["name"].as_str().unwrap().contains("Alexanderplatz"));
+    assert!(
+        location["attachments"][0]["name"]
+            .as_str()
+            .unwrap()
+            .contains("Alexanderplatz")
+    );
     let reply = by_id("wamid.reply");
     assert_eq!(reply["replyTo"]["platformMessageId"], "wamid.text");
     assert_eq!(reply["replyTo"]["messageId"], by_id("wamid.text")["id"]);
@@ -133,20 +217,39 @@ async fn every_inbound_type_is_stored(backend: Backend) {
     assert!(by_id("wamid.list")["body"].as_str().unwrap().starts_with("Medium"));
     assert_eq!(by_id("wamid.quick")["body"], "Stop promotions");
     assert_eq!(by_id("wamid.contacts")["kind"], "contacts");
-    assert!(by_id("wamid.contacts")["body"].as_str().unwrap().contains("Lena Fischer"));
+    assert!(
+        by_id("wamid.contacts")["body"]
+            .as_str()
+            .unwrap()
+            .contains("Lena Fischer")
+    );
     let unsupported = by_id("wamid.unsupported");
     assert_eq!(unsupported["kind"], "unsupported");
     assert!(!unsupported["body"].as_str().unwrap().is_empty());
 
     // A reaction lands on the message it reacts to, and can be taken back.
     let react = |emoji: &str, id: &str| from_maria(vec![wa_reaction(MARIA, id, ts + 20, "wamid.text", emoji)]);
-    assert_eq!(app.deliver_to("whatsapp", &react("👍", "wamid.r1")).await.status(), StatusCode::OK);
-    let reacted = app.message(&token, conversation, by_id("wamid.text")["id"].as_i64().unwrap()).await;
+    assert_eq!(
+        app.deliver_to("whatsapp", &react("👍", "wamid.r1")).await.status(),
+        StatusCode::OK
+    );
+    let reacted = app
+        .message(&token, conversation, by_id("wamid.text")["id"].as_i64().unwrap())
+        .await;
     assert_eq!(reacted["reactions"][0]["emoji"], "👍");
-    assert_eq!(app.deliver_to("whatsapp", &react("", "wamid.r2")).await.status(), StatusCode::OK);
-    let cleared = app.message(&token, conversation, by_id("wamid.text")["id"].as_i64().unwrap()).await;
+    assert_eq!(
+        app.deliver_to("whatsapp", &react("", "wamid.r2")).await.status(),
+        StatusCode::OK
+    );
+    let cleared = app
+        .message(&token, conversation, by_id("wamid.text")["id"].as_i64().unwrap())
+        .await;
     assert_eq!(cleared["reactions"], json!([]));
-    assert_eq!(app.messages(&token, conversation).await.len(), 13, "reactions are not messages");
+    assert_eq!(
+        app.messages(&token, conversation).await.len(),
+        13,
+        "reactions are not messages"
+    );
 }
 
 async fn media_is_downloaded_and_private(backend: Backend) {
@@ -171,12 +274,18 @@ async fn media_is_downloaded_and_private(backend: Backend) {
 
     let response = app.get(&token, &url).await;
     assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("image/"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("image/")
+    );
     let bytes = response.bytes().await.unwrap();
     assert_eq!(Some(bytes.to_vec()), app.fake.whatsapp_media_bytes(&media_id));
     // Kept in the local media folder, so it outlives Meta's 30 days.
     let kept = app.state.config.data_dir.join("media/whatsapp/501").join(&media_id);
-    app.eventually("the media file to be kept", || async { kept.exists() }).await;
+    app.eventually("the media file to be kept", || async { kept.exists() })
+        .await;
 
     let anonymous = app.http.get(app.url(&url)).send().await.unwrap();
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
@@ -200,27 +309,46 @@ async fn deliveries_are_verified_and_deduplicated(backend: Backend) {
     assert_eq!(app.messages(&token, conversation).await.len(), 1);
 
     let forged = server::fake_meta::encode_body(&from_maria(vec![wa_text(MARIA, "wamid.forged", now_secs(), "Hi")]));
-    let bad = app
-        .deliver_raw_to("whatsapp", &forged, Some("sha256=00".into()))
-        .await;
+    let bad = app.deliver_raw_to("whatsapp", &forged, Some("sha256=00".into())).await;
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.deliver_raw_to("whatsapp", &forged, None).await.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(app.messages(&token, conversation).await.len(), 1, "a bad signature leaves no trace");
+    assert_eq!(
+        app.deliver_raw_to("whatsapp", &forged, None).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.messages(&token, conversation).await.len(),
+        1,
+        "a bad signature leaves no trace"
+    );
 
     let malformed = app.deliver_raw_to("whatsapp", b"{not json", None).await;
-    assert_eq!(malformed.status(), StatusCode::UNAUTHORIZED, "the signature is checked first");
-    let unknown_number = whatsapp_webhook(WABA, "999", "1", &[(KENJI, "Kenji")], vec![wa_text(KENJI, "wamid.x", now_secs(), "Hi")], vec![]);
-    assert_eq!(app.deliver_to("whatsapp", &unknown_number).await.status(), StatusCode::OK);
+    assert_eq!(
+        malformed.status(),
+        StatusCode::UNAUTHORIZED,
+        "the signature is checked first"
+    );
+    let unknown_number = whatsapp_webhook(
+        WABA,
+        "999",
+        "1",
+        &[(KENJI, "Kenji")],
+        vec![wa_text(KENJI, "wamid.x", now_secs(), "Hi")],
+        vec![],
+    );
+    assert_eq!(
+        app.deliver_to("whatsapp", &unknown_number).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(app.conversations(&token).await.len(), 1);
 }
 
 async fn reply_statuses_only_move_forward(backend: Backend) {
     let (app, token, _) = app_with_number(backend).await;
-    app.fake.whatsapp_text(NUMBER, MARIA, "Do you deliver on Sundays?").await;
-    let conversation = only_conversation(&app, &token).await;
-    let sent = app
-        .post(&token, "/api/inbox/messages/send", json!({ "conversationId": conversation, "content": "Yes, we do!" }))
+    app.fake
+        .whatsapp_text(NUMBER, MARIA, "Do you deliver on Sundays?")
         .await;
+    let conversation = only_conversation(&app, &token).await;
+    let sent = app.reply(&token, conversation, "Yes, we do!", None).await;
     assert_eq!(sent.status(), StatusCode::ACCEPTED);
     let id = sent.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let message = app.wait_for_status(&token, conversation, id, "sent").await;
@@ -233,23 +361,22 @@ async fn reply_statuses_only_move_forward(backend: Backend) {
     // `read` may come without `delivered`; a late `delivered` does not undo it.
     app.fake.whatsapp_status(NUMBER, &wamid, "read", None).await.unwrap();
     app.wait_for_status(&token, conversation, id, "read").await;
-    app.fake.whatsapp_status(NUMBER, &wamid, "delivered", None).await.unwrap();
+    app.fake
+        .whatsapp_status(NUMBER, &wamid, "delivered", None)
+        .await
+        .unwrap();
     assert_eq!(app.message(&token, conversation, id).await["status"], "read");
 
     // A failure reported later by webhook carries the platform's code and text.
-    let second = app
-        .post(&token, "/api/inbox/messages/send", json!({ "conversationId": conversation, "content": "Anything else?" }))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let second = app.reply_id(&token, conversation, "Anything else?").await;
     let second_wamid = app.wait_for_status(&token, conversation, second, "sent").await["platformMessageId"]
         .as_str()
         .unwrap()
         .to_string();
-    app.fake.whatsapp_status(NUMBER, &second_wamid, "failed", Some(131026)).await.unwrap();
+    app.fake
+        .whatsapp_status(NUMBER, &second_wamid, "failed", Some(131026))
+        .await
+        .unwrap();
     let failed = app.wait_for_status(&token, conversation, second, "failed").await;
     assert!(failed["error"].as_str().unwrap().contains("131026"), "{failed}");
 }
@@ -271,10 +398,7 @@ async fn the_window_is_24_hours_from_the_last_inbound(backend: Backend) {
     app.deliver_to("whatsapp", &kenji).await;
     let conversations = app.conversations(&token).await;
     let id_of = |name: &str| {
-        conversations
-            .iter()
-            .find(|c| c["contactName"] == name)
-            .unwrap()["id"]
+        conversations.iter().find(|c| c["contactName"] == name).unwrap()["id"]
             .as_i64()
             .unwrap()
     };
@@ -287,9 +411,7 @@ async fn the_window_is_24_hours_from_the_last_inbound(backend: Backend) {
         .await
         .unwrap();
     assert!(detail["window"]["open"].is_object(), "{detail}");
-    let free = app
-        .post(&token, "/api/inbox/messages/send", json!({ "conversationId": maria_id, "content": "Just in time" }))
-        .await;
+    let free = app.reply(&token, maria_id, "Just in time", None).await;
     assert_eq!(free.status(), StatusCode::ACCEPTED);
 
     let detail: Value = app
@@ -299,12 +421,13 @@ async fn the_window_is_24_hours_from_the_last_inbound(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(detail["window"], "templates_only");
-    let late = app
-        .post(&token, "/api/inbox/messages/send", json!({ "conversationId": kenji_id, "content": "Too late" }))
-        .await;
+    let late = app.reply(&token, kenji_id, "Too late", None).await;
     assert_eq!(late.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let error: Value = late.json().await.unwrap();
-    assert!(error["error"]["message"].as_str().unwrap().contains("template"), "{error}");
+    assert!(
+        error["error"]["message"].as_str().unwrap().contains("template"),
+        "{error}"
+    );
 }
 
 async fn platform_window_and_token_errors_are_explained(backend: Backend) {
@@ -314,41 +437,20 @@ async fn platform_window_and_token_errors_are_explained(backend: Backend) {
     // Meta's clock disagrees with ours: its window is closed (131047), answered synchronously.
     app.fake.set_whatsapp_window_errors(WindowErrorMode::Sync);
     app.fake.close_whatsapp_window(MARIA, None);
-    let id = app
-        .post(&token, "/api/inbox/messages/send", json!({ "conversationId": conversation, "content": "Hello?" }))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.reply_id(&token, conversation, "Hello?").await;
     let failed = app.wait_for_status(&token, conversation, id, "failed").await;
     assert!(failed["error"].as_str().unwrap().contains("131047"), "{failed}");
 
     // …and by webhook after an accepted send (Meta's usual way).
     app.fake.set_whatsapp_window_errors(WindowErrorMode::Webhook);
-    let id = app
-        .post(&token, "/api/inbox/messages/send", json!({ "conversationId": conversation, "content": "Still there?" }))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.reply_id(&token, conversation, "Still there?").await;
     let failed = app.wait_for_status(&token, conversation, id, "failed").await;
     assert!(failed["error"].as_str().unwrap().contains("131047"), "{failed}");
 
     // An expired token fails the send and flags the channel for reconnecting.
     app.fake.open_whatsapp_window(MARIA, None);
     app.fake.expire_whatsapp_token(None);
-    let id = app
-        .post(&token, "/api/inbox/messages/send", json!({ "conversationId": conversation, "content": "Hello again" }))
-        .await
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
-        .as_i64()
-        .unwrap();
+    let id = app.reply_id(&token, conversation, "Hello again").await;
     app.wait_for_status(&token, conversation, id, "failed").await;
     let channels: Value = app.get(&token, "/api/inbox/channels").await.json().await.unwrap();
     let ours = channels
@@ -373,16 +475,26 @@ async fn template_by_name(app: &TestApp, token: &str, name: &str) -> Value {
 
 async fn templates_sync_send_and_count_usage(backend: Backend) {
     let (app, token, _) = app_with_number(backend).await;
-    let report = app.post(&token, "/api/templates/whatsapp/sync", json!({ "wabaId": WABA })).await;
+    let report = app
+        .post(&token, "/api/templates/whatsapp/sync", json!({ "wabaId": WABA }))
+        .await;
     assert_eq!(report.status(), StatusCode::OK);
     let report: Value = report.json().await.unwrap();
     assert!(report["imported"].as_u64().unwrap() >= 3, "{report}");
-    let again: Value = app.post(&token, "/api/templates/whatsapp/sync", json!({})).await.json().await.unwrap();
+    let again: Value = app
+        .post(&token, "/api/templates/whatsapp/sync", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(again["imported"], 0, "a second sync only updates");
 
     let order_update = template_by_name(&app, &token, "order_update").await;
     assert_eq!(order_update["status"], "approved");
-    assert_eq!(order_update["content"]["body"], "Hi {{1}}, your order {{2}} has shipped.");
+    assert_eq!(
+        order_update["content"]["body"],
+        "Hi {{1}}, your order {{2}} has shipped."
+    );
     assert_eq!(template_by_name(&app, &token, "old_promo").await["status"], "rejected");
 
     // Kenji wrote two days ago: only a template can reach him now.
@@ -391,7 +503,12 @@ async fn templates_sync_send_and_count_usage(backend: Backend) {
         NUMBER,
         "15550100501",
         &[(KENJI, "Kenji Sato")],
-        vec![wa_text(KENJI, "wamid.k", now_secs() - 2 * 24 * 3600, "Where is my order?")],
+        vec![wa_text(
+            KENJI,
+            "wamid.k",
+            now_secs() - 2 * 24 * 3600,
+            "Where is my order?",
+        )],
         vec![],
     );
     app.deliver_to("whatsapp", &stale).await;
@@ -405,7 +522,9 @@ async fn templates_sync_send_and_count_usage(backend: Backend) {
         )
         .await;
     assert_eq!(wrong_count.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let rejected = template_by_name(&app, &token, "old_promo").await["id"].as_i64().unwrap();
+    let rejected = template_by_name(&app, &token, "old_promo").await["id"]
+        .as_i64()
+        .unwrap();
     let not_approved = app
         .post(
             &token,
@@ -432,7 +551,10 @@ async fn templates_sync_send_and_count_usage(backend: Backend) {
     assert_eq!(request.body["type"], "template");
     assert_eq!(request.body["template"]["name"], "order_update");
     assert_eq!(request.body["template"]["language"]["code"], "en_US");
-    assert_eq!(request.body["template"]["components"][0]["parameters"][1]["text"], "#1042");
+    assert_eq!(
+        request.body["template"]["components"][0]["parameters"][1]["text"],
+        "#1042"
+    );
 
     let used: Value = app
         .get(&token, &format!("/api/templates/whatsapp/{template_id}"))
@@ -445,9 +567,16 @@ async fn templates_sync_send_and_count_usage(backend: Backend) {
 
     // Another organization sees none of it.
     let (stranger, _) = app.signup("Globex", "owner@globex.test").await;
-    let theirs = app.get(&stranger, &format!("/api/templates/whatsapp/{template_id}")).await;
+    let theirs = app
+        .get(&stranger, &format!("/api/templates/whatsapp/{template_id}"))
+        .await;
     assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
-    let listed: Value = app.get(&stranger, "/api/templates/whatsapp").await.json().await.unwrap();
+    let listed: Value = app
+        .get(&stranger, "/api/templates/whatsapp")
+        .await
+        .json()
+        .await
+        .unwrap();
     assert_eq!(listed, json!([]));
 }
 

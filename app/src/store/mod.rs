@@ -274,8 +274,17 @@ pub trait Store: Send + Sync + 'static {
 
     // WhatsApp templates.
     /// Inserts or refreshes a template (same WABA, name and language); `true` when new.
-    async fn upsert_template(&self, org_id: Id, record: TemplateRecord) -> StoreResult<Written<(WhatsAppTemplate, bool)>>;
-    async fn templates(&self, org_id: Id, waba_id: Option<&str>, status: Option<TemplateStatus>) -> StoreResult<Vec<WhatsAppTemplate>>;
+    async fn upsert_template(
+        &self,
+        org_id: Id,
+        record: TemplateRecord,
+    ) -> StoreResult<Written<(WhatsAppTemplate, bool)>>;
+    async fn templates(
+        &self,
+        org_id: Id,
+        waba_id: Option<&str>,
+        status: Option<TemplateStatus>,
+    ) -> StoreResult<Vec<WhatsAppTemplate>>;
     async fn template(&self, org_id: Id, template_id: Id) -> StoreResult<WhatsAppTemplate>;
     /// Applies Meta's review outcome to every copy of the template (webhook and polling).
     async fn set_template_status(

@@ -258,7 +258,10 @@ pub fn validate(draft: &TemplateDraft) -> Result<(), Vec<FieldError>> {
             if text.trim().is_empty() {
                 fail("header", "the header text is empty".into());
             } else if text.chars().count() > MAX_HEADER_TEXT {
-                fail("header", format!("the header can have at most {MAX_HEADER_TEXT} characters"));
+                fail(
+                    "header",
+                    format!("the header can have at most {MAX_HEADER_TEXT} characters"),
+                );
             }
             match numbered_variables(text) {
                 Ok(0) => {}
@@ -333,7 +336,10 @@ pub fn validate(draft: &TemplateDraft) -> Result<(), Vec<FieldError>> {
         if text.trim().is_empty() {
             fail(&field, "a button needs a label".into());
         } else if text.chars().count() > MAX_BUTTON_TEXT {
-            fail(&field, format!("a button label can have at most {MAX_BUTTON_TEXT} characters"));
+            fail(
+                &field,
+                format!("a button label can have at most {MAX_BUTTON_TEXT} characters"),
+            );
         }
     }
     if errors.is_empty() { Ok(()) } else { Err(errors) }
@@ -432,33 +438,19 @@ pub fn from_meta_components(components: &Value) -> TemplateContent {
                 content.body_examples = component
                     .pointer("/example/body_text/0")
                     .and_then(Value::as_array)
-                    .map(|values| {
-                        values
-                            .iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
+                    .map(|values| values.iter().filter_map(Value::as_str).map(str::to_string).collect())
                     .unwrap_or_default();
             }
             "FOOTER" => content.footer = text_of(component, "text"),
             "BUTTONS" => {
-                for button in component
-                    .get("buttons")
-                    .and_then(Value::as_array)
-                    .into_iter()
-                    .flatten()
-                {
+                for button in component.get("buttons").and_then(Value::as_array).into_iter().flatten() {
                     let text = text_of(button, "text").unwrap_or_default();
                     let kind = button.get("type").and_then(Value::as_str).unwrap_or_default();
                     content.buttons.push(match kind.to_ascii_uppercase().as_str() {
                         "URL" => TemplateButton::Url {
                             text,
                             url: text_of(button, "url").unwrap_or_default(),
-                            example: button
-                                .pointer("/example/0")
-                                .and_then(Value::as_str)
-                                .map(str::to_string),
+                            example: button.pointer("/example/0").and_then(Value::as_str).map(str::to_string),
                         },
                         "PHONE_NUMBER" => TemplateButton::PhoneNumber {
                             text,
@@ -486,7 +478,13 @@ pub fn fill(text: &str, values: &[String]) -> String {
             return out;
         };
         let inner = &after[..end];
-        match inner.trim().parse::<usize>().ok().and_then(|n| n.checked_sub(1)).and_then(|i| values.get(i)) {
+        match inner
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| values.get(i))
+        {
             Some(value) if !value.is_empty() => out.push_str(value),
             _ => {
                 out.push_str("{{");
@@ -612,7 +610,10 @@ mod tests {
     fn variables_must_be_numbered_in_order_with_examples() {
         assert!(validate(&draft("Hi {{1}}, order {{2}} shipped.", &["Ann", "#42"])).is_ok());
         assert_eq!(fields(validate(&draft("Hi {{2}} and {{1}}.", &["a", "b"]))), ["body"]);
-        assert_eq!(fields(validate(&draft("Hi {{1}}, order {{2}}.", &["Ann"]))), ["bodyExamples"]);
+        assert_eq!(
+            fields(validate(&draft("Hi {{1}}, order {{2}}.", &["Ann"]))),
+            ["bodyExamples"]
+        );
         assert_eq!(fields(validate(&draft("Hi {{name}}.", &[]))), ["body"]);
         // Repeating a variable is fine; it is still one value.
         assert_eq!(numbered_variables("{{1}} and {{1}} again, then {{2}}"), Ok(2));
@@ -637,7 +638,15 @@ mod tests {
         ];
         assert_eq!(
             fields(validate(&bad)),
-            ["name", "language", "body", "footer", "buttons.0", "buttons.1", "buttons.1"]
+            [
+                "name",
+                "language",
+                "body",
+                "footer",
+                "buttons.0",
+                "buttons.1",
+                "buttons.1"
+            ]
         );
     }
 
@@ -682,7 +691,14 @@ mod tests {
             "Hi Ann, order #42 shipped.\n\n_Acme_"
         );
         assert_eq!(fill("Hi {{1}}, {{2}}", &["Ann".into()]), "Hi Ann, {{2}}");
-        let payload = send_payload("order_update", "en_US", &content, None, &["Ann".into(), "#42".into()], None);
+        let payload = send_payload(
+            "order_update",
+            "en_US",
+            &content,
+            None,
+            &["Ann".into(), "#42".into()],
+            None,
+        );
         assert_eq!(payload["language"]["code"], "en_US");
         assert_eq!(payload["components"][0]["parameters"][1]["text"], "#42");
         let request = TemplateSendRequest {

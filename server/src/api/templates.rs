@@ -86,7 +86,9 @@ async fn whatsapp_channel(
             None => "connect a WhatsApp number first".into(),
         })),
         (Some(channel), 1) => Ok(channel.id),
-        _ => Err(AppError::invalid("several WhatsApp Business Accounts are connected: give wabaId or channelId")),
+        _ => Err(AppError::invalid(
+            "several WhatsApp Business Accounts are connected: give wabaId or channelId",
+        )),
     }
 }
 

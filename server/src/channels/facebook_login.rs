@@ -153,6 +153,8 @@ async fn callback(State(state): State<AppState>, Query(query): Query<CallbackQue
         numbers,
         user_token,
     };
-    let pick = state.pending_logins.remember_findings(organization_id, user_id, findings);
+    let pick = state
+        .pending_logins
+        .remember_findings(organization_id, user_id, findings);
     Redirect::to(&format!("/settings/channels/facebook?pick={pick}"))
 }

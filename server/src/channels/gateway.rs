@@ -3,10 +3,10 @@
 //! disconnecting, and WhatsApp templates (`whatsapp_templates.rs`), on behalf of the web
 //! app's server functions and the REST API.
 
-use super::SendError;
 use super::instagram::InstagramCredentials;
 use super::messenger::{ManagedPage, PageCredentials};
 use super::whatsapp::{ManagedNumber, WhatsAppCredentials};
+use super::{SendError, StoredCredentials};
 use crate::crypto::SecretBox;
 use crate::state::Adapters;
 use app::auth::ssr::require_manager;
@@ -296,7 +296,10 @@ impl ChannelGateway for PlatformGateway {
                 id: managed.number.id.clone(),
                 name: managed.number.verified_name.clone(),
                 category: None,
-                detail: Some(format!("{} · {}", managed.number.display_phone_number, managed.waba_name)),
+                detail: Some(format!(
+                    "{} · {}",
+                    managed.number.display_phone_number, managed.waba_name
+                )),
             });
         }
         Ok(candidates)
@@ -314,7 +317,11 @@ impl ChannelGateway for PlatformGateway {
             let (kind, id) = PageCandidate::parse_key(key);
             let channel = match kind {
                 ChannelKind::Messenger => {
-                    let page = findings.pages.iter().find(|p| p.id == id).ok_or_else(|| not_offered(id))?;
+                    let page = findings
+                        .pages
+                        .iter()
+                        .find(|p| p.id == id)
+                        .ok_or_else(|| not_offered(id))?;
                     self.connect_page(user, &page.id, &page.name, &page.access_token)
                         .await?
                 }
@@ -383,9 +390,7 @@ impl ChannelGateway for PlatformGateway {
             .linked_instagram(page_id, access_token)
             .await
             .map_err(upstream)?
-            .ok_or_else(|| {
-                AppError::invalid("this page has no Instagram professional account linked to it")
-            })?;
+            .ok_or_else(|| AppError::invalid("this page has no Instagram professional account linked to it"))?;
         self.connect_instagram_account(user, &account, page_id, access_token)
             .await
     }
@@ -410,7 +415,10 @@ impl ChannelGateway for PlatformGateway {
         require_manager(user)?;
         let record = self.store.channel(user.organization_id, channel_id).await?;
         if self.subscription_shared(&record).await? {
-            tracing::info!(channel_id, "keeping the platform subscription: another channel still uses it");
+            tracing::info!(
+                channel_id,
+                "keeping the platform subscription: another channel still uses it"
+            );
         } else if let Ok(credentials) = self.secrets.open(&record.credentials)
             && let Err(error) = self
                 .adapters

@@ -3,7 +3,7 @@
 //! arrive as `object: "instagram"` with the Instagram account id as `entry[].id`.
 
 use super::messenger::{GraphClient, METADATA_PREFIX};
-use super::{ChannelAdapter, CustomerProfile, InboundEvent, NormalizedEvent, Rejection, SendError};
+use super::{ChannelAdapter, CustomerProfile, InboundEvent, NormalizedEvent, Rejection, SendError, StoredCredentials};
 use crate::config::MetaConfig;
 use crate::webhooks::signature::verify_hub_signature;
 use app::model::{Attachment, AttachmentKind, ChannelKind, MessageKind, MessageStatus};
@@ -25,16 +25,8 @@ pub struct InstagramCredentials {
     pub page_access_token: String,
 }
 
-impl InstagramCredentials {
-    pub fn parse(plain: &str) -> Result<Self, SendError> {
-        serde_json::from_str(plain).map_err(|_| {
-            SendError::Auth("the stored Instagram credentials are unreadable; reconnect the account".into())
-        })
-    }
-
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
+impl StoredCredentials for InstagramCredentials {
+    const ACCOUNT: &'static str = "Instagram account";
 }
 
 pub struct InstagramAdapter {

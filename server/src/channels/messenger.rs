@@ -1,7 +1,7 @@
 //! Facebook Messenger (Pages) through Meta's Graph API: webhook verification and
 //! normalization, the Send API, page subscription and the Facebook-login code exchange.
 
-use super::{ChannelAdapter, CustomerProfile, InboundEvent, NormalizedEvent, Rejection, SendError};
+use super::{ChannelAdapter, CustomerProfile, InboundEvent, NormalizedEvent, Rejection, SendError, StoredCredentials};
 use crate::config::MetaConfig;
 use crate::webhooks::signature::verify_hub_signature;
 use app::model::{Attachment, AttachmentKind, ChannelKind, MessageKind, MessageStatus};
@@ -24,15 +24,8 @@ pub struct PageCredentials {
     pub page_access_token: String,
 }
 
-impl PageCredentials {
-    pub fn parse(plain: &str) -> Result<Self, SendError> {
-        serde_json::from_str(plain)
-            .map_err(|_| SendError::Auth("the stored page credentials are unreadable; reconnect the page".into()))
-    }
-
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
+impl StoredCredentials for PageCredentials {
+    const ACCOUNT: &'static str = "page";
 }
 
 /// A page listed by `/me/accounts` after Facebook login.

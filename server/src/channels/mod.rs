@@ -41,6 +41,26 @@ pub struct TemplateStatusUpdate {
     pub reason: Option<String>,
 }
 
+/// What a channel keeps (encrypted) to reach its platform account, as JSON.
+pub trait StoredCredentials: serde::Serialize + serde::de::DeserializeOwned {
+    /// Names the account in the "reconnect" message: "page", "Instagram account", "number".
+    const ACCOUNT: &'static str;
+
+    /// Unreadable credentials cannot be used again: the channel must be reconnected.
+    fn parse(plain: &str) -> Result<Self, SendError> {
+        serde_json::from_str(plain).map_err(|_| {
+            SendError::Auth(format!(
+                "the stored credentials of this {} are unreadable; reconnect it",
+                Self::ACCOUNT
+            ))
+        })
+    }
+
+    fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
 /// A media file downloaded from the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaFile {
@@ -97,7 +117,9 @@ pub trait ChannelAdapter: Send + Sync {
     }
     /// Downloads a media file the platform holds for us (WhatsApp's media endpoint).
     async fn fetch_media(&self, _credentials: &str, _media_id: &str) -> Result<MediaFile, SendError> {
-        Err(SendError::Rejected("this channel does not keep media at the platform".into()))
+        Err(SendError::Rejected(
+            "this channel does not keep media at the platform".into(),
+        ))
     }
 }
 

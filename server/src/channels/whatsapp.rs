@@ -6,7 +6,8 @@
 //! query string, so it does not end up in logs or error texts with the URL.
 
 use super::{
-    ChannelAdapter, InboundEvent, MediaFile, NormalizedEvent, Rejection, SendError, TemplateStatusUpdate, media_url,
+    ChannelAdapter, InboundEvent, MediaFile, NormalizedEvent, Rejection, SendError, StoredCredentials,
+    TemplateStatusUpdate, media_url,
 };
 use crate::config::MetaConfig;
 use crate::webhooks::signature::verify_hub_signature;
@@ -49,15 +50,8 @@ impl std::fmt::Debug for WhatsAppCredentials {
     }
 }
 
-impl WhatsAppCredentials {
-    pub fn parse(plain: &str) -> Result<Self, SendError> {
-        serde_json::from_str(plain)
-            .map_err(|_| SendError::Auth("the stored WhatsApp credentials are unreadable; reconnect the number".into()))
-    }
-
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
-    }
+impl StoredCredentials for WhatsAppCredentials {
+    const ACCOUNT: &'static str = "WhatsApp number";
 }
 
 /// A business phone number as `GET /{phone-number-id}` and `/{waba-id}/phone_numbers` describe it.

@@ -2,6 +2,7 @@
 //! (on demand and by a background poll, besides the template-status webhook), importing
 //! templates created elsewhere, and deleting them.
 
+use super::StoredCredentials;
 use super::gateway::{PlatformGateway, upstream};
 use super::whatsapp::{MetaTemplate, WhatsAppCredentials};
 use app::auth::ssr::require_manager;
@@ -172,11 +173,7 @@ impl PlatformGateway {
         }
         let mut all = Vec::new();
         for waba_id in &wabas {
-            all.extend(
-                self.store
-                    .templates(user.organization_id, Some(waba_id), None)
-                    .await?,
-            );
+            all.extend(self.store.templates(user.organization_id, Some(waba_id), None).await?);
         }
         Ok(SyncReport {
             imported,

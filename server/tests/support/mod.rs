@@ -167,6 +167,23 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// `POST /api/inbox/messages/send`: an agent's free-form reply (`tag` e.g. HUMAN_AGENT).
+    pub async fn reply(&self, token: &str, conversation_id: i64, content: &str, tag: Option<&str>) -> Response {
+        self.post(
+            token,
+            "/api/inbox/messages/send",
+            json!({ "conversationId": conversation_id, "content": content, "tag": tag }),
+        )
+        .await
+    }
+
+    /// Sends a reply that must be accepted (202); returns the queued message's id.
+    pub async fn reply_id(&self, token: &str, conversation_id: i64, content: &str) -> i64 {
+        let response = self.reply(token, conversation_id, content, None).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED, "{:?}", response.text().await);
+        response.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
     /// Connects the fake's WhatsApp number by hand (`POST /api/inbox/channels/whatsapp`)
     /// with its WABA's system-user token.
     pub async fn connect_whatsapp(&self, token: &str, phone_number_id: &str, waba_id: &str) -> Value {

@@ -112,15 +112,16 @@ fn dispatch(thread: ThreadState, local: Message) {
 
 /// "3h 12m", "45m", "5d 3h": what is left of a messaging window.
 pub fn remaining(ms: Millis) -> String {
-    // Rounded up, so an open window never reads "0m".
+    // Rounded up, so an open window never reads "0m"; days only past two of them, so a
+    // fresh 24-hour window reads "24h", not "1d".
     let minutes = (ms.max(0) + 59_999) / 60_000;
-    let (days, hours, mins) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
-    match (days, hours, mins) {
-        (0, 0, m) => format!("{}m", m.max(1)),
-        (0, h, 0) => format!("{h}h"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, 0, _) => format!("{d}d"),
-        (d, h, _) => format!("{d}d {h}h"),
+    let (hours, mins) = (minutes / 60, minutes % 60);
+    match (hours, mins) {
+        (0, m) => format!("{}m", m.max(1)),
+        (h, 0) if h < 48 => format!("{h}h"),
+        (h, m) if h < 48 => format!("{h}h {m}m"),
+        (h, _) if h % 24 == 0 => format!("{}d", h / 24),
+        (h, _) => format!("{}d {}h", h / 24, h % 24),
     }
 }
 
@@ -153,9 +154,7 @@ pub fn Composer() -> impl IntoView {
         (ChannelStatus::NeedsReconnect, _) => "Reconnect the channel to reply".to_string(),
         (ChannelStatus::Disconnected, _) => "This channel is disconnected".to_string(),
         (_, ReplyWindow::Closed) => "Replies are closed until the customer writes again".to_string(),
-        (_, ReplyWindow::TemplatesOnly) => {
-            format!("Only templates can be sent until {} writes again", contact())
-        }
+        (_, ReplyWindow::TemplatesOnly) => "Only templates can be sent now".to_string(),
         _ => format!("Reply to {}…", contact()),
     };
 
@@ -600,6 +599,14 @@ fn TemplateSendForm(template: WhatsAppTemplate, on_sent: impl Fn() + Send + Sync
     let examples = template.content.body_examples.clone();
     let content = StoredValue::new(template.content);
 
+    // A complaint about a value goes once the value is edited.
+    Effect::new(move |_| {
+        params.track();
+        header.track();
+        button_value.track();
+        error.set(None);
+    });
+
     let preview = Signal::derive(move || {
         let header = header.get();
         params.with(|values| content.with_value(|c| preview_of(c, Some(header.as_str()), values)))
@@ -760,6 +767,8 @@ mod tests {
         assert_eq!(remaining(45 * minute), "45m");
         assert_eq!(remaining(10_000), "1m");
         assert_eq!(remaining(2 * 60 * minute), "2h");
+        assert_eq!(remaining(24 * 60 * minute - 5_000), "24h");
+        assert_eq!(remaining(3 * 24 * 60 * minute), "3d");
         assert_eq!(remaining((5 * 24 * 60 + 3 * 60 + 20) * minute), "5d 3h");
         assert_eq!(remaining(-5), "1m");
     }

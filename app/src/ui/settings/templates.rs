@@ -1216,6 +1216,11 @@ fn TemplateEditor(
     let server_error = RwSignal::new(None::<String>);
     let body_ref = NodeRef::<leptos::html::Textarea>::new();
     let add_kind = RwSignal::new(ButtonKind::QuickReply);
+    // The server's complaint was about the draft it saw; an edit makes it stale.
+    Effect::new(move |_| {
+        editor.draft.track();
+        server_error.set(None);
+    });
 
     let preview = Signal::derive(move || {
         editor.draft.with(|d| {
