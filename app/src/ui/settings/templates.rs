@@ -1344,7 +1344,7 @@ fn TemplateEditor(
                                     let id = c.id;
                                     view! {
                                         <option value=id.to_string() selected=move || editor.channel_id.get() == id>
-                                            {format!("{} ({})", c.name, c.external_id)}
+                                            {c.name.clone()}
                                         </option>
                                     }
                                 }).collect_view()}
