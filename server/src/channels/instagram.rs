@@ -2,7 +2,7 @@
 //! reached through the Facebook page it is linked to, with that page's token. Webhooks
 //! arrive as `object: "instagram"` with the Instagram account id as `entry[].id`.
 
-use super::messenger::{GraphClient, METADATA_PREFIX};
+use super::messenger::{GraphClient, METADATA_PREFIX, Party, webhook_entries};
 use super::{ChannelAdapter, CustomerProfile, InboundEvent, NormalizedEvent, Rejection, SendError, StoredCredentials};
 use crate::config::MetaConfig;
 use crate::webhooks::signature::verify_hub_signature;
@@ -148,25 +148,6 @@ impl ChannelAdapter for InstagramAdapter {
 }
 
 // ---- Webhook payloads (Messenger API for Instagram, "instagram" object) ----
-
-#[derive(Debug, Deserialize)]
-struct WebhookBody {
-    object: String,
-    #[serde(default)]
-    entry: Vec<Entry>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Entry {
-    id: String,
-    #[serde(default)]
-    messaging: Vec<Messaging>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Party {
-    id: String,
-}
 
 #[derive(Debug, Deserialize)]
 struct Messaging {
@@ -344,15 +325,8 @@ fn content(message: &MessagePayload) -> Content {
 
 /// Turns one webhook delivery into normalized events, in the order Meta listed them.
 pub fn normalize(body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection> {
-    let parsed: WebhookBody = serde_json::from_slice(body).map_err(|e| Rejection::Malformed(e.to_string()))?;
-    if parsed.object != "instagram" {
-        return Err(Rejection::Malformed(format!(
-            "expected object \"instagram\", got \"{}\"",
-            parsed.object
-        )));
-    }
     let mut events = Vec::new();
-    for entry in parsed.entry {
+    for entry in webhook_entries::<Messaging>(body, "instagram")? {
         for item in entry.messaging {
             let at = item.timestamp.unwrap_or_else(now_millis);
             let event = if let Some(message) = item.message {

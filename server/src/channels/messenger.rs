@@ -346,23 +346,40 @@ impl ChannelAdapter for MessengerAdapter {
 
 // ---- Webhook payloads (Messenger Platform "page" object) ----
 
+/// The envelope Messenger-platform webhooks share (`page` here, `instagram` for Instagram).
 #[derive(Debug, Deserialize)]
-struct WebhookBody {
+struct WebhookBody<M> {
     object: String,
-    #[serde(default)]
-    entry: Vec<Entry>,
+    #[serde(default = "Vec::new")]
+    entry: Vec<WebhookEntry<M>>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Entry {
-    id: String,
-    #[serde(default)]
-    messaging: Vec<Messaging>,
+pub(crate) struct WebhookEntry<M> {
+    /// The page (or Instagram account) the events are for.
+    pub id: String,
+    #[serde(default = "Vec::new")]
+    pub messaging: Vec<M>,
 }
 
 #[derive(Debug, Deserialize)]
-struct Party {
-    id: String,
+pub(crate) struct Party {
+    pub id: String,
+}
+
+/// Parses a delivery's envelope and checks it is for `object`.
+pub(crate) fn webhook_entries<M: serde::de::DeserializeOwned>(
+    body: &[u8],
+    object: &str,
+) -> Result<Vec<WebhookEntry<M>>, Rejection> {
+    let parsed: WebhookBody<M> = serde_json::from_slice(body).map_err(|e| Rejection::Malformed(e.to_string()))?;
+    if parsed.object != object {
+        return Err(Rejection::Malformed(format!(
+            "expected object \"{object}\", got \"{}\"",
+            parsed.object
+        )));
+    }
+    Ok(parsed.entry)
 }
 
 #[derive(Debug, Deserialize)]
@@ -452,15 +469,8 @@ fn attachment(a: AttachmentPayload) -> Attachment {
 
 /// Turns one webhook delivery into normalized events, in the order Meta listed them.
 pub fn normalize(body: &[u8], our_app_id: &str) -> Result<Vec<NormalizedEvent>, Rejection> {
-    let parsed: WebhookBody = serde_json::from_slice(body).map_err(|e| Rejection::Malformed(e.to_string()))?;
-    if parsed.object != "page" {
-        return Err(Rejection::Malformed(format!(
-            "expected object \"page\", got \"{}\"",
-            parsed.object
-        )));
-    }
     let mut events = Vec::new();
-    for entry in parsed.entry {
+    for entry in webhook_entries::<Messaging>(body, "page")? {
         for item in entry.messaging {
             let at = item.timestamp.unwrap_or_else(app::store::now_millis);
             let page = entry.id.clone();
