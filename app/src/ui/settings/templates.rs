@@ -1191,17 +1191,116 @@ fn field_error(editor: Editor, field: &'static str) -> impl IntoView {
     }
 }
 
-/// `n/max` under a field, red once over.
-fn counter(text: Signal<usize>, max: usize, id: &'static str) -> impl IntoView {
+/// `n/max` next to a field's label (id `tpl-{field}-count`), red once over.
+fn counter(text: RwSignal<String>, max: usize, field: &'static str) -> impl IntoView {
+    let len = move || text.with(|t| t.chars().count());
     view! {
-        <span class="tpl-counter" class:over=move || { text.get() > max } id=id aria-live="off">
-            {move || format!("{}/{max}", text.get())}
+        <span class="tpl-counter" class:over=move || { len() > max } id=format!("tpl-{field}-count") aria-live="off">
+            {move || format!("{}/{max}", len())}
         </span>
     }
 }
 
 fn invalid(editor: Editor, field: &'static str) -> impl Fn() -> &'static str + Send + Sync + Copy {
     move || if editor.error(field).is_some() { "true" } else { "false" }
+}
+
+/// A one-line input of the editor; Enter in it must not act on the editor's buttons.
+#[component]
+fn TextInput(
+    #[prop(into)] id: String,
+    #[prop(into)] testid: Signal<String>,
+    #[prop(into)] value: Signal<String>,
+    on_input: impl Fn(String) + Send + Sync + 'static,
+    #[prop(optional, into)] inputmode: MaybeProp<&'static str>,
+    #[prop(optional, into)] spellcheck: MaybeProp<&'static str>,
+    #[prop(optional, into)] placeholder: MaybeProp<String>,
+    #[prop(optional, into)] maxlength: MaybeProp<&'static str>,
+    #[prop(optional, into)] invalid: Option<Signal<&'static str>>,
+    #[prop(optional, into)] describedby: Option<String>,
+) -> impl IntoView {
+    view! {
+        <input
+            id=id
+            type="text"
+            inputmode=inputmode
+            data-testid=testid
+            autocomplete="off"
+            spellcheck=spellcheck
+            placeholder=placeholder
+            maxlength=maxlength
+            aria-invalid=invalid
+            aria-describedby=describedby
+            prop:value=value
+            on:input=move |ev| on_input(event_target_value(&ev))
+            on:keydown=|ev: leptos::ev::KeyboardEvent| {
+                if ev.key() == "Enter" {
+                    ev.prevent_default();
+                }
+            }
+        />
+    }
+}
+
+/// An editor field holding one text signal: its label, the input, an optional hint, and
+/// the validation problem of `field` (which also names the ids: `tpl-{field}-hint`,
+/// `tpl-{field}-count`, `tpl-err-{field}`). The children are the label's content.
+#[component]
+fn TextField(
+    editor: Editor,
+    field: &'static str,
+    value: RwSignal<String>,
+    id: &'static str,
+    testid: &'static str,
+    children: Children,
+    #[prop(optional, into)] placeholder: MaybeProp<String>,
+    #[prop(optional)] hint: Option<&'static str>,
+    /// Meta's length limit, counted next to the label.
+    #[prop(optional)]
+    max: Option<usize>,
+    /// Applied as the admin types, for values Meta only accepts in one form.
+    #[prop(optional)]
+    normalize: Option<fn(&str) -> String>,
+    #[prop(optional, into)] spellcheck: MaybeProp<&'static str>,
+    #[prop(optional, into)] maxlength: MaybeProp<&'static str>,
+) -> impl IntoView {
+    let label = view! { <label for=id>{children()}</label> };
+    let describedby = [
+        hint.map(|_| format!("tpl-{field}-hint")),
+        max.map(|_| format!("tpl-{field}-count")),
+        Some(format!("tpl-err-{field}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    view! {
+        <div class="field">
+            {match max {
+                Some(max) => view! { <div class="tpl-label-row">{label}{counter(value, max, field)}</div> }.into_any(),
+                None => label.into_any(),
+            }}
+            <TextInput
+                id
+                testid
+                spellcheck
+                placeholder
+                maxlength
+                invalid=invalid(editor, field)
+                describedby
+                value
+                on_input=move |text| {
+                    editor.touch(field_group(field));
+                    value.set(match normalize {
+                        Some(normalize) => normalize(&text),
+                        None => text,
+                    });
+                }
+            />
+            {hint.map(|hint| view! { <p class="field-hint" id=format!("tpl-{field}-hint")>{hint}</p> })}
+            {field_error(editor, field)}
+        </div>
+    }
 }
 
 #[component]
@@ -1300,16 +1399,6 @@ fn TemplateEditor(
         });
     };
 
-    // Enter in a one-line field must not act on the editor's buttons.
-    let swallow_enter = move |ev: leptos::ev::KeyboardEvent| {
-        if ev.key() == "Enter" {
-            ev.prevent_default();
-        }
-    };
-
-    let body_len = Signal::derive(move || editor.body.with(|b| b.chars().count()));
-    let header_len = Signal::derive(move || editor.header_text.with(|h| h.chars().count()));
-    let footer_len = Signal::derive(move || editor.footer.with(|f| f.chars().count()));
     let header_has_variable =
         move || editor.header_kind.get() == HeaderKind::Text && editor.header_text.with(|t| t.contains("{{"));
     let invalid_now = move || editor.errors.with(|e| !e.is_empty());
@@ -1351,28 +1440,20 @@ fn TemplateEditor(
                             </select>
                             <p class="field-hint" id="tpl-channel-hint">"The template belongs to this number's WhatsApp Business Account; every number of that account can send it."</p>
                         </div>
-                        <div class="field">
-                            <label for="tpl-name-input">"Name"</label>
-                            <input
-                                id="tpl-name-input"
-                                type="text"
-                                data-testid="tpl-name"
-                                autocomplete="off"
-                                spellcheck="false"
-                                placeholder="order_update"
-                                maxlength="512"
-                                aria-invalid=invalid(editor, "name")
-                                aria-describedby="tpl-name-hint tpl-err-name"
-                                prop:value=move || editor.name.get()
-                                on:input=move |ev| {
-                                    editor.touch("name");
-                                    editor.name.set(normalize_name(&event_target_value(&ev)));
-                                }
-                                on:keydown=swallow_enter
-                            />
-                            <p class="field-hint" id="tpl-name-hint">"Lower-case letters, digits and underscores; spaces become underscores."</p>
-                            {field_error(editor, "name")}
-                        </div>
+                        <TextField
+                            editor
+                            field="name"
+                            value=editor.name
+                            normalize=normalize_name
+                            id="tpl-name-input"
+                            testid="tpl-name"
+                            spellcheck="false"
+                            placeholder="order_update"
+                            maxlength="512"
+                            hint="Lower-case letters, digits and underscores; spaces become underscores."
+                        >
+                            "Name"
+                        </TextField>
                     </div>
                     <div class="tpl-row">
                         <div class="field">
@@ -1427,21 +1508,18 @@ fn TemplateEditor(
                             </select>
                             <Show when=move || editor.language_choice.get() == OTHER_LANGUAGE>
                                 <label for="tpl-language-other-input" class="sr-only">"Language code"</label>
-                                <input
+                                <TextInput
                                     id="tpl-language-other-input"
-                                    type="text"
-                                    data-testid="tpl-language-other"
-                                    placeholder="Language code, e.g. sv or zh_TW"
-                                    autocomplete="off"
+                                    testid="tpl-language-other"
                                     spellcheck="false"
-                                    aria-invalid=invalid(editor, "language")
-                                    aria-describedby="tpl-err-language"
-                                    prop:value=move || editor.language_other.get()
-                                    on:input=move |ev| {
+                                    placeholder="Language code, e.g. sv or zh_TW"
+                                    invalid=invalid(editor, "language")
+                                    describedby="tpl-err-language"
+                                    value=editor.language_other
+                                    on_input=move |code| {
                                         editor.touch("language");
-                                        editor.language_other.set(event_target_value(&ev));
+                                        editor.language_other.set(code);
                                     }
-                                    on:keydown=swallow_enter
                                 />
                             </Show>
                             {field_error(editor, "language")}
@@ -1471,65 +1549,42 @@ fn TemplateEditor(
                         {move || match editor.header_kind.get() {
                             HeaderKind::None => ().into_any(),
                             HeaderKind::Text => view! {
-                                <div class="field">
-                                    <div class="tpl-label-row">
-                                        <label for="tpl-header-text-input">"Header text"</label>
-                                        {counter(header_len, MAX_HEADER_TEXT, "tpl-header-count")}
-                                    </div>
-                                    <input
-                                        id="tpl-header-text-input"
-                                        type="text"
-                                        data-testid="tpl-header-text"
-                                        autocomplete="off"
-                                        placeholder="Your order is on its way"
-                                        aria-invalid=invalid(editor, "header")
-                                        aria-describedby="tpl-header-hint tpl-header-count tpl-err-header"
-                                        prop:value=move || editor.header_text.get()
-                                        on:input=move |ev| {
-                                            editor.touch("header");
-                                            editor.header_text.set(event_target_value(&ev));
-                                        }
-                                        on:keydown=swallow_enter
-                                    />
-                                    <p class="field-hint" id="tpl-header-hint">"Shown in bold. One variable, {{1}}, is allowed."</p>
-                                    {field_error(editor, "header")}
-                                </div>
+                                <TextField
+                                    editor
+                                    field="header"
+                                    value=editor.header_text
+                                    max=MAX_HEADER_TEXT
+                                    id="tpl-header-text-input"
+                                    testid="tpl-header-text"
+                                    placeholder="Your order is on its way"
+                                    hint="Shown in bold. One variable, {{1}}, is allowed."
+                                >
+                                    "Header text"
+                                </TextField>
                                 <Show when=header_has_variable>
-                                    <div class="field">
-                                        <label for="tpl-header-example-input">"Example for the header's {{1}}"</label>
-                                        <input
-                                            id="tpl-header-example-input"
-                                            type="text"
-                                            data-testid="tpl-header-example"
-                                            autocomplete="off"
-                                            aria-invalid=invalid(editor, "headerExample")
-                                            aria-describedby="tpl-err-headerExample"
-                                            prop:value=move || editor.header_example.get()
-                                            on:input=move |ev| {
-                                                editor.touch("header");
-                                                editor.header_example.set(event_target_value(&ev));
-                                            }
-                                            on:keydown=swallow_enter
-                                        />
-                                        {field_error(editor, "headerExample")}
-                                    </div>
+                                    <TextField
+                                        editor
+                                        field="headerExample"
+                                        value=editor.header_example
+                                        id="tpl-header-example-input"
+                                        testid="tpl-header-example"
+                                    >
+                                        "Example for the header's {{1}}"
+                                    </TextField>
                                 </Show>
                             }
                             .into_any(),
                             HeaderKind::Media(format) => view! {
                                 <div class="field">
                                     <label for="tpl-header-media-input">{format!("Sample {} link ", media_label(format).to_lowercase())}<span class="muted">"(optional)"</span></label>
-                                    <input
+                                    <TextInput
                                         id="tpl-header-media-input"
-                                        type="text"
                                         inputmode="url"
-                                        data-testid="tpl-header-media-example"
-                                        autocomplete="off"
+                                        testid="tpl-header-media-example"
                                         placeholder="https://example.com/sample.jpg"
-                                        aria-describedby="tpl-header-media-hint"
-                                        prop:value=move || editor.media_example.get()
-                                        on:input=move |ev| editor.media_example.set(event_target_value(&ev))
-                                        on:keydown=swallow_enter
+                                        describedby="tpl-header-media-hint"
+                                        value=editor.media_example
+                                        on_input=move |link| editor.media_example.set(link)
                                     />
                                     <p class="field-hint" id="tpl-header-media-hint">
                                         {format!("Helps Meta's reviewers. The actual {} is chosen each time the template is sent.", media_label(format).to_lowercase())}
@@ -1543,7 +1598,7 @@ fn TemplateEditor(
                     <div class="field">
                         <div class="tpl-label-row">
                             <label for="tpl-body-input">"Body"</label>
-                            {counter(body_len, MAX_BODY, "tpl-body-count")}
+                            {counter(editor.body, MAX_BODY, "body")}
                         </div>
                         <textarea
                             id="tpl-body-input"
@@ -1575,20 +1630,17 @@ fn TemplateEditor(
                             <For each=move || 1..=editor.example_count.get() key=|n| *n let:n>
                                 <div class="field tpl-example">
                                     <label for=format!("tpl-example-{n}-input")>{format!("{{{{{n}}}}}")}</label>
-                                    <input
+                                    <TextInput
                                         id=format!("tpl-example-{n}-input")
-                                        type="text"
-                                        data-testid=format!("tpl-example-{n}")
-                                        autocomplete="off"
+                                        testid=format!("tpl-example-{n}")
                                         placeholder=format!("Example for {{{{{n}}}}}")
-                                        aria-describedby="tpl-err-bodyExamples"
-                                        aria-invalid=move || {
+                                        describedby="tpl-err-bodyExamples"
+                                        invalid=move || {
                                             let missing = editor.examples.with(|e| e.get(n - 1).is_none_or(|v| v.trim().is_empty()));
                                             if missing && editor.error("bodyExamples").is_some() { "true" } else { "false" }
                                         }
-                                        prop:value=move || editor.examples.with(|e| e.get(n - 1).cloned().unwrap_or_default())
-                                        on:input=move |ev| {
-                                            let value = event_target_value(&ev);
+                                        value=move || editor.examples.with(|e| e.get(n - 1).cloned().unwrap_or_default())
+                                        on_input=move |value| {
                                             editor.touch("body");
                                             editor.examples.update(|e| {
                                                 if e.len() < n {
@@ -1597,7 +1649,6 @@ fn TemplateEditor(
                                                 e[n - 1] = value;
                                             });
                                         }
-                                        on:keydown=swallow_enter
                                     />
                                 </div>
                             </For>
@@ -1605,34 +1656,23 @@ fn TemplateEditor(
                         </fieldset>
                     </Show>
 
-                    <div class="field">
-                        <div class="tpl-label-row">
-                            <label for="tpl-footer-input">"Footer " <span class="muted">"(optional)"</span></label>
-                            {counter(footer_len, MAX_FOOTER, "tpl-footer-count")}
-                        </div>
-                        <input
-                            id="tpl-footer-input"
-                            type="text"
-                            data-testid="tpl-footer"
-                            autocomplete="off"
-                            placeholder="Reply STOP to unsubscribe"
-                            aria-invalid=invalid(editor, "footer")
-                            aria-describedby="tpl-footer-count tpl-err-footer"
-                            prop:value=move || editor.footer.get()
-                            on:input=move |ev| {
-                                editor.touch("footer");
-                                editor.footer.set(event_target_value(&ev));
-                            }
-                            on:keydown=swallow_enter
-                        />
-                        {field_error(editor, "footer")}
-                    </div>
+                    <TextField
+                        editor
+                        field="footer"
+                        value=editor.footer
+                        max=MAX_FOOTER
+                        id="tpl-footer-input"
+                        testid="tpl-footer"
+                        placeholder="Reply STOP to unsubscribe"
+                    >
+                        "Footer " <span class="muted">"(optional)"</span>
+                    </TextField>
 
                     <fieldset class="tpl-fieldset">
                         <legend>"Buttons " <span class="muted">{move || format!("({}/{MAX_BUTTONS}, optional)", editor.buttons.with(Vec::len))}</span></legend>
                         <ol class="tpl-buttons">
                             <For each=move || editor.buttons.get() key=|row| row.key let:row>
-                                <ButtonEditor editor key=row.key kind=ButtonKind::of(&row.button) swallow_enter/>
+                                <ButtonEditor editor key=row.key kind=ButtonKind::of(&row.button)/>
                             </For>
                         </ol>
                         <div class="tpl-add-button">
@@ -1704,12 +1744,7 @@ fn TemplateEditor(
 }
 
 #[component]
-fn ButtonEditor(
-    editor: Editor,
-    key: u64,
-    kind: ButtonKind,
-    swallow_enter: impl Fn(leptos::ev::KeyboardEvent) + Send + Sync + Copy + 'static,
-) -> impl IntoView {
+fn ButtonEditor(editor: Editor, key: u64, kind: ButtonKind) -> impl IntoView {
     let index = move || editor.button_index(key);
     let field = move || format!("buttons.{}", index());
     let button = move || {
@@ -1739,7 +1774,12 @@ fn ButtonEditor(
         _ => String::new(),
     };
     let error = move || editor.error(&field());
-    let touch = move || editor.touch(&format!("button-{key}"));
+    let edit = move |apply: fn(&mut TemplateButton, String)| {
+        move |value: String| {
+            editor.touch(&format!("button-{key}"));
+            editor.edit_button(key, |b| apply(b, value));
+        }
+    };
     let text_len = move || text().chars().count();
     let url_has_variable = move || url().trim_end().ends_with("{{1}}");
     let error_id = format!("tpl-button-err-{key}");
@@ -1767,55 +1807,41 @@ fn ButtonEditor(
                             {move || format!("{}/{MAX_BUTTON_TEXT}", text_len())}
                         </span>
                     </div>
-                    <input
+                    <TextInput
                         id=format!("tpl-button-text-{key}")
-                        type="text"
-                        data-testid=move || format!("tpl-button-text-{}", index())
-                        autocomplete="off"
+                        testid=move || format!("tpl-button-text-{}", index())
                         placeholder=match kind {
                             ButtonKind::QuickReply => "Yes, please",
                             ButtonKind::Url => "Track order",
                             ButtonKind::Phone => "Call us",
                         }
-                        aria-invalid=aria_invalid
-                        aria-describedby=error_id.clone()
-                        prop:value=text
-                        on:input=move |ev| {
-                            let value = event_target_value(&ev);
-                            touch();
-                            editor.edit_button(key, |b| match b {
-                                TemplateButton::QuickReply { text }
-                                | TemplateButton::Url { text, .. }
-                                | TemplateButton::PhoneNumber { text, .. } => *text = value,
-                            });
-                        }
-                        on:keydown=swallow_enter
+                        invalid=aria_invalid
+                        describedby=error_id.clone()
+                        value=text
+                        on_input=edit(|b, value| match b {
+                            TemplateButton::QuickReply { text }
+                            | TemplateButton::Url { text, .. }
+                            | TemplateButton::PhoneNumber { text, .. } => *text = value,
+                        })
                     />
                 </div>
                 {(kind == ButtonKind::Url).then(|| view! {
                     <div class="field">
                         <label for=format!("tpl-button-url-{key}")>"Website address"</label>
-                        <input
+                        <TextInput
                             id=format!("tpl-button-url-{key}")
-                            type="text"
                             inputmode="url"
-                            data-testid=move || format!("tpl-button-url-{}", index())
-                            autocomplete="off"
+                            testid=move || format!("tpl-button-url-{}", index())
                             spellcheck="false"
                             placeholder="https://shop.example/track/{{1}}"
-                            aria-invalid=aria_invalid
-                            aria-describedby=format!("tpl-button-url-hint-{key} tpl-button-err-{key}")
-                            prop:value=url
-                            on:input=move |ev| {
-                                let value = event_target_value(&ev);
-                                touch();
-                                editor.edit_button(key, |b| {
-                                    if let TemplateButton::Url { url, .. } = b {
-                                        *url = value;
-                                    }
-                                });
-                            }
-                            on:keydown=swallow_enter
+                            invalid=aria_invalid
+                            describedby=format!("tpl-button-url-hint-{key} tpl-button-err-{key}")
+                            value=url
+                            on_input=edit(|b, value| {
+                                if let TemplateButton::Url { url, .. } = b {
+                                    *url = value;
+                                }
+                            })
                         />
                         <p class="field-hint" id=format!("tpl-button-url-hint-{key}")>"End it with {{1}} to add a different ending each time it is sent."</p>
                     </div>
@@ -1824,24 +1850,17 @@ fn ButtonEditor(
                     <Show when=url_has_variable>
                         <div class="field">
                             <label for=format!("tpl-button-example-{key}")>"Example ending for {{1}}"</label>
-                            <input
+                            <TextInput
                                 id=format!("tpl-button-example-{key}")
-                                type="text"
-                                data-testid=move || format!("tpl-button-example-{}", index())
-                                autocomplete="off"
+                                testid=move || format!("tpl-button-example-{}", index())
                                 placeholder="ORDER-1234"
-                                aria-invalid=aria_invalid
-                                prop:value=url_example
-                                on:input=move |ev| {
-                                    let value = event_target_value(&ev);
-                                    touch();
-                                    editor.edit_button(key, |b| {
-                                        if let TemplateButton::Url { example, .. } = b {
-                                            *example = non_empty(value);
-                                        }
-                                    });
-                                }
-                                on:keydown=swallow_enter
+                                invalid=aria_invalid
+                                value=url_example
+                                on_input=edit(|b, value| {
+                                    if let TemplateButton::Url { example, .. } = b {
+                                        *example = non_empty(value);
+                                    }
+                                })
                             />
                         </div>
                     </Show>
@@ -1849,26 +1868,19 @@ fn ButtonEditor(
                 {(kind == ButtonKind::Phone).then(|| view! {
                     <div class="field">
                         <label for=format!("tpl-button-phone-{key}")>"Phone number"</label>
-                        <input
+                        <TextInput
                             id=format!("tpl-button-phone-{key}")
-                            type="text"
                             inputmode="tel"
-                            data-testid=move || format!("tpl-button-phone-{}", index())
-                            autocomplete="off"
+                            testid=move || format!("tpl-button-phone-{}", index())
                             placeholder="+15550100"
-                            aria-invalid=aria_invalid
-                            aria-describedby=error_id.clone()
-                            prop:value=phone
-                            on:input=move |ev| {
-                                let value = event_target_value(&ev);
-                                touch();
-                                editor.edit_button(key, |b| {
-                                    if let TemplateButton::PhoneNumber { phone_number, .. } = b {
-                                        *phone_number = value;
-                                    }
-                                });
-                            }
-                            on:keydown=swallow_enter
+                            invalid=aria_invalid
+                            describedby=error_id.clone()
+                            value=phone
+                            on_input=edit(|b, value| {
+                                if let TemplateButton::PhoneNumber { phone_number, .. } = b {
+                                    *phone_number = value;
+                                }
+                            })
                         />
                     </div>
                 })}
