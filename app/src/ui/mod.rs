@@ -162,6 +162,14 @@ impl Shell {
         self.data.await.ok().and_then(|d| d.session)
     }
 
+    /// Whether the signed-in user is an owner or admin (waits for the session).
+    pub async fn can_manage(shell: Option<Shell>) -> bool {
+        match shell {
+            Some(shell) => shell.session_async().await.is_some_and(|s| s.user.role.can_manage()),
+            None => false,
+        }
+    }
+
     /// The server's clock when the page was rendered.
     pub fn server_now(self) -> Option<Millis> {
         self.data.get().and_then(Result::ok).map(|d| d.now)

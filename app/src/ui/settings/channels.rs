@@ -115,7 +115,7 @@ pub fn ChannelsPage() -> impl IntoView {
                 </div>
                 <Transition fallback=|| view! { <ChannelSkeleton/> }>
                     {move || Suspend::new(async move {
-                        let can_manage = can_manage(shell).await;
+                        let can_manage = Shell::can_manage(shell).await;
                         match channels.await {
                             Ok(channels) => view! { <ChannelList channels can_manage/> }.into_any(),
                             Err(error) => view! { <ErrorState error/> }.into_any(),
@@ -125,18 +125,10 @@ pub fn ChannelsPage() -> impl IntoView {
             </section>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    can_manage(shell).await.then(|| view! { <ConnectWhatsApp on_connected/> })
+                    Shell::can_manage(shell).await.then(|| view! { <ConnectWhatsApp on_connected/> })
                 })}
             </Transition>
         </SettingsFrame>
-    }
-}
-
-/// Whether the signed-in user may manage channels (waits for the session).
-async fn can_manage(shell: Option<Shell>) -> bool {
-    match shell {
-        Some(shell) => shell.session_async().await.is_some_and(|s| s.user.role.can_manage()),
-        None => false,
     }
 }
 
@@ -147,7 +139,7 @@ fn ConnectFacebook() -> impl IntoView {
     view! {
         <Transition fallback=|| view! { <span class="btn btn-primary" aria-disabled="true">"Connect Facebook"</span> }>
             {move || Suspend::new(async move {
-                let can_manage = can_manage(shell).await;
+                let can_manage = Shell::can_manage(shell).await;
                 let available = available.await.unwrap_or(false);
                 let reason = if !can_manage {
                     Some("Only owners and admins can connect channels.")

@@ -329,14 +329,6 @@ pub fn TemplatePreview(#[prop(into)] preview: Signal<Preview>, testid: &'static 
 // The page
 // ---------------------------------------------------------------------------------------
 
-/// Whether the signed-in user may author and delete templates (waits for the session).
-async fn can_manage(shell: Option<Shell>) -> bool {
-    match shell {
-        Some(shell) => shell.session_async().await.is_some_and(|s| s.user.role.can_manage()),
-        None => false,
-    }
-}
-
 #[component]
 pub fn TemplatesPage() -> impl IntoView {
     let shell = Shell::get();
@@ -352,7 +344,7 @@ pub fn TemplatesPage() -> impl IntoView {
             <div class="tpl-page" data-testid="templates-page">
                 <Transition fallback=|| view! { <TemplatesSkeleton/> }>
                     {move || Suspend::new(async move {
-                        let can_manage = can_manage(shell).await;
+                        let can_manage = Shell::can_manage(shell).await;
                         match (templates.await, channels.await) {
                             (Ok(templates), Ok(channels)) => view! { <TemplatesBody templates channels can_manage/> }.into_any(),
                             (Err(error), _) | (_, Err(error)) => view! { <section class="card"><ErrorState error/></section> }.into_any(),
