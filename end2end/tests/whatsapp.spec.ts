@@ -191,6 +191,18 @@ test.describe('WhatsApp, end to end', () => {
     expect(JSON.stringify(call?.body.template.components)).toContain('#1042');
   });
 
+  test('deleting a template asks once more, then removes it here and at Meta', async ({ request }) => {
+    await openSettings(page, 'Templates');
+    const card = page.getByTestId('template-card').filter({ hasText: TEMPLATE });
+    await expect(card).toBeVisible();
+    await card.getByTestId('template-delete').click();
+    await expect(card.getByRole('group', { name: `Delete ${TEMPLATE}?` })).toBeVisible();
+    await card.getByTestId('template-confirm-delete').click();
+    await expect(card).toHaveCount(0, SLOW);
+    const atMeta = await (await request.get(`${FAKE}/_fake/whatsapp/templates`)).json();
+    expect(JSON.stringify(atMeta)).not.toContain(TEMPLATE);
+  });
+
   test('no script errors or panics along the way', () => {
     expect(scriptErrors).toEqual([]);
   });

@@ -625,3 +625,50 @@ mod tests {
         assert!(hue("Ana") < 360);
     }
 }
+
+/// A destructive action that asks once more before it runs: the button opens a small
+/// "question? [action] [Cancel]" group, and `busy` disables the action while it runs.
+#[component]
+pub fn ConfirmAction(
+    label: &'static str,
+    busy_label: &'static str,
+    question: &'static str,
+    #[prop(into)] aria_label: String,
+    open_testid: &'static str,
+    confirm_testid: &'static str,
+    confirming: RwSignal<bool>,
+    busy: RwSignal<bool>,
+    on_confirm: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <Show
+            when=move || confirming.get()
+            fallback=move || view! {
+                <button
+                    type="button"
+                    class="btn btn-sm btn-ghost btn-danger-text"
+                    data-testid=open_testid
+                    on:click=move |_| confirming.set(true)
+                >
+                    {label}
+                </button>
+            }
+        >
+            <div class="confirm" role="group" aria-label=aria_label.clone()>
+                <span class="confirm-text">{question}</span>
+                <button
+                    type="button"
+                    class="btn btn-sm btn-danger"
+                    data-testid=confirm_testid
+                    on:click=move |_| on_confirm.run(())
+                    disabled=move || busy.get()
+                >
+                    {move || if busy.get() { busy_label } else { label }}
+                </button>
+                <button type="button" class="btn btn-sm btn-ghost" on:click=move |_| confirming.set(false)>
+                    "Cancel"
+                </button>
+            </div>
+        </Show>
+    }
+}

@@ -431,25 +431,27 @@ mod tests {
     // (developers.facebook.com/docs/instagram-messaging/webhooks, "Example Notifications"),
     // with the placeholders filled in and the `//` comments removed so they parse.
 
+    /// The published envelope around one `messaging` item of type `key`.
+    fn webhook(sender: &str, recipient: &str, key: &str, value: Value) -> Value {
+        let mut item = json!({
+            "sender": { "id": sender },
+            "recipient": { "id": recipient },
+            "timestamp": 1569262485349_i64,
+        });
+        item[key] = value;
+        json!({
+            "object": "instagram",
+            "entry": [{ "id": "IGID", "time": 1569262486134_i64, "messaging": [item] }],
+        })
+    }
+
     fn events(body: Value) -> Vec<NormalizedEvent> {
         normalize(body.to_string().as_bytes()).expect("normalize")
     }
 
     /// The published "Messages" envelope around one `message` object.
     fn message_webhook(message: Value) -> Value {
-        json!({
-            "object": "instagram",
-            "entry": [{
-                "id": "IGID",
-                "time": 1569262486134_i64,
-                "messaging": [{
-                    "sender": { "id": "IGSID" },
-                    "recipient": { "id": "IGID" },
-                    "timestamp": 1569262485349_i64,
-                    "message": message
-                }]
-            }]
-        })
+        webhook("IGSID", "IGID", "message", message)
     }
 
     fn inbound(body: Value) -> InboundMessage {
@@ -630,19 +632,7 @@ mod tests {
     /// An echo: `is_echo` "included when your business sends a message to the customer";
     /// sender and recipient are swapped, as on Messenger's `message_echoes`.
     fn echo_webhook(message: Value) -> Value {
-        json!({
-            "object": "instagram",
-            "entry": [{
-                "id": "IGID",
-                "time": 1569262486134_i64,
-                "messaging": [{
-                    "sender": { "id": "IGID" },
-                    "recipient": { "id": "IGSID" },
-                    "timestamp": 1569262485349_i64,
-                    "message": message
-                }]
-            }]
-        })
+        webhook("IGID", "IGSID", "message", message)
     }
 
     #[test]
@@ -685,19 +675,7 @@ mod tests {
 
     fn reaction_webhook(reaction: Value) -> Value {
         // The published "Message Reactions" example.
-        json!({
-            "object": "instagram",
-            "entry": [{
-                "id": "IGID",
-                "time": 1569262486134_i64,
-                "messaging": [{
-                    "sender": { "id": "IGSID" },
-                    "recipient": { "id": "IGID" },
-                    "timestamp": 1569262485349_i64,
-                    "reaction": reaction
-                }]
-            }]
-        })
+        webhook("IGSID", "IGID", "reaction", reaction)
     }
 
     fn reaction(body: Value) -> ReactionUpdate {
@@ -742,19 +720,7 @@ mod tests {
     #[test]
     fn read_receipts_become_watermarks() {
         // The published "Messaging Seen" example.
-        let body = json!({
-            "object": "instagram",
-            "entry": [{
-                "id": "IGID",
-                "time": 1569262486134_i64,
-                "messaging": [{
-                    "sender": { "id": "IGSID" },
-                    "recipient": { "id": "IGID" },
-                    "timestamp": 1569262485349_i64,
-                    "read": { "mid": "MESSAGE-ID" }
-                }]
-            }]
-        });
+        let body = webhook("IGSID", "IGID", "read", json!({ "mid": "MESSAGE-ID" }));
         assert_eq!(
             events(body)[0].event,
             InboundEvent::Status(StatusUpdate::Watermark {
@@ -794,19 +760,12 @@ mod tests {
     #[test]
     fn referrals_are_ignored() {
         // The published "Messaging Referral" example carries no message.
-        let body = json!({
-            "object": "instagram",
-            "entry": [{
-                "id": "IGID",
-                "time": 1502905976963_i64,
-                "messaging": [{
-                    "sender": { "id": "IGSID" },
-                    "recipient": { "id": "IGID" },
-                    "timestamp": 1502905976377_i64,
-                    "referral": { "ref": "REF", "source": "IGME-SOURCE-LINK", "type": "OPEN_THREAD" }
-                }]
-            }]
-        });
+        let body = webhook(
+            "IGSID",
+            "IGID",
+            "referral",
+            json!({ "ref": "REF", "source": "IGME-SOURCE-LINK", "type": "OPEN_THREAD" }),
+        );
         assert!(events(body).is_empty());
     }
 

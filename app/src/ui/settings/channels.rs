@@ -10,7 +10,7 @@ use crate::channels::{
 use crate::model::{Channel, ChannelKind, ChannelStatus, Id};
 use crate::ui::Shell;
 use crate::ui::components::{
-    ChannelIcon, ChannelStatusBadge, EmptyState, ErrorAlert, ErrorState, RelTime, Toasts, toast_error,
+    ChannelIcon, ChannelStatusBadge, ConfirmAction, EmptyState, ErrorAlert, ErrorState, RelTime, Toasts, toast_error,
 };
 use crate::ui::inbox::live::on_live_event;
 use leptos::prelude::*;
@@ -373,35 +373,17 @@ fn ChannelRow(channel: Channel, rows: RwSignal<Vec<Channel>>, can_manage: bool) 
                     </a>
                 })}
                 {(status != ChannelStatus::Disconnected && can_manage).then(|| view! {
-                    <Show
-                        when=move || confirming.get()
-                        fallback=move || view! {
-                            <button
-                                type="button"
-                                class="btn btn-sm btn-ghost btn-danger-text"
-                                data-testid="disconnect"
-                                on:click=move |_| confirming.set(true)
-                            >
-                                "Disconnect"
-                            </button>
-                        }
-                    >
-                        <div class="confirm" role="group" aria-label=format!("Disconnect {}?", name)>
-                            <span class="confirm-text">"Stop receiving messages from this channel?"</span>
-                            <button
-                                type="button"
-                                class="btn btn-sm btn-danger"
-                                data-testid="confirm-disconnect"
-                                on:click=disconnect
-                                disabled=move || disconnecting.get()
-                            >
-                                {move || if disconnecting.get() { "Disconnecting…" } else { "Disconnect" }}
-                            </button>
-                            <button type="button" class="btn btn-sm btn-ghost" on:click=move |_| confirming.set(false)>
-                                "Cancel"
-                            </button>
-                        </div>
-                    </Show>
+                    <ConfirmAction
+                        label="Disconnect"
+                        busy_label="Disconnecting…"
+                        question="Stop receiving messages from this channel?"
+                        aria_label=format!("Disconnect {}?", name)
+                        open_testid="disconnect"
+                        confirm_testid="confirm-disconnect"
+                        confirming
+                        busy=disconnecting
+                        on_confirm=Callback::new(disconnect)
+                    />
                 })}
             </div>
         </li>

@@ -14,7 +14,7 @@ use crate::templates::{
     validate, variables,
 };
 use crate::ui::Shell;
-use crate::ui::components::{Clock, EmptyState, ErrorState, Toasts, toast_error};
+use crate::ui::components::{Clock, ConfirmAction, EmptyState, ErrorState, Toasts, toast_error};
 use crate::ui::inbox::live::on_live_event;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -795,39 +795,18 @@ fn TemplateCard(
                             {move || if checking.get() { "Checking…" } else { "Check status" }}
                         </button>
                     })}
-                    {can_manage.then(|| {
-                        let name = name.clone();
-                        view! {
-                            <Show
-                                when=move || confirming.get()
-                                fallback=move || view! {
-                                    <button
-                                        type="button"
-                                        class="btn btn-sm btn-ghost btn-danger-text"
-                                        data-testid="template-delete"
-                                        on:click=move |_| confirming.set(true)
-                                    >
-                                        "Delete"
-                                    </button>
-                                }
-                            >
-                                <div class="confirm" role="group" aria-label=format!("Delete {name}?")>
-                                    <span class="confirm-text">"Delete it here and at Meta?"</span>
-                                    <button
-                                        type="button"
-                                        class="btn btn-sm btn-danger"
-                                        data-testid="template-confirm-delete"
-                                        on:click=delete.clone()
-                                        disabled=move || deleting.get()
-                                    >
-                                        {move || if deleting.get() { "Deleting…" } else { "Delete" }}
-                                    </button>
-                                    <button type="button" class="btn btn-sm btn-ghost" on:click=move |_| confirming.set(false)>
-                                        "Cancel"
-                                    </button>
-                                </div>
-                            </Show>
-                        }
+                    {can_manage.then(|| view! {
+                        <ConfirmAction
+                            label="Delete"
+                            busy_label="Deleting…"
+                            question="Delete it here and at Meta?"
+                            aria_label=format!("Delete {name}?")
+                            open_testid="template-delete"
+                            confirm_testid="template-confirm-delete"
+                            confirming
+                            busy=deleting
+                            on_confirm=Callback::new(delete.clone())
+                        />
                     })}
                 </div>
             </div>
