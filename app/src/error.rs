@@ -21,6 +21,9 @@ pub enum AppError {
     /// The request itself could not be read (malformed JSON, a bad query string).
     #[error("{0}")]
     BadRequest(String),
+    /// The request's body (an uploaded file) is larger than allowed.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("too many attempts, try again in a minute")]
     RateLimited,
     #[error("{0}")]
@@ -38,6 +41,7 @@ impl AppError {
             AppError::Conflict(_) => "conflict",
             AppError::Invalid(_) => "invalid",
             AppError::BadRequest(_) => "bad_request",
+            AppError::TooLarge(_) => "too_large",
             AppError::RateLimited => "rate_limited",
             AppError::Upstream(_) => "upstream",
             AppError::Internal => "internal",
@@ -52,6 +56,7 @@ impl AppError {
             AppError::Conflict(_) => 409,
             AppError::Invalid(_) => 422,
             AppError::BadRequest(_) => 400,
+            AppError::TooLarge(_) => 413,
             AppError::RateLimited => 429,
             AppError::Upstream(_) => 502,
             AppError::Internal => 500,

@@ -5,6 +5,7 @@
 // First, so its `string_enum!` macro is visible to the modules below.
 #[macro_use]
 pub mod model;
+pub mod attachments;
 pub mod auth;
 pub mod channels;
 pub mod error;

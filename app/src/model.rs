@@ -408,6 +408,10 @@ pub struct SendRequest {
     /// `HUMAN_AGENT` to reply between 24 hours and 7 days after the customer's last message.
     #[serde(default)]
     pub tag: Option<String>,
+    /// Files uploaded through `POST /api/inbox/messages/upload` (at most one); the text,
+    /// which may then be empty, goes with it as its caption.
+    #[serde(default)]
+    pub attachments: Vec<crate::attachments::AttachmentRef>,
 }
 
 pub mod events {

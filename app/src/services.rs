@@ -2,11 +2,12 @@
 //! Each takes the authenticated user, checks what that user may do, writes through the
 //! store and fans out the events the write produced.
 
+use crate::attachments;
 use crate::auth::ssr::{self as auth, LoginLimiter};
 use crate::auth::{LoginRequest, SessionInfo, SignupRequest};
 use crate::error::{AppError, AppResult};
 use crate::model::*;
-use crate::store::{ChannelRecord, DynStore, NewOutbound, Written, now_millis};
+use crate::store::{ChannelRecord, DynStore, NewOutbound, StoreError, Written, now_millis};
 use crate::templates::{
     self, SyncReport, TemplateDraft, TemplateFilter, TemplateSendRequest, TemplateStatus, WhatsAppTemplate,
 };
@@ -208,7 +209,7 @@ impl Services {
     /// Queues an agent's reply after checking the channel and the platform's reply window.
     pub async fn send_message(&self, user: &User, req: SendRequest) -> AppResult<Message> {
         let content = req.content.trim_end().to_string();
-        if content.trim().is_empty() {
+        if content.trim().is_empty() && req.attachments.is_empty() {
             return Err(AppError::invalid("the message is empty"));
         }
         if content.chars().count() > MAX_MESSAGE_CHARS {
@@ -216,11 +217,20 @@ impl Services {
                 "a message can have at most {MAX_MESSAGE_CHARS} characters"
             )));
         }
-        if req.client_id.as_ref().is_some_and(|id| id.len() > 64) {
-            return Err(AppError::invalid("clientId is too long"));
+        if req.client_id.as_ref().is_some_and(|id| id.len() > 58) {
+            return Err(AppError::invalid("clientId is too long (at most 58 characters)"));
+        }
+        if req.attachments.len() > attachments::MAX_ATTACHMENTS {
+            return Err(AppError::invalid(format!(
+                "a reply can carry {} file; send the others in further replies",
+                attachments::MAX_ATTACHMENTS
+            )));
         }
         let detail = self.conversation_detail(user, req.conversation_id).await?;
         Self::require_active(&detail)?;
+        let mut files = self
+            .attached_files(user, detail.conversation.channel_kind, &req.attachments)
+            .await?;
         let tag = match (detail.window, req.tag.as_deref()) {
             (ReplyWindow::Open { .. }, _) => None,
             (ReplyWindow::HumanAgentOnly { .. }, Some(HUMAN_AGENT_TAG)) => Some(HUMAN_AGENT_TAG.to_string()),
@@ -240,6 +250,32 @@ impl Services {
                 ));
             }
         };
+        let separate_text = files.first().is_some_and(|f| {
+            !content.trim().is_empty() && !attachments::takes_caption(detail.conversation.channel_kind, f.kind)
+        });
+        if separate_text {
+            // The file goes first as a message of its own (its own status, its own retry),
+            // idempotent with the reply through a derived client id.
+            let file_client_id = req.client_id.as_ref().map(|id| format!("{id}~file"));
+            let written = self
+                .store
+                .queue_outbound(
+                    user.organization_id,
+                    NewOutbound {
+                        conversation_id: req.conversation_id,
+                        sender: user.clone(),
+                        kind: MessageKind::Media,
+                        body: String::new(),
+                        attachments: std::mem::take(&mut files),
+                        client_id: file_client_id,
+                        tag: tag.clone(),
+                        payload: None,
+                        template_id: None,
+                    },
+                )
+                .await?;
+            self.publish(written);
+        }
         let written = self
             .store
             .queue_outbound(
@@ -247,11 +283,15 @@ impl Services {
                 NewOutbound {
                     conversation_id: req.conversation_id,
                     sender: user.clone(),
+                    kind: if files.is_empty() {
+                        MessageKind::Text
+                    } else {
+                        MessageKind::Media
+                    },
                     body: content,
-                    attachments: vec![],
+                    attachments: files,
                     client_id: req.client_id,
                     tag,
-                    kind: MessageKind::Text,
                     payload: None,
                     template_id: None,
                 },
@@ -260,6 +300,33 @@ impl Services {
         let message = self.publish(written);
         self.outbox.notify_one();
         Ok(message)
+    }
+
+    /// The uploads a reply names, as recorded (never as the client describes them), checked
+    /// against what the conversation's platform accepts.
+    async fn attached_files(
+        &self,
+        user: &User,
+        channel: ChannelKind,
+        refs: &[attachments::AttachmentRef],
+    ) -> AppResult<Vec<Attachment>> {
+        let mut files = Vec::with_capacity(refs.len());
+        for reference in refs {
+            let id = attachments::upload_id(&reference.url).ok_or_else(|| {
+                AppError::invalid(format!(
+                    "attachments must be uploaded first (POST {}); `{}` is not an upload",
+                    attachments::UPLOAD_ROUTE,
+                    reference.url
+                ))
+            })?;
+            let upload = self.store.upload(user.organization_id, id).await.map_err(|e| match e {
+                StoreError::NotFound => AppError::invalid(format!("the attached file {} was not found", reference.url)),
+                other => other.into(),
+            })?;
+            attachments::check(channel, &upload.file.mime_type, upload.file.size).map_err(AppError::invalid)?;
+            files.push(upload.file.attachment());
+        }
+        Ok(files)
     }
 
     fn require_active(detail: &ConversationDetail) -> AppResult<()> {

@@ -1,5 +1,6 @@
 //! Channel secrets (page tokens) are encrypted at rest with XChaCha20-Poly1305 under a
-//! key from configuration, generated on first run and kept under the data folder.
+//! key from configuration, generated on first run and kept under the data folder. The same
+//! key, through a derived HMAC key, signs the expiring links platforms fetch our files by.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -12,7 +13,11 @@ const PREFIX: &str = "v1:";
 #[derive(Clone)]
 pub struct SecretBox {
     cipher: XChaCha20Poly1305,
+    /// HMAC-SHA256 of a fixed label under the key: a separate key for link signatures.
+    link_key: [u8; 32],
 }
+
+type HmacSha256 = hmac::Hmac<sha2::Sha256>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -30,8 +35,11 @@ impl SecretBox {
         if bytes.len() != 32 {
             return Err(SecretError::BadKey);
         }
+        let mut derive = <HmacSha256 as hmac::Mac>::new_from_slice(&bytes).map_err(|_| SecretError::BadKey)?;
+        hmac::Mac::update(&mut derive, b"messio/signed-links/v1");
         Ok(Self {
             cipher: XChaCha20Poly1305::new(Key::from_slice(&bytes)),
+            link_key: hmac::Mac::finalize(derive).into_bytes().into(),
         })
     }
 
@@ -75,6 +83,31 @@ impl SecretBox {
     }
 }
 
+impl SecretBox {
+    /// Hex HMAC-SHA256 of `message` under the link key.
+    pub fn sign(&self, message: &str) -> String {
+        hex::encode(
+            self.link_mac(message)
+                .map(|m| hmac::Mac::finalize(m).into_bytes().to_vec())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// Checks a signature from `sign` in constant time.
+    pub fn verify(&self, message: &str, signature_hex: &str) -> bool {
+        let (Ok(expected), Some(mac)) = (hex::decode(signature_hex), self.link_mac(message)) else {
+            return false;
+        };
+        hmac::Mac::verify_slice(mac, &expected).is_ok()
+    }
+
+    fn link_mac(&self, message: &str) -> Option<HmacSha256> {
+        let mut mac = <HmacSha256 as hmac::Mac>::new_from_slice(&self.link_key).ok()?;
+        hmac::Mac::update(&mut mac, message.as_bytes());
+        Some(mac)
+    }
+}
+
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
@@ -106,5 +139,18 @@ mod tests {
         tampered.push('A');
         assert!(secrets.open(&tampered).is_err() || tampered == sealed);
         let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn link_signatures_verify_only_unchanged() {
+        let key = STANDARD.encode([7u8; 32]);
+        let secrets = SecretBox::from_base64(&key).expect("key");
+        let signature = secrets.sign("1/abc/1700000000");
+        assert_eq!(signature.len(), 64);
+        assert!(secrets.verify("1/abc/1700000000", &signature));
+        assert!(!secrets.verify("2/abc/1700000000", &signature));
+        assert!(!secrets.verify("1/abc/1700000000", "zz"));
+        let other = SecretBox::from_base64(&STANDARD.encode([8u8; 32])).expect("key");
+        assert!(!other.verify("1/abc/1700000000", &signature));
     }
 }

@@ -13,6 +13,7 @@ pub mod media;
 pub mod outbox;
 pub mod realtime;
 pub mod state;
+pub mod uploads;
 pub mod webhooks;
 
 use crate::channels::demo::DemoAdapter;
@@ -99,11 +100,22 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
         gateway: gateway.clone(),
         pending_logins,
         media: media::MediaCache::new(config.data_dir.join("media")),
+        uploads: uploads::Uploads::new(
+            config.data_dir.join("media").join("uploads"),
+            secrets.clone(),
+            &config.public_url,
+        ),
     };
 
     let (shutdown, shutdown_rx) = watch::channel(false);
     let workers = vec![
-        outbox::spawn(services.clone(), adapters, secrets, shutdown_rx.clone()),
+        outbox::spawn(
+            services.clone(),
+            adapters,
+            secrets,
+            state.uploads.clone(),
+            shutdown_rx.clone(),
+        ),
         channels::whatsapp_templates::spawn_review_poller(gateway, config.template_poll_every, shutdown_rx),
     ];
 
@@ -113,6 +125,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
         .merge(api::router())
         .merge(webhooks::router(config.max_webhook_bytes))
         .merge(media::router())
+        .merge(uploads::router())
         .merge(channels::facebook_login::router())
         .route("/healthz", get(|| async { "ok" }))
         .leptos_routes_with_context(&state, routes, move || provide_context(context_services.clone()), {

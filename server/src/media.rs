@@ -11,7 +11,7 @@ use app::error::{AppError, AppResult};
 use app::model::{Attachment, ChannelKind, Id, Message};
 use axum::Router;
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::path::PathBuf;
@@ -32,6 +32,35 @@ const INLINE_TYPES: &[&str] = &[
     "audio/ogg",
     "application/pdf",
 ];
+
+/// Headers for serving a stored file of `mime` type: its type inline only when a browser
+/// cannot run it, `nosniff`, and the file's name for downloads.
+pub fn response_headers(mime: &str, name: Option<&str>) -> Vec<(HeaderName, HeaderValue)> {
+    let essence = mime.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let inline = INLINE_TYPES.contains(&essence.as_str());
+    let content_type = if inline { mime } else { "application/octet-stream" };
+    let disposition = match name.map(|n| n.replace(|c: char| !c.is_ascii_alphanumeric() && !"._- ".contains(c), "_")) {
+        Some(ascii) if !ascii.trim().is_empty() => {
+            format!(
+                "{}; filename=\"{}\"",
+                if inline { "inline" } else { "attachment" },
+                ascii.trim()
+            )
+        }
+        _ => (if inline { "inline" } else { "attachment" }).to_string(),
+    };
+    let mut headers = vec![(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"))];
+    for (name, value) in [
+        (header::CONTENT_TYPE, content_type.to_string()),
+        (header::CONTENT_DISPOSITION, disposition),
+        (header::CACHE_CONTROL, "private, max-age=86400".to_string()),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.push((name, value));
+        }
+    }
+    headers
+}
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/media/{kind}/{account}/{media_id}", get(serve))
@@ -151,28 +180,11 @@ async fn serve(
         .find(|c| c.kind == kind && c.external_id == account)
         .ok_or(AppError::NotFound)?;
     let file = fetch(&state, user.organization_id, channel.id, kind, &account, &media_id).await?;
-    let mime = file
-        .mime_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
-    let (content_type, disposition) = if INLINE_TYPES.contains(&mime.as_str()) {
-        (file.mime_type.clone(), "inline")
-    } else {
-        ("application/octet-stream".to_string(), "attachment")
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CONTENT_DISPOSITION, disposition.to_string()),
-            (header::CACHE_CONTROL, "private, max-age=86400".to_string()),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_string()),
-        ],
-        file.bytes,
-    )
-        .into_response())
+    let mut response = file.bytes.into_response();
+    for (name, value) in response_headers(&file.mime_type, None) {
+        response.headers_mut().insert(name, value);
+    }
+    Ok(response)
 }
 
 /// The `(kind, account, media id)` of attachments served by our media route.

@@ -2,9 +2,10 @@
 //! lost), then claimed atomically and handed to the channel's adapter. Failures are kept
 //! with their reason for the agent to retry; an expired token flags the channel.
 
-use crate::channels::SendError;
+use crate::channels::{ChannelAdapter, SendError};
 use crate::crypto::SecretBox;
 use crate::state::Adapters;
+use crate::uploads::Uploads;
 use app::model::ChannelStatus;
 use app::services::SharedServices;
 use app::store::OutboundJob;
@@ -18,6 +19,7 @@ pub fn spawn(
     services: SharedServices,
     adapters: Adapters,
     secrets: SecretBox,
+    uploads: Uploads,
     mut shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
@@ -37,15 +39,54 @@ pub fn spawn(
                 }
                 continue;
             }
-            futures::future::join_all(jobs.into_iter().map(|job| deliver(&services, &adapters, &secrets, job))).await;
+            futures::future::join_all(
+                jobs.into_iter()
+                    .map(|job| deliver(&services, &adapters, &secrets, &uploads, job)),
+            )
+            .await;
         }
     })
 }
 
-async fn deliver(services: &SharedServices, adapters: &Adapters, secrets: &SecretBox, job: OutboundJob) {
+/// Hands the reply's files to the platform first (an upload, or a signed link it fetches),
+/// then sends the reply referring to them.
+async fn send_with_files(
+    adapter: &dyn ChannelAdapter,
+    services: &SharedServices,
+    uploads: &Uploads,
+    job: &OutboundJob,
+    credentials: &str,
+) -> Result<String, SendError> {
+    let files = uploads
+        .outgoing(&services.store, job)
+        .await
+        .map_err(SendError::Rejected)?;
+    if files.is_empty() {
+        return adapter.send(job, credentials).await;
+    }
+    let mut placed = job.clone();
+    for (index, file) in files {
+        let reference = adapter.place_media(credentials, job, &file).await?;
+        if let Some(attachment) = placed.message.attachments.get_mut(index) {
+            attachment.url = reference;
+        }
+    }
+    adapter.send(&placed, credentials).await
+}
+
+async fn deliver(
+    services: &SharedServices,
+    adapters: &Adapters,
+    secrets: &SecretBox,
+    uploads: &Uploads,
+    job: OutboundJob,
+) {
     let message_id = job.message.id;
     let result = match secrets.open(&job.channel.credentials) {
-        Ok(credentials) => adapters.get(job.channel.channel.kind).send(&job, &credentials).await,
+        Ok(credentials) => {
+            let adapter = adapters.get(job.channel.channel.kind);
+            send_with_files(adapter.as_ref(), services, uploads, &job, &credentials).await
+        }
         Err(e) => Err(SendError::Auth(e.to_string())),
     };
     let outcome = match result {

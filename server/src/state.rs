@@ -24,6 +24,7 @@ pub struct AppState {
     pub gateway: Arc<PlatformGateway>,
     pub pending_logins: Arc<PendingLogins>,
     pub media: crate::media::MediaCache,
+    pub uploads: crate::uploads::Uploads,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -489,6 +489,17 @@ async fn facebook_login_connects_picked_pages(backend: Backend) {
         !record.credentials.contains("page-token"),
         "page tokens are encrypted at rest"
     );
+    // WhatsApp numbers keep the login's token: exchanged for a long-lived one first.
+    let number = app
+        .state
+        .services
+        .store
+        .channel(user.organization_id, channels[2].id)
+        .await
+        .unwrap();
+    let credentials: Value = serde_json::from_str(&app.state.secrets.open(&number.credentials).unwrap()).unwrap();
+    let number_token = credentials["access_token"].as_str().unwrap();
+    assert!(app.fake.is_long_lived(number_token), "{credentials}");
     // A pick cannot be used by another organization.
     let (_, rival) = app.signup("Rival", "owner@rival.test").await;
     let rival: app::model::User = serde_json::from_value(rival["user"].clone()).unwrap();

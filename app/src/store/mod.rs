@@ -153,6 +153,29 @@ pub struct TemplateRecord {
     pub created_by: Option<Id>,
 }
 
+/// A file an agent uploaded, to record once its bytes are safely in the media folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUpload {
+    /// Random and unguessable: it names the file on disk and in URLs.
+    pub id: String,
+    pub conversation_id: Id,
+    pub uploaded_by: Id,
+    pub name: String,
+    pub mime_type: String,
+    pub kind: AttachmentKind,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// An upload as recorded, with what only the server needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRecord {
+    pub file: crate::attachments::UploadedFile,
+    pub organization_id: Id,
+    pub conversation_id: Id,
+    pub sha256: String,
+}
+
 /// What a write produced: the affected value and the events to fan out.
 #[derive(Debug, Clone)]
 pub struct Written<T> {
@@ -297,6 +320,11 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_template(&self, org_id: Id, template_id: Id) -> StoreResult<Written<()>>;
     /// Templates still waiting for Meta's review, across organizations, for the poller.
     async fn templates_in_review(&self, limit: i64) -> StoreResult<Vec<(Id, WhatsAppTemplate)>>;
+
+    // Files agents attach.
+    /// Records an upload for one of the organization's conversations (else `NotFound`).
+    async fn record_upload(&self, org_id: Id, upload: NewUpload) -> StoreResult<UploadRecord>;
+    async fn upload(&self, org_id: Id, upload_id: &str) -> StoreResult<UploadRecord>;
 
     // Realtime catch-up.
     async fn events_since(&self, org_id: Id, after_seq: i64, limit: i64) -> StoreResult<Vec<Event>>;

@@ -1417,6 +1417,61 @@ macro_rules! sql_store {
                 rows.iter().map(template_from_row).collect()
             }
 
+            async fn record_upload(&self, org_id: Id, upload: NewUpload) -> StoreResult<UploadRecord> {
+                let size = i64::try_from(upload.size).map_err(|_| StoreError::Invalid("the file is too large".into()))?;
+                let done = sqlx::query(
+                    "INSERT INTO uploads (id, organization_id, conversation_id, uploaded_by, file_name, mime_type, kind, \
+                     size_bytes, sha256, created_at) \
+                     SELECT $1, organization_id, id, $3, $4, $5, $6, $7, $8, $9 FROM conversations \
+                     WHERE id = $2 AND organization_id = $10",
+                )
+                .bind(&upload.id)
+                .bind(upload.conversation_id)
+                .bind(upload.uploaded_by)
+                .bind(&upload.name)
+                .bind(&upload.mime_type)
+                .bind(upload.kind.as_str())
+                .bind(size)
+                .bind(&upload.sha256)
+                .bind(now_millis())
+                .bind(org_id)
+                .execute(self.writer())
+                .await
+                .map_err(|e| map_unique(e, "an upload with this id already exists"))?;
+                if done.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                self.upload(org_id, &upload.id).await
+            }
+
+            async fn upload(&self, org_id: Id, upload_id: &str) -> StoreResult<UploadRecord> {
+                let row = sqlx::query(
+                    "SELECT id, organization_id, conversation_id, file_name, mime_type, kind, size_bytes, sha256 \
+                     FROM uploads WHERE organization_id = $1 AND id = $2",
+                )
+                .bind(org_id)
+                .bind(upload_id)
+                .fetch_optional(self.reader())
+                .await?
+                .ok_or(StoreError::NotFound)?;
+                let id: String = row.try_get("id")?;
+                let kind: String = row.try_get("kind")?;
+                let size: i64 = row.try_get("size_bytes")?;
+                Ok(UploadRecord {
+                    file: $crate::attachments::UploadedFile {
+                        url: $crate::attachments::upload_url(&id),
+                        id,
+                        kind: parse(&kind, "attachment kind")?,
+                        name: row.try_get("file_name")?,
+                        mime_type: row.try_get("mime_type")?,
+                        size: u64::try_from(size).unwrap_or_default(),
+                    },
+                    organization_id: row.try_get("organization_id")?,
+                    conversation_id: row.try_get("conversation_id")?,
+                    sha256: row.try_get("sha256")?,
+                })
+            }
+
             async fn events_since(&self, org_id: Id, after_seq: i64, limit: i64) -> StoreResult<Vec<Event>> {
                 let rows = sqlx::query("SELECT seq, name, payload FROM events WHERE organization_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
                     .bind(org_id)

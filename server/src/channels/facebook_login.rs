@@ -130,7 +130,14 @@ async fn callback(State(state): State<AppState>, Query(query): Query<CallbackQue
             return back_with_error("Facebook did not accept the login. Please try again.");
         }
     };
-    let user_token = token.access_token().secret().clone();
+    let short_lived = token.access_token().secret().clone();
+    let user_token = match state.adapters.messenger.graph.long_lived_user_token(&short_lived).await {
+        Ok(long_lived) => long_lived,
+        Err(error) => {
+            tracing::warn!(%error, "could not exchange the Facebook login for a long-lived token");
+            short_lived
+        }
+    };
     let pages = match state.adapters.messenger.graph.managed_pages(&user_token).await {
         Ok(pages) => pages,
         Err(error) => return back_with_error(&upstream(error).to_string()),

@@ -2,7 +2,7 @@
 //! reached through the Facebook page it is linked to, with that page's token. Webhooks
 //! arrive as `object: "instagram"` with the Instagram account id as `entry[].id`.
 
-use super::messenger::{GraphClient, METADATA_PREFIX, Party, webhook_entries};
+use super::messenger::{GraphClient, METADATA_PREFIX, Party, attachment_type, webhook_entries};
 use super::{ChannelAdapter, CustomerProfile, InboundEvent, NormalizedEvent, Rejection, SendError, StoredCredentials};
 use crate::config::MetaConfig;
 use crate::webhooks::signature::verify_hub_signature;
@@ -51,7 +51,7 @@ impl InstagramAdapter {
             .find(|a| a.url.starts_with("https://") || a.url.starts_with("http://"));
         let message = match attachment {
             Some(a) => json!({
-                "attachment": { "type": send_type(a.kind), "payload": { "url": a.url } },
+                "attachment": { "type": attachment_type(a.kind), "payload": { "url": a.url, "is_reusable": true } },
                 "metadata": metadata,
             }),
             None => json!({ "text": job.message.body, "metadata": metadata }),
@@ -71,15 +71,6 @@ impl InstagramAdapter {
             body["reply_to"] = json!({ "mid": reply_to.platform_message_id });
         }
         body
-    }
-}
-
-fn send_type(kind: AttachmentKind) -> &'static str {
-    match kind {
-        AttachmentKind::Image | AttachmentKind::Sticker => "image",
-        AttachmentKind::Video => "video",
-        AttachmentKind::Audio => "audio",
-        AttachmentKind::File | AttachmentKind::Location | AttachmentKind::Other => "file",
     }
 }
 
@@ -872,7 +863,7 @@ mod tests {
             json!({
                 "recipient": { "id": "IGSID" },
                 "message": {
-                    "attachment": { "type": "image", "payload": { "url": "https://cdn.example.com/a.png" } },
+                    "attachment": { "type": "image", "payload": { "url": "https://cdn.example.com/a.png", "is_reusable": true } },
                     "metadata": "messio:77"
                 },
                 "messaging_type": "RESPONSE"

@@ -144,6 +144,24 @@ impl GraphClient {
     }
 
     /// The pages the logged-in user manages, with a page token each (follows paging).
+    /// Exchanges a login's short-lived user token for a long-lived one (about 60 days);
+    /// page tokens read with it do not expire, and WhatsApp numbers keep working.
+    pub async fn long_lived_user_token(&self, user_token: &str) -> Result<String, SendError> {
+        let body = self
+            .call(self.http.get(self.url("oauth/access_token")).query(&[
+                ("grant_type", "fb_exchange_token"),
+                ("client_id", self.config.app_id.as_str()),
+                ("client_secret", self.config.app_secret.as_str()),
+                ("fb_exchange_token", user_token),
+            ]))
+            .await?;
+        body.get("access_token")
+            .and_then(Value::as_str)
+            .filter(|t| !t.is_empty())
+            .map(str::to_string)
+            .ok_or_else(|| SendError::Rejected("Meta returned no long-lived token".into()))
+    }
+
     pub async fn managed_pages(&self, user_token: &str) -> Result<Vec<ManagedPage>, SendError> {
         let mut pages = Vec::new();
         let fields = format!("id,name,access_token,category,tasks,{INSTAGRAM_ACCOUNT_FIELDS}");
@@ -279,11 +297,25 @@ impl MessengerAdapter {
         }
     }
 
-    /// The Send API body for one queued reply.
+    /// The Send API body for one queued reply: its file (fetched by Meta from the link), or
+    /// its text. Messenger shows no caption, so a reply's text is queued as its own message.
     pub fn send_body(job: &OutboundJob) -> Value {
+        let metadata = format!("{METADATA_PREFIX}{}", job.message.id);
+        let attachment = job
+            .message
+            .attachments
+            .iter()
+            .find(|a| a.url.starts_with("https://") || a.url.starts_with("http://"));
+        let message = match attachment {
+            Some(a) => json!({
+                "attachment": { "type": attachment_type(a.kind), "payload": { "url": a.url, "is_reusable": true } },
+                "metadata": metadata,
+            }),
+            None => json!({ "text": job.message.body, "metadata": metadata }),
+        };
         let mut body = json!({
             "recipient": { "id": job.recipient_external_id },
-            "message": { "text": job.message.body, "metadata": format!("{METADATA_PREFIX}{}", job.message.id) },
+            "message": message,
         });
         match job.message.tag.as_deref() {
             Some(tag) => {
@@ -293,6 +325,16 @@ impl MessengerAdapter {
             None => body["messaging_type"] = json!("RESPONSE"),
         }
         body
+    }
+}
+
+/// The Send API's attachment types (shared with Instagram, which takes the same four).
+pub fn attachment_type(kind: AttachmentKind) -> &'static str {
+    match kind {
+        AttachmentKind::Image | AttachmentKind::Sticker => "image",
+        AttachmentKind::Video => "video",
+        AttachmentKind::Audio => "audio",
+        AttachmentKind::File | AttachmentKind::Location | AttachmentKind::Other => "file",
     }
 }
 

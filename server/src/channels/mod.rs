@@ -68,6 +68,18 @@ pub struct MediaFile {
     pub mime_type: String,
 }
 
+/// A file an agent attached to a reply, on its way to the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingFile {
+    pub kind: app::model::AttachmentKind,
+    pub name: String,
+    pub mime_type: String,
+    /// Where the bytes are kept (the uploads folder).
+    pub path: std::path::PathBuf,
+    /// A signed, expiring link to the file that the platform can fetch without logging in.
+    pub public_url: String,
+}
+
 /// Where agents fetch a platform's media through Messio (authenticated, cached locally):
 /// `/api/media/{kind}/{account_id}/{media_id}`.
 pub fn media_url(kind: ChannelKind, account_id: &str, media_id: &str) -> String {
@@ -106,6 +118,17 @@ pub trait ChannelAdapter: Send + Sync {
     /// Checks a webhook delivery's signature over the raw body, in constant time.
     fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), Rejection>;
     fn normalize(&self, body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection>;
+    /// Hands an agent's file to the platform before `send`; returns what replaces the
+    /// attachment's URL in the job. By default the platform fetches the file from its signed
+    /// link, as Meta's Send API does with `payload.url`.
+    async fn place_media(
+        &self,
+        _credentials: &str,
+        _job: &OutboundJob,
+        file: &OutgoingFile,
+    ) -> Result<String, SendError> {
+        Ok(file.public_url.clone())
+    }
     /// Sends one queued reply; returns the platform's message id.
     async fn send(&self, job: &OutboundJob, credentials: &str) -> Result<String, SendError>;
     async fn health(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError>;

@@ -214,6 +214,12 @@ fn unreachable(error: reqwest::Error) -> SendError {
     SendError::Unavailable(format!("Meta could not be reached: {}", error.without_url()))
 }
 
+/// A media upload may take longer than an API call (files up to 100 MB).
+const UPLOAD_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// How a job's attachment URL names media uploaded to the Cloud API (by `place_media`).
+const UPLOADED_MEDIA: &str = "whatsapp-media:";
+
 /// Bearer-token calls to the Cloud API and the WhatsApp Business Management API.
 #[derive(Clone)]
 pub struct CloudClient {
@@ -415,6 +421,39 @@ impl CloudClient {
             .ok_or_else(|| SendError::Rejected("Meta accepted the message but returned no message id".into()))
     }
 
+    /// `POST /{phone-number-id}/media` (multipart `messaging_product`, `type`, `file`);
+    /// returns the media id a message can refer to for 30 days.
+    pub async fn upload_media(
+        &self,
+        phone_number_id: &str,
+        token: &str,
+        file: &crate::channels::OutgoingFile,
+    ) -> Result<String, SendError> {
+        let bytes = tokio::fs::read(&file.path)
+            .await
+            .map_err(|_| SendError::Rejected(format!("the attached file {} could not be read", file.name)))?;
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(file.name.clone())
+            .mime_str(&file.mime_type)
+            .map_err(|_| SendError::Rejected(format!("{} is not a media type", file.mime_type)))?;
+        let form = reqwest::multipart::Form::new()
+            .text("messaging_product", "whatsapp")
+            .text("type", file.mime_type.clone())
+            .part("file", part);
+        let answer = self
+            .call(
+                self.http
+                    .post(self.url(&format!("{phone_number_id}/media")))
+                    .timeout(UPLOAD_TIMEOUT)
+                    .multipart(form),
+                token,
+            )
+            .await?;
+        text_at(&answer, "/id")
+            .map(str::to_string)
+            .ok_or_else(|| SendError::Rejected("Meta accepted the file but returned no media id".into()))
+    }
+
     /// Submits a template for review. Meta answers with id, status and category only; the rest
     /// is what was submitted.
     pub async fn create_template(
@@ -604,14 +643,17 @@ impl WhatsAppAdapter {
             .and_then(|p| p.get("template"))
             .filter(|t| t.is_object());
         let media = job.message.attachments.iter().find_map(|a| {
-            let linkable = a.url.starts_with("https://") || a.url.starts_with("http://");
-            media_type(a.kind).filter(|_| linkable).map(|kind| (kind, a))
+            let reference = match a.url.strip_prefix(UPLOADED_MEDIA) {
+                Some(id) => json!({ "id": id }),
+                None if a.url.starts_with("https://") || a.url.starts_with("http://") => json!({ "link": a.url }),
+                None => return None,
+            };
+            media_type(a.kind).map(|kind| (kind, a, reference))
         });
         if let Some(template) = template {
             body["type"] = json!("template");
             body["template"] = template.clone();
-        } else if let Some((kind, attachment)) = media {
-            let mut object = json!({ "link": attachment.url });
+        } else if let Some((kind, attachment, mut object)) = media {
             // Audio and stickers take no caption on WhatsApp.
             if matches!(kind, "image" | "video" | "document") && !job.message.body.trim().is_empty() {
                 object["caption"] = json!(job.message.body);
@@ -670,6 +712,21 @@ impl ChannelAdapter for WhatsAppAdapter {
 
     fn normalize(&self, body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection> {
         normalize(body)
+    }
+
+    /// Uploads the file to the number's media store, so Meta never has to reach us for it.
+    async fn place_media(
+        &self,
+        credentials: &str,
+        job: &OutboundJob,
+        file: &crate::channels::OutgoingFile,
+    ) -> Result<String, SendError> {
+        let creds = WhatsAppCredentials::parse(credentials)?;
+        let id = self
+            .cloud
+            .upload_media(&job.channel.channel.external_id, &creds.access_token, file)
+            .await?;
+        Ok(format!("{UPLOADED_MEDIA}{id}"))
     }
 
     async fn send(&self, job: &OutboundJob, credentials: &str) -> Result<String, SendError> {
@@ -1738,6 +1795,17 @@ mod tests {
         assert_eq!(
             WhatsAppAdapter::send_body(&job("hi", None, None, vec![local]))["type"],
             "text"
+        );
+        // A file placed in the number's media store goes by its id.
+        let uploaded = Attachment {
+            kind: AttachmentKind::Video,
+            url: format!("{UPLOADED_MEDIA}1037543291543636"),
+            name: Some("demo.mp4".into()),
+            mime_type: Some("video/mp4".into()),
+        };
+        assert_eq!(
+            WhatsAppAdapter::send_body(&job("Watch this", None, None, vec![uploaded]))["video"],
+            json!({ "id": "1037543291543636", "caption": "Watch this" })
         );
     }
 

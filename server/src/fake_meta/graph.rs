@@ -42,7 +42,7 @@ use super::errors::GraphError;
 use super::payloads::{echo_of, now_ms};
 use super::state::{Shared, State as World, TokenKind, random_string};
 use super::webhook::deliver;
-use super::{Platform, SentMessage, instagram, media, templates, whatsapp};
+use super::{Platform, SentMessage, fetch, instagram, media, templates, whatsapp};
 
 type AppState = State<Arc<Shared>>;
 pub(crate) type GraphResult = Result<Json<Value>, GraphError>;
@@ -391,7 +391,11 @@ async fn access_token(State(shared): AppState, req: GraphRequest) -> GraphResult
 
     if req.get("grant_type") == Some("fb_exchange_token") {
         return match world.classify_token(req.get("fb_exchange_token")) {
-            TokenKind::User => Ok(user_token_response(world.issue_user_token())),
+            TokenKind::User => {
+                let token = world.issue_user_token();
+                world.long_lived_tokens.insert(token.clone());
+                Ok(user_token_response(token))
+            }
             other => Err(token_error(other)),
         };
     }
@@ -672,25 +676,56 @@ fn unsubscribe_app(shared: &Shared, path_page: Option<&str>, req: &GraphRequest)
 
 /// `POST /{id}/messages`: the Cloud API for a WhatsApp phone number id, the
 /// Send API for a Page (or for the Page behind an Instagram account id).
+///
+/// A message that points at a file by URL gets the file fetched here,
+/// before the world is locked (see `fetch.rs`).
 async fn send_for_id(State(shared): AppState, Path(id): Path<String>, req: GraphRequest) -> GraphResult {
     if whatsapp::is_phone(&shared, &id) {
-        return whatsapp::send_message(&shared, &id, &req);
+        let prefetched = match req.send_api_body() {
+            Ok(body) if whatsapp::may_send(&shared, &id, &req) => fetch::whatsapp_link(&shared.http, &body).await,
+            _ => None,
+        };
+        return whatsapp::send_message(&shared, &id, &req, prefetched);
     }
     let ig_page = shared.lock().ig.account(&id).map(|a| a.page_id.clone());
-    match ig_page {
-        Some(page_id) => send_message(&shared, Some(&page_id), &req),
-        None => send_message(&shared, Some(&id), &req),
-    }
+    let page_id = ig_page.unwrap_or(id);
+    let body = req.send_api_body()?;
+    let prefetched = prefetch_send_api(&shared, Some(&page_id), &req, &body).await;
+    send_message(&shared, Some(&page_id), &req, &body, prefetched)
 }
 
 async fn send_as_me(State(shared): AppState, req: GraphRequest) -> GraphResult {
-    send_message(&shared, None, &req)
+    let body = req.send_api_body()?;
+    let prefetched = prefetch_send_api(&shared, None, &req, &body).await;
+    send_message(&shared, None, &req, &body, prefetched)
+}
+
+/// Fetches the Send API message's attachment URL, if it has one and the
+/// token may send for the page (a request that fails its token check is
+/// answered without fetching anything).
+async fn prefetch_send_api(
+    shared: &Shared,
+    path_page: Option<&str>,
+    req: &GraphRequest,
+    body: &Value,
+) -> fetch::Prefetched {
+    let authorized = page_for_token(&shared.lock(), req.access_token(), path_page).is_ok();
+    if !authorized {
+        return None;
+    }
+    fetch::send_api_link(&shared.http, body).await
 }
 
 /// The Send API. Checks run in Meta's order of concern: token, recipient,
-/// message, then policy (the 24-hour standard messaging window).
-fn send_message(shared: &Arc<Shared>, path_page: Option<&str>, req: &GraphRequest) -> GraphResult {
-    let body = req.send_api_body()?;
+/// message, then policy (the 24-hour standard messaging window), then the
+/// attachment download (`prefetched`, done by the caller).
+fn send_message(
+    shared: &Arc<Shared>,
+    path_page: Option<&str>,
+    req: &GraphRequest,
+    body: &Value,
+    prefetched: fetch::Prefetched,
+) -> GraphResult {
     let mut world = shared.lock();
     let page_id = page_for_token(&world, req.access_token(), path_page)?;
 
@@ -728,7 +763,7 @@ fn send_message(shared: &Arc<Shared>, path_page: Option<&str>, req: &GraphReques
             .map(|a| a.id.clone())
     {
         drop(world);
-        return instagram::send(shared, &page_id, &ig_id, &recipient, &body);
+        return instagram::send(shared, &page_id, &ig_id, &recipient, body, prefetched);
     }
 
     if world.customer(&page_id, &recipient).is_none() {
@@ -748,6 +783,8 @@ fn send_message(shared: &Arc<Shared>, path_page: Option<&str>, req: &GraphReques
         .subcode(2_018_278));
     }
 
+    let attachment = prefetched.transpose()?;
+
     let message_id = format!("m_{}", random_string(40));
     let timestamp_ms = now_ms();
     tracing::info!(page_id, recipient, message_id, "fake-meta: Send API accepted a message");
@@ -759,6 +796,7 @@ fn send_message(shared: &Arc<Shared>, path_page: Option<&str>, req: &GraphReques
         body: body.clone(),
         message_id: message_id.clone(),
         timestamp_ms,
+        attachment,
     });
 
     // Meta then notifies the app of its own message (`message_echoes`).

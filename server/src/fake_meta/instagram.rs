@@ -16,6 +16,7 @@ use axum::Json;
 use serde_json::{Value, json};
 
 use super::errors::GraphError;
+use super::fetch::Prefetched;
 use super::graph::{GraphRequest, GraphResult, select_fields, token_error};
 use super::ig_payloads::{ig_echo_of, instagram_webhook, new_ig_mid};
 use super::ig_state::{IG_HUMAN_AGENT_MS, IG_WINDOW_MS, IgAccountState};
@@ -89,8 +90,16 @@ pub(crate) fn node(shared: &Arc<Shared>, id: &str, req: &GraphRequest) -> Option
 }
 
 /// The Send API for an Instagram recipient (`page_id`'s token already
-/// checked, `body` parsed). Checks the message, then Instagram's window.
-pub(crate) fn send(shared: &Arc<Shared>, page_id: &str, ig_id: &str, igsid: &str, body: &Value) -> GraphResult {
+/// checked, `body` parsed). Checks the message, then Instagram's window,
+/// then the attachment download (`prefetched`, done by the async handler).
+pub(crate) fn send(
+    shared: &Arc<Shared>,
+    page_id: &str,
+    ig_id: &str,
+    igsid: &str,
+    body: &Value,
+    prefetched: Prefetched,
+) -> GraphResult {
     let message = body.get("message").cloned().unwrap_or(Value::Null);
     let has_text = message
         .get("text")
@@ -114,6 +123,7 @@ pub(crate) fn send(shared: &Arc<Shared>, page_id: &str, ig_id: &str, igsid: &str
     if !allowed {
         return Err(GraphError::new(10, "(#10) This message is sent outside of allowed window.").subcode(2_534_022));
     }
+    let attachment = prefetched.transpose()?;
     let message_id = new_ig_mid();
     tracing::info!(
         page_id,
@@ -130,6 +140,7 @@ pub(crate) fn send(shared: &Arc<Shared>, page_id: &str, ig_id: &str, igsid: &str
         body: body.clone(),
         message_id: message_id.clone(),
         timestamp_ms: now,
+        attachment,
     });
     if world.echo {
         let echo = instagram_webhook(ig_id, vec![ig_echo_of(ig_id, igsid, &message_id, &message, now)]);

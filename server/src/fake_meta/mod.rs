@@ -16,6 +16,11 @@
 //! * **Send API** (`/v21.0/{page-id}/messages`, `/v21.0/me/messages`) with
 //!   Meta's error objects for expired tokens, the 24-hour window and bad
 //!   parameters, and a signed `message_echoes` webhook after each send.
+//!   Attachments sent by URL are downloaded before the send is accepted,
+//!   as Meta does (`(#100) Failed to fetch the file from the url`,
+//!   100/2018008, when that fails; size limits 8 MB for images, 25 MB
+//!   otherwise), and what was downloaded is recorded
+//!   ([`SentMessage::attachment`]); WhatsApp media links likewise (131053).
 //! * **User Profile API** (`GET /v21.0/{psid}?fields=…`).
 //! * **WhatsApp Business Platform**: business and WABA discovery
 //!   (`/me/businesses`, `/{business-id}/owned_whatsapp_business_accounts`,
@@ -49,6 +54,7 @@
 
 mod control;
 mod errors;
+mod fetch;
 mod graph;
 mod ig_control;
 mod ig_payloads;
@@ -231,6 +237,31 @@ pub struct SentMessage {
     /// The `message_id` the fake answered with (also the echo's `mid`).
     pub message_id: String,
     pub timestamp_ms: i64,
+    /// The file the customer got, for `message.attachment` sends by
+    /// `payload.url` (which the fake downloaded before accepting). `None`
+    /// for text and for attachments without a URL (`attachment_id`,
+    /// templates).
+    pub attachment: Option<SentAttachment>,
+}
+
+/// The file behind an accepted media send, as the fake obtained it: fetched
+/// from the message's link, or the stored WhatsApp media object it named.
+/// Lets tests check that the customer got exactly the bytes the app meant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SentAttachment {
+    /// The attachment type as sent: `image`, `video`, `audio`, `file`
+    /// (Send API) or `document`, `sticker` (WhatsApp).
+    pub kind: String,
+    /// `link` (downloaded from a URL) or `media_id` (a WhatsApp media
+    /// object uploaded before).
+    pub source: String,
+    /// The `Content-Type` the link answered with, or the media object's
+    /// MIME type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Lowercase hex SHA-256 of the bytes.
+    pub sha256: String,
 }
 
 impl SentMessage {
@@ -312,6 +343,11 @@ impl FakeMeta {
     /// first. See [`SentMessage::platform`].
     pub fn sent(&self) -> Vec<SentMessage> {
         self.shared.lock().sent.clone()
+    }
+
+    /// Whether `token` came from exchanging a login for a long-lived token.
+    pub fn is_long_lived(&self, token: &str) -> bool {
+        self.shared.lock().long_lived_tokens.contains(token)
     }
 
     /// Ids of the pages the app is currently subscribed to.

@@ -92,6 +92,8 @@ pub(crate) struct State {
     pub pages: Vec<PageState>,
     pub codes: HashMap<String, CodeGrant>,
     pub user_tokens: HashSet<String>,
+    /// User tokens handed out by `fb_exchange_token` (long-lived, about 60 days at Meta).
+    pub long_lived_tokens: HashSet<String>,
     /// Expired tokens and when they expired.
     pub expired_tokens: HashMap<String, i64>,
     /// page id → subscribed webhook fields.
@@ -131,6 +133,7 @@ impl State {
             pages,
             codes: HashMap::new(),
             user_tokens: HashSet::new(),
+            long_lived_tokens: HashSet::new(),
             expired_tokens: HashMap::new(),
             subscriptions: BTreeMap::new(),
             outside_window: HashSet::new(),

@@ -9,8 +9,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::Path;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::{get, post};
 use serde_json::Value;
 
 use super::{FakeMeta, FakeMetaConfig, SIGNATURE_HEADER, sign};
@@ -117,6 +117,32 @@ pub(crate) async fn fake_with_receiver() -> (FakeMeta, Receiver) {
     .await
     .unwrap();
     (fake, receiver)
+}
+
+/// Serves `files` (path, content type, bytes) on a local port, the way
+/// Messio serves its signed media links; other paths answer 404. Returns
+/// `http://127.0.0.1:PORT`.
+pub(crate) async fn file_server(files: Vec<(&'static str, &'static str, Vec<u8>)>) -> String {
+    let mut app = Router::new();
+    for (path, content_type, bytes) in files {
+        app = app.route(
+            path,
+            get(move || {
+                let bytes = bytes.clone();
+                async move { ([(header::CONTENT_TYPE, content_type)], bytes) }
+            }),
+        );
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+/// Lowercase hex SHA-256, as [`SentAttachment::sha256`](super::SentAttachment) reports it.
+pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 pub(crate) async fn json_of(res: reqwest::Response) -> (u16, Value) {

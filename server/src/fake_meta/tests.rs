@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::{Value, json};
 
+use super::test_support::{file_server, sha256_hex};
 use super::*;
 
 /// Webhooks the receiver got: (signature header, raw body).
@@ -401,4 +402,123 @@ async fn control_api_delivers_signed_customer_events() {
         .await
         .unwrap();
     assert_eq!(sent, json!([]));
+}
+
+/// A Send API body with an `image` (or other) attachment pointing at `url`.
+fn attachment_send(kind: &str, url: &str) -> Value {
+    json!({
+        "recipient": { "id": "7001001" },
+        "messaging_type": "RESPONSE",
+        "message": { "attachment": { "type": kind, "payload": { "url": url, "is_reusable": true } }, "metadata": "m-1" },
+    })
+}
+
+#[tokio::test]
+async fn send_api_fetches_attachment_urls() {
+    let fake = FakeMeta::spawn(FakeMetaConfig::default()).await.unwrap();
+    let png = media::png_picture("composer");
+    let files = file_server(vec![
+        ("/cat.png", "image/png", png.clone()),
+        ("/empty.pdf", "application/pdf", Vec::new()),
+        ("/huge.jpg", "image/jpeg", vec![0; 8 * 1024 * 1024 + 1]),
+    ])
+    .await;
+    let http = reqwest::Client::new();
+    let send = |body: Value| {
+        http.post(format!("{}/me/messages", fake.graph_url()))
+            .query(&[("access_token", "page-token-101")])
+            .json(&body)
+            .send()
+    };
+
+    let (status, body) = json_of(
+        send(attachment_send("image", &format!("{files}/cat.png")))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let sent = fake.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].metadata(), Some("m-1"));
+    assert_eq!(
+        sent[0].attachment,
+        Some(SentAttachment {
+            kind: "image".to_owned(),
+            source: "link".to_owned(),
+            content_type: "image/png".to_owned(),
+            size: png.len() as u64,
+            sha256: sha256_hex(&png),
+        })
+    );
+    let listed: Value = http
+        .get(format!("{}/_fake/sent", fake.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed[0]["attachment"],
+        json!({ "kind": "image", "source": "link", "content_type": "image/png", "size": png.len(), "sha256": sha256_hex(&png) })
+    );
+
+    // Unreachable, 404 and empty links: Meta's 100/2018008, nothing sent.
+    fake.reset();
+    for url in [
+        "http://127.0.0.1:9/x".to_owned(),
+        format!("{files}/missing.png"),
+        format!("{files}/empty.pdf"),
+    ] {
+        let (status, body) = json_of(send(attachment_send("file", &url)).await.unwrap()).await;
+        assert_eq!(status, 400, "{url}");
+        assert_eq!(body["error"]["message"], "(#100) Failed to fetch the file from the url");
+        assert_eq!(body["error"]["type"], "OAuthException");
+        assert_eq!(body["error"]["code"], 100);
+        assert_eq!(body["error"]["error_subcode"], 2_018_008);
+        assert!(body["error"]["fbtrace_id"].is_string());
+    }
+    // Images over 8 MB: 100/2018109; the same file passes as a `file` (25 MB).
+    let (status, body) = json_of(
+        send(attachment_send("image", &format!("{files}/huge.jpg")))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body["error"]["message"],
+        "(#100) Attachment size exceeds allowable limit"
+    );
+    assert_eq!(body["error"]["error_subcode"], 2_018_109);
+    assert!(fake.sent().is_empty());
+    let listed: Value = http
+        .get(format!("{}/_fake/sent", fake.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, json!([]));
+    let (status, _) = json_of(
+        send(attachment_send("file", &format!("{files}/huge.jpg")))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+
+    // Token errors come first: no fetch decides the answer.
+    let (_, body) = json_of(
+        http.post(format!("{}/me/messages", fake.graph_url()))
+            .query(&[("access_token", "bogus")])
+            .json(&attachment_send("image", "http://127.0.0.1:9/x"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(body["error"]["code"], 190);
 }

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::test_support::{fake_with_receiver, json_of};
+use super::test_support::{fake_with_receiver, file_server, json_of, sha256_hex};
 use super::*;
 
 const IG: &str = "17841400000000101";
@@ -204,7 +204,8 @@ async fn instagram_messages_sends_echoes_and_windows() {
     assert_eq!(all[0]["platform"], "instagram");
 
     // /me/messages and /{ig-id}/messages reach the same account.
-    let body = json!({ "recipient": { "id": NORA }, "message": { "attachment": { "type": "image", "payload": { "url": "https://x/y.png" } } } });
+    let files = file_server(vec![("/y.png", "image/png", media::png_picture("y"))]).await;
+    let body = json!({ "recipient": { "id": NORA }, "message": { "attachment": { "type": "image", "payload": { "url": format!("{files}/y.png") } } } });
     assert_eq!(send("/me/messages", body.clone()).await.unwrap().status(), 200);
     assert_eq!(send(&format!("/{IG}/messages"), body).await.unwrap().status(), 200);
     assert_eq!(fake.instagram_sent().len(), 3);
@@ -390,4 +391,52 @@ async fn instagram_control_events() {
         .unwrap();
     assert_eq!(accounts["accounts"][0]["customers"].as_array().unwrap().len(), 2);
     assert_eq!(accounts["webhookUrl"], "http://127.0.0.1:9/x");
+}
+
+#[tokio::test]
+async fn instagram_sends_fetch_attachment_urls() {
+    let fake = FakeMeta::spawn(FakeMetaConfig::default()).await.unwrap();
+    let clip = b"\0\0\0\x18ftypisom fake clip".to_vec();
+    let files = file_server(vec![("/clip.mp4", "video/mp4", clip.clone())]).await;
+    fake.set_instagram_window(NORA, Some(1.0));
+    let http = reqwest::Client::new();
+    let send = |url: String| {
+        http.post(format!("{}/{IG}/messages", fake.graph_url()))
+            .query(&[("access_token", "page-token-101")])
+            .json(&json!({
+                "recipient": { "id": NORA },
+                "message": { "attachment": { "type": "video", "payload": { "url": url, "is_reusable": true } } },
+            }))
+            .send()
+    };
+
+    let (status, body) = json_of(send(format!("{files}/clip.mp4")).await.unwrap()).await;
+    assert_eq!(status, 200, "{body}");
+    let sent = fake.instagram_sent();
+    assert_eq!(sent.len(), 1);
+    let attachment = sent[0].attachment.clone().unwrap();
+    assert_eq!(
+        (attachment.kind.as_str(), attachment.source.as_str()),
+        ("video", "link")
+    );
+    assert_eq!(attachment.content_type, "video/mp4");
+    assert_eq!(attachment.size, clip.len() as u64);
+    assert_eq!(attachment.sha256, sha256_hex(&clip));
+    let listed: Value = http
+        .get(format!("{}/_fake/instagram/sent", fake.base_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed[0]["attachment"]["sha256"], sha256_hex(&clip));
+
+    let (status, body) = json_of(send(format!("{files}/gone.mp4")).await.unwrap()).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        (body["error"]["code"].as_u64(), body["error"]["error_subcode"].as_u64()),
+        (Some(100), Some(2_018_008))
+    );
+    assert_eq!(fake.instagram_sent().len(), 1);
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use super::test_support::{Receiver, fake_with_receiver, json_of};
+use super::test_support::{Receiver, fake_with_receiver, file_server, json_of, sha256_hex};
 use super::*;
 
 const SECRET: &str = "fake-app-secret";
@@ -1088,4 +1088,73 @@ async fn webhook_urls_derive_from_the_messenger_url() {
     .unwrap();
     assert_eq!(explicit.whatsapp_webhook_url().as_deref(), Some("http://wa.test/hook"));
     assert_eq!(explicit.instagram_webhook_url(), None);
+}
+
+#[tokio::test]
+async fn media_sends_record_the_file() {
+    let app = App::new().await;
+    app.fake.open_whatsapp_window(MARIA, None);
+    let png = media::png_picture("receipt");
+    let (content_type, body) = multipart(
+        &[("messaging_product", "whatsapp"), ("type", "image/png")],
+        Some(("receipt.png", "image/png", png.as_slice())),
+    );
+    let (status, uploaded) = json_of(
+        app.http
+            .post(app.url("/501/media"))
+            .bearer_auth(WA_TOKEN)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{uploaded}");
+    let media_id = uploaded["id"].as_str().unwrap();
+
+    // By id: the stored media object.
+    let (status, body) = app
+        .post(
+            "/501/messages",
+            WA_TOKEN,
+            json!({ "messaging_product": "whatsapp", "to": MARIA, "type": "image", "image": { "id": media_id, "caption": "Your receipt" } }),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let sent = app.control_get("/_fake/whatsapp/sent").await;
+    assert_eq!(
+        sent[0]["attachment"],
+        json!({ "kind": "image", "source": "media_id", "content_type": "image/png", "size": png.len(), "sha256": sha256_hex(&png) })
+    );
+
+    // By link: downloaded; an unreachable link answers 131053.
+    let pdf = b"%PDF-1.4 linked invoice".to_vec();
+    let files = file_server(vec![("/invoice.pdf", "application/pdf", pdf.clone())]).await;
+    let document = |link: String| json!({ "messaging_product": "whatsapp", "to": MARIA, "type": "document", "document": { "link": link, "filename": "invoice.pdf" } });
+    let (status, _) = app
+        .post("/501/messages", WA_TOKEN, document(format!("{files}/invoice.pdf")))
+        .await;
+    assert_eq!(status, 200);
+    let sent = app.fake.whatsapp_sent();
+    let attachment = sent[1].attachment.clone().unwrap();
+    assert_eq!(
+        (attachment.source.as_str(), attachment.size),
+        ("link", pdf.len() as u64)
+    );
+    assert_eq!(attachment.sha256, sha256_hex(&pdf));
+    let (status, body) = app
+        .post("/501/messages", WA_TOKEN, document(format!("{files}/nope.pdf")))
+        .await;
+    assert_eq!(status, 400);
+    assert_eq!(body["error"]["code"], 131_053);
+    assert_eq!(
+        body["error"]["error_data"]["details"],
+        "Unable to download the media from the link"
+    );
+    assert_eq!(app.fake.whatsapp_sent().len(), 2);
+
+    // Text sends carry no attachment.
+    app.send_text(WA_TOKEN, MARIA, "thanks").await;
+    assert!(app.fake.whatsapp_sent()[2].attachment.is_none());
 }

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::SentAttachment;
 use super::payloads::now_ms;
 use super::world::{FakeBusiness, FakeWaCustomer};
 
@@ -47,6 +48,10 @@ pub struct WhatsAppSent {
     /// The last status the fake reported for it: `accepted` (no status
     /// webhook yet), `sent`, `delivered`, `read` or `failed`.
     pub status: String,
+    /// The file of a media message (`image`, `video`, `audio`, `document`,
+    /// `sticker`): the stored media object it named by `id`, or what the
+    /// fake downloaded from its `link`. `None` for other messages.
+    pub attachment: Option<SentAttachment>,
 }
 
 impl WhatsAppSent {

@@ -16,7 +16,9 @@ use axum::Json;
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
+use super::SentAttachment;
 use super::errors::GraphError;
+use super::fetch::Prefetched;
 use super::graph::{GraphRequest, GraphResult, select_fields, token_error};
 use super::payloads::now_ms;
 use super::state::{Shared, State as World, TokenKind};
@@ -359,7 +361,17 @@ pub(crate) fn unsubscribe(shared: &Shared, waba_id: &str, req: &GraphRequest) ->
 /// status webhook follows (when auto-status is on); a non-template message
 /// outside the window either fails synchronously with 131047 or is accepted
 /// and followed by a `failed` status webhook carrying 131047.
-pub(crate) fn send_message(shared: &Arc<Shared>, phone_id: &str, req: &GraphRequest) -> GraphResult {
+///
+/// Media sent by `link` was fetched by the async handler (`prefetched`); a
+/// failed download answers 131053 "Media upload error". Media sent by `id`
+/// is looked up in the stored media objects. Either way the accepted send
+/// records the file in [`WhatsAppSent::attachment`].
+pub(crate) fn send_message(
+    shared: &Arc<Shared>,
+    phone_id: &str,
+    req: &GraphRequest,
+    prefetched: Prefetched,
+) -> GraphResult {
     let mut world = shared.lock();
     let Some(phone) = world.wa.phone(phone_id).cloned() else {
         return Err(GraphError::unsupported("post", phone_id));
@@ -433,6 +445,11 @@ pub(crate) fn send_message(shared: &Arc<Shared>, phone_id: &str, req: &GraphRequ
         ));
     }
 
+    let attachment = match prefetched.transpose()? {
+        Some(fetched) => Some(fetched),
+        None => media_attachment(&world, kind, &body),
+    };
+
     let wamid = new_wamid();
     let ts = now_secs();
     let category = category.unwrap_or_else(|| "service".to_owned());
@@ -464,6 +481,7 @@ pub(crate) fn send_message(shared: &Arc<Shared>, phone_id: &str, req: &GraphRequ
         wamid: wamid.clone(),
         timestamp: ts,
         status: follow_up.as_ref().map_or("accepted", |(s, _)| s).to_owned(),
+        attachment,
     });
     drop(world);
     if let Some((_, status)) = follow_up {
@@ -487,6 +505,30 @@ pub(crate) fn send_message(shared: &Arc<Shared>, phone_id: &str, req: &GraphRequ
         "contacts": [{ "input": to, "wa_id": wa_id }],
         "messages": [message],
     })))
+}
+
+/// Whether the request's token may send from `phone_id` (so that the
+/// handler only fetches links of requests that can succeed).
+pub(crate) fn may_send(shared: &Shared, phone_id: &str, req: &GraphRequest) -> bool {
+    let world = shared.lock();
+    world
+        .wa
+        .phone(phone_id)
+        .is_some_and(|p| waba_access(&world, req.access_token(), &p.waba_id, phone_id, "post").is_ok())
+}
+
+/// The stored media object a `{kind: {id}}` message sends, as recorded in
+/// [`WhatsAppSent::attachment`].
+fn media_attachment(world: &World, kind: &str, body: &Value) -> Option<SentAttachment> {
+    let id = body.get(kind)?.get("id")?.as_str()?;
+    let media = world.wa.media(id)?;
+    Some(SentAttachment {
+        kind: kind.to_owned(),
+        source: "media_id".to_owned(),
+        content_type: media.mime_type.clone(),
+        size: media.bytes.len() as u64,
+        sha256: media.sha256.clone(),
+    })
 }
 
 /// Validates the message object for `kind`. Returns the pricing category
