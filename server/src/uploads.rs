@@ -128,7 +128,7 @@ impl Uploads {
 }
 
 /// Keeps what a person would recognize of a file name, without paths or control characters.
-fn clean_name(name: Option<&str>) -> String {
+pub(crate) fn clean_name(name: Option<&str>) -> String {
     let base = name.unwrap_or_default().rsplit(['/', '\\']).next().unwrap_or_default();
     let cleaned: String = base.chars().filter(|c| !c.is_control()).take(200).collect();
     let cleaned = cleaned.trim().trim_start_matches('.').to_string();
@@ -137,7 +137,7 @@ fn clean_name(name: Option<&str>) -> String {
 
 /// The file's type from its content; from its name only for types that have no signature
 /// (plain text, old Office files). A name or a declared type never turns bytes into media.
-fn detect_type(head: &[u8], name: &str, declared: Option<&str>) -> String {
+pub(crate) fn detect_type(head: &[u8], name: &str, declared: Option<&str>) -> String {
     if let Some(kind) = infer::get(head) {
         return kind.mime_type().to_string();
     }

@@ -653,7 +653,69 @@ async fn submitted_templates_follow_the_review(backend: Backend) {
     assert_eq!(polled["status"], "paused");
 }
 
+async fn media_headers_take_an_uploaded_sample(backend: Backend) {
+    let (app, token, _) = app_with_number(backend).await;
+    // A 1×1 PNG.
+    let png = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==",
+    )
+    .unwrap();
+    let upload = |bytes: Vec<u8>, name: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .text("wabaId", WABA)
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name(name));
+        app.http
+            .post(app.url("/api/templates/whatsapp/header-sample"))
+            .bearer_auth(&token)
+            .multipart(form)
+            .send()
+    };
+    let refused = upload(b"just text".to_vec(), "notes.txt").await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let uploaded = upload(png.clone(), "banner.png").await.unwrap();
+    assert_eq!(uploaded.status(), StatusCode::CREATED);
+    let sample: Value = uploaded.json().await.unwrap();
+    assert_eq!(
+        (sample["format"].as_str(), sample["mimeType"].as_str()),
+        (Some("image"), Some("image/png"))
+    );
+    let handle = sample["handle"].as_str().unwrap().to_string();
+    assert!(handle.starts_with("4::"), "a Resumable Upload API handle: {handle}");
+
+    let with_header = |example: &str| {
+        json!({ "name": "spring_banner", "category": "MARKETING", "language": "en_US", "components": [
+            { "type": "HEADER", "format": "IMAGE", "example": { "header_handle": [example] } },
+            { "type": "BODY", "text": "Spring is here." }
+        ] })
+    };
+    let linked = app
+        .post(
+            &token,
+            "/api/templates/whatsapp/submit",
+            with_header("https://example.com/banner.png"),
+        )
+        .await;
+    assert_eq!(
+        linked.status(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "Meta takes no link as a sample"
+    );
+    let submitted = app
+        .post(&token, "/api/templates/whatsapp/submit", with_header(&handle))
+        .await;
+    assert_eq!(submitted.status(), StatusCode::CREATED, "{:?}", submitted.text().await);
+    let at_meta = app
+        .fake
+        .whatsapp_templates()
+        .into_iter()
+        .find(|t| t.name == "spring_banner")
+        .unwrap();
+    assert_eq!(at_meta.components[0]["example"]["header_handle"][0], handle.as_str());
+}
+
 on_both_backends!(
+    media_headers_take_an_uploaded_sample,
     connect_by_hand_and_check_health,
     every_inbound_type_is_stored,
     media_is_downloaded_and_private,

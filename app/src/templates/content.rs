@@ -172,6 +172,32 @@ pub struct FieldError {
     pub message: String,
 }
 
+/// Where an admin uploads a media header's sample (multipart `wabaId`, `file`); Meta's
+/// Resumable Upload API turns it into the handle the template's example carries.
+pub const HEADER_SAMPLE_ROUTE: &str = "/api/templates/whatsapp/header-sample";
+
+/// The answer of `HEADER_SAMPLE_ROUTE`: put `handle` in the media header's example.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HeaderSample {
+    pub handle: String,
+    pub format: HeaderMedia,
+    pub name: String,
+    pub mime_type: String,
+    pub size: u64,
+}
+
+/// The header kind a sample of `mime` type can be, with its size limit at Meta.
+pub fn header_sample_format(mime: &str) -> Option<(HeaderMedia, u64)> {
+    const MB: u64 = 1024 * 1024;
+    match mime {
+        "image/jpeg" | "image/png" => Some((HeaderMedia::Image, 5 * MB)),
+        "video/mp4" => Some((HeaderMedia::Video, 16 * MB)),
+        "application/pdf" => Some((HeaderMedia::Document, 16 * MB)),
+        _ => None,
+    }
+}
+
 pub const MAX_NAME: usize = 512;
 pub const MAX_HEADER_TEXT: usize = 60;
 pub const MAX_BODY: usize = 1024;
@@ -271,7 +297,23 @@ pub fn validate(draft: &TemplateDraft) -> Result<(), Vec<FieldError>> {
                 Err(e) => fail("header", e),
             }
         }
-        Some(TemplateHeader::Media { .. }) | None => {}
+        Some(TemplateHeader::Media { format, example }) => {
+            if example.as_deref().is_none_or(|e| e.trim().is_empty()) {
+                fail(
+                    "headerExample",
+                    format!("upload a sample {format} for Meta's review of the header"),
+                );
+            } else if example
+                .as_deref()
+                .is_some_and(|e| e.starts_with("http://") || e.starts_with("https://"))
+            {
+                fail(
+                    "headerExample",
+                    "Meta takes the header's sample as an uploaded file, not a link: upload it".into(),
+                );
+            }
+        }
+        None => {}
     }
     let body = content.body.trim();
     if body.is_empty() {
@@ -617,6 +659,26 @@ mod tests {
         assert_eq!(fields(validate(&draft("Hi {{name}}.", &[]))), ["body"]);
         // Repeating a variable is fine; it is still one value.
         assert_eq!(numbered_variables("{{1}} and {{1}} again, then {{2}}"), Ok(2));
+    }
+
+    #[test]
+    fn media_headers_need_an_uploaded_sample() {
+        let with_header = |example: Option<&str>| {
+            let mut d = draft("Spring is here.", &[]);
+            d.content.header = Some(TemplateHeader::Media {
+                format: HeaderMedia::Image,
+                example: example.map(str::to_string),
+            });
+            d
+        };
+        assert_eq!(fields(validate(&with_header(None))), ["headerExample"]);
+        assert_eq!(
+            fields(validate(&with_header(Some("https://example.com/a.png")))),
+            ["headerExample"]
+        );
+        assert!(validate(&with_header(Some("4::aW1hZ2UvcG5n:ARb"))).is_ok());
+        assert_eq!(header_sample_format("image/png").map(|f| f.0), Some(HeaderMedia::Image));
+        assert_eq!(header_sample_format("image/gif"), None);
     }
 
     #[test]

@@ -4,13 +4,15 @@
 
 use super::{ApiJson, ApiPath, ApiQuery, CurrentUser};
 use crate::state::AppState;
+use app::attachments::human_size;
 use app::error::{AppError, AppResult};
 use app::model::{ChannelKind, ChannelStatus, Id, User};
 use app::services::ChannelGateway;
+use app::templates::HeaderSample;
 use app::templates::{
     self, SyncReport, TemplateCategory, TemplateContent, TemplateDraft, TemplateFilter, WhatsAppTemplate,
 };
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -21,6 +23,10 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/templates/whatsapp", get(list))
         .route("/api/templates/whatsapp/submit", post(submit))
+        .route(
+            templates::HEADER_SAMPLE_ROUTE,
+            post(header_sample).layer(DefaultBodyLimit::max(MAX_SAMPLE_BYTES as usize + 64 * 1024)),
+        )
         .route("/api/templates/whatsapp/sync", post(sync))
         .route("/api/templates/whatsapp/{id}/status", get(status))
         .route("/api/templates/whatsapp/{id}", get(one).delete(remove))
@@ -114,6 +120,89 @@ async fn submit(
     };
     let template = state.gateway.submit_template(&user, draft).await?;
     Ok((StatusCode::CREATED, Json(template)))
+}
+
+/// The largest header sample Meta reviews (a video).
+const MAX_SAMPLE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// `POST /api/templates/whatsapp/header-sample` (multipart `file`, and `wabaId` or
+/// `channelId` unless the organization has one WhatsApp Business Account) → 201
+/// `HeaderSample`: the file goes to Meta's Resumable Upload API.
+async fn header_sample(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    mut form: Multipart,
+) -> AppResult<(StatusCode, Json<HeaderSample>)> {
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge(format!(
+                "a header sample can be at most {}",
+                human_size(MAX_SAMPLE_BYTES)
+            ))
+        } else {
+            AppError::BadRequest(format!("the upload could not be read: {}", e.body_text()))
+        }
+    };
+    let (mut waba_id, mut channel_id, mut file) = (None, None, None);
+    while let Some(field) = form.next_field().await.map_err(unreadable)? {
+        match field.name() {
+            Some("wabaId") => waba_id = Some(field.text().await.map_err(unreadable)?.trim().to_string()),
+            Some("channelId") => {
+                let text = field.text().await.map_err(unreadable)?;
+                channel_id = Some(
+                    text.trim()
+                        .parse()
+                        .map_err(|_| AppError::invalid("channelId must be a channel's id"))?,
+                );
+            }
+            Some("file") => {
+                let name = crate::uploads::clean_name(field.file_name());
+                let declared = field.content_type().map(str::to_string);
+                let bytes = field.bytes().await.map_err(unreadable)?;
+                file = Some((name, declared, bytes));
+            }
+            _ => {}
+        }
+    }
+    let (name, declared, bytes) =
+        file.ok_or_else(|| AppError::invalid("choose a file to upload (form field `file`)"))?;
+    let mime_type = crate::uploads::detect_type(&bytes, &name, declared.as_deref());
+    let (format, max) = templates::header_sample_format(&mime_type).ok_or_else(|| {
+        AppError::invalid(format!(
+            "a header sample must be a JPEG or PNG image, an MP4 video or a PDF document, not {mime_type}"
+        ))
+    })?;
+    let size = bytes.len() as u64;
+    if size == 0 {
+        return Err(AppError::invalid("the file is empty"));
+    }
+    if size > max {
+        return Err(AppError::TooLarge(format!(
+            "a {format} header sample can be at most {}; this one is {}",
+            human_size(max),
+            human_size(size)
+        )));
+    }
+    let channel_id = whatsapp_channel(&state, &user, channel_id, waba_id.as_deref()).await?;
+    let channel = state.services.store.channel(user.organization_id, channel_id).await?;
+    let waba_id = channel
+        .channel
+        .parent_account_id
+        .ok_or_else(|| AppError::invalid("this channel has no WhatsApp Business Account"))?;
+    let handle = state
+        .gateway
+        .upload_header_sample(&user, &waba_id, &name, &mime_type, bytes.to_vec())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(HeaderSample {
+            handle,
+            format,
+            name,
+            mime_type,
+            size,
+        }),
+    ))
 }
 
 /// Asks Meta where the review stands (the webhook usually tells us first).

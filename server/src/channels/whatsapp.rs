@@ -454,6 +454,52 @@ impl CloudClient {
             .ok_or_else(|| SendError::Rejected("Meta accepted the file but returned no media id".into()))
     }
 
+    /// Meta's Resumable Upload API, in one piece: opens a session on the app
+    /// (`POST /{app-id}/uploads`), sends the bytes (`POST /upload:…`, `file_offset: 0`) and
+    /// returns the file handle a template header's example takes.
+    pub async fn upload_header_sample(
+        &self,
+        token: &str,
+        name: &str,
+        mime_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, SendError> {
+        let length = bytes.len().to_string();
+        let session = self
+            .call(
+                self.http
+                    .post(self.url(&format!("{}/uploads", self.config.app_id)))
+                    .query(&[
+                        ("file_name", name),
+                        ("file_length", length.as_str()),
+                        ("file_type", mime_type),
+                    ]),
+                token,
+            )
+            .await?;
+        let session_id = text_at(&session, "/id")
+            .filter(|id| id.starts_with("upload:"))
+            .ok_or_else(|| SendError::Rejected("Meta opened no upload session".into()))?;
+        let response = self
+            .http
+            .post(self.url(session_id))
+            .header(reqwest::header::AUTHORIZATION, format!("OAuth {token}"))
+            .header("file_offset", "0")
+            .timeout(UPLOAD_TIMEOUT)
+            .body(bytes)
+            .send()
+            .await
+            .map_err(unreachable)?;
+        let status = response.status();
+        let answer: Value = response.json().await.unwrap_or(Value::Null);
+        if let Some(error) = answer.get("error") {
+            return Err(cloud_error(error, Some(status.as_u16())));
+        }
+        text_at(&answer, "/h")
+            .map(str::to_string)
+            .ok_or_else(|| SendError::Rejected(format!("Meta answered {status} without a file handle")))
+    }
+
     /// Submits a template for review. Meta answers with id, status and category only; the rest
     /// is what was submitted.
     pub async fn create_template(

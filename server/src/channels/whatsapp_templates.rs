@@ -54,6 +54,25 @@ impl PlatformGateway {
         }
     }
 
+    /// Uploads a media header's sample to Meta for review; returns the handle to submit.
+    pub async fn upload_header_sample(
+        &self,
+        user: &User,
+        waba_id: &str,
+        name: &str,
+        mime_type: &str,
+        bytes: Vec<u8>,
+    ) -> AppResult<String> {
+        require_manager(user)?;
+        let (_, credentials) = self.waba_access(user.organization_id, waba_id).await?;
+        self.adapters
+            .whatsapp
+            .cloud
+            .upload_header_sample(&credentials.access_token, name, mime_type, bytes)
+            .await
+            .map_err(upstream)
+    }
+
     pub async fn submit_whatsapp_template(&self, user: &User, draft: TemplateDraft) -> AppResult<WhatsAppTemplate> {
         require_manager(user)?;
         if let Err(problems) = templates::validate(&draft) {

@@ -42,7 +42,7 @@ use super::errors::GraphError;
 use super::payloads::{echo_of, now_ms};
 use super::state::{Shared, State as World, TokenKind, random_string};
 use super::webhook::deliver;
-use super::{Platform, SentMessage, fetch, instagram, media, templates, whatsapp};
+use super::{Platform, SentMessage, fetch, instagram, media, resumable, templates, whatsapp};
 
 type AppState = State<Arc<Shared>>;
 pub(crate) type GraphResult = Result<Json<Value>, GraphError>;
@@ -86,7 +86,14 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
             "/{id}/media",
             post(media::upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES)),
         )
-        .route("/{id}", get(node).delete(delete_node))
+        .route("/{id}/uploads", post(start_upload))
+        .route(
+            "/{id}",
+            post(transfer_upload)
+                .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
+                .get(node)
+                .delete(delete_node),
+        )
         .fallback(unknown_path)
 }
 
@@ -500,7 +507,29 @@ async fn me_accounts(State(shared): AppState, req: GraphRequest) -> GraphResult 
 /// the page itself. With a user token: a page the user manages. WhatsApp
 /// objects (business, WABA, phone number, template, media) and Instagram
 /// accounts and customers are answered by their own modules.
+async fn start_upload(State(shared): AppState, Path(app_id): Path<String>, req: GraphRequest) -> GraphResult {
+    resumable::start(&shared, &app_id, &req)
+}
+
+/// `POST /upload:{session}` (Resumable Upload API); no other node takes a POST.
+async fn transfer_upload(
+    State(shared): AppState,
+    Path(id): Path<String>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> GraphResult {
+    if !id.starts_with("upload:") {
+        return Err(GraphError::unsupported("post", &id));
+    }
+    resumable::transfer(&shared, &id, &headers, &body)
+}
+
 async fn node(State(shared): AppState, Path(id): Path<String>, req: GraphRequest) -> GraphResult {
+    if id.starts_with("upload:") {
+        return resumable::status(&shared, &id)
+            .map(Json)
+            .ok_or_else(|| GraphError::unsupported("get", &id));
+    }
     if let Some(answer) = whatsapp::node(&shared, &id, &req) {
         return answer;
     }

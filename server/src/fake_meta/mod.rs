@@ -62,6 +62,7 @@ mod ig_state;
 mod instagram;
 mod media;
 mod payloads;
+mod resumable;
 mod state;
 mod templates;
 #[cfg(test)]

@@ -92,6 +92,9 @@ pub(crate) struct State {
     pub pages: Vec<PageState>,
     pub codes: HashMap<String, CodeGrant>,
     pub user_tokens: HashSet<String>,
+    /// Resumable Upload API sessions in progress, and the handles of finished uploads.
+    pub upload_sessions: HashMap<String, super::resumable::UploadSession>,
+    pub file_handles: HashMap<String, super::resumable::FileHandle>,
     /// User tokens handed out by `fb_exchange_token` (long-lived, about 60 days at Meta).
     pub long_lived_tokens: HashSet<String>,
     /// Expired tokens and when they expired.
@@ -134,6 +137,8 @@ impl State {
             codes: HashMap::new(),
             user_tokens: HashSet::new(),
             long_lived_tokens: HashSet::new(),
+            upload_sessions: HashMap::new(),
+            file_handles: HashMap::new(),
             expired_tokens: HashMap::new(),
             subscriptions: BTreeMap::new(),
             outside_window: HashSet::new(),

@@ -72,6 +72,27 @@ fn template_error(title: &str, msg: impl Into<String>) -> GraphError {
     GraphError::new(100, "Invalid parameter").user(title, msg)
 }
 
+/// A media header's sample must be a handle from the Resumable Upload API, not a link.
+fn check_header_handles(world: &super::state::State, components: &[Value]) -> Result<(), GraphError> {
+    for component in components {
+        let media = component.get("type").and_then(Value::as_str) == Some("HEADER")
+            && matches!(
+                component.get("format").and_then(Value::as_str),
+                Some("IMAGE" | "VIDEO" | "DOCUMENT")
+            );
+        let handle = component.pointer("/example/header_handle/0").and_then(Value::as_str);
+        if let (true, Some(handle)) = (media, handle)
+            && !world.file_handles.contains_key(handle)
+        {
+            return Err(template_error(
+                "Invalid media handle",
+                "The header example must be a file handle returned by the Resumable Upload API.",
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn missing_example(component: &str) -> GraphError {
     template_error(
         "Message template \"components\" param is missing expected field(s)",
@@ -363,6 +384,7 @@ pub(crate) fn create(shared: &Arc<Shared>, waba_id: &str, req: &GraphRequest) ->
     }
     let list = components.as_array().ok_or_else(|| missing_param("components"))?;
     validate_components(list)?;
+    check_header_handles(&world, list)?;
     if world
         .wa
         .templates
