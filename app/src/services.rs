@@ -250,6 +250,17 @@ impl Services {
                 ));
             }
         };
+        let reply = |kind, body, attachments, client_id, tag| NewOutbound {
+            conversation_id: req.conversation_id,
+            sender: user.clone(),
+            kind,
+            body,
+            attachments,
+            client_id,
+            tag,
+            payload: None,
+            template_id: None,
+        };
         let separate_text = files.first().is_some_and(|f| {
             !content.trim().is_empty() && !attachments::takes_caption(detail.conversation.channel_kind, f.kind)
         });
@@ -257,45 +268,24 @@ impl Services {
             // The file goes first as a message of its own (its own status, its own retry),
             // idempotent with the reply through a derived client id.
             let file_client_id = req.client_id.as_ref().map(|id| format!("{id}~file"));
-            let written = self
-                .store
-                .queue_outbound(
-                    user.organization_id,
-                    NewOutbound {
-                        conversation_id: req.conversation_id,
-                        sender: user.clone(),
-                        kind: MessageKind::Media,
-                        body: String::new(),
-                        attachments: std::mem::take(&mut files),
-                        client_id: file_client_id,
-                        tag: tag.clone(),
-                        payload: None,
-                        template_id: None,
-                    },
-                )
-                .await?;
+            let file = reply(
+                MessageKind::Media,
+                String::new(),
+                std::mem::take(&mut files),
+                file_client_id,
+                tag.clone(),
+            );
+            let written = self.store.queue_outbound(user.organization_id, file).await?;
             self.publish(written);
         }
+        let kind = if files.is_empty() {
+            MessageKind::Text
+        } else {
+            MessageKind::Media
+        };
         let written = self
             .store
-            .queue_outbound(
-                user.organization_id,
-                NewOutbound {
-                    conversation_id: req.conversation_id,
-                    sender: user.clone(),
-                    kind: if files.is_empty() {
-                        MessageKind::Text
-                    } else {
-                        MessageKind::Media
-                    },
-                    body: content,
-                    attachments: files,
-                    client_id: req.client_id,
-                    tag,
-                    payload: None,
-                    template_id: None,
-                },
-            )
+            .queue_outbound(user.organization_id, reply(kind, content, files, req.client_id, tag))
             .await?;
         let message = self.publish(written);
         self.outbox.notify_one();

@@ -49,6 +49,26 @@ async fn upload(
         .unwrap()
 }
 
+/// Uploads a PNG that must be accepted; returns the upload's answer.
+async fn upload_png(app: &TestApp, token: &str, conversation_id: i64, name: &str) -> Value {
+    let response = upload(app, token, Some(conversation_id), name, "image/png", png()).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json().await.unwrap()
+}
+
+/// Sends a reply carrying `file` that must be accepted (202); returns the queued message.
+async fn send_with_file(app: &TestApp, token: &str, conversation_id: i64, content: &str, file: &Value) -> Value {
+    let response = app
+        .post(
+            token,
+            "/api/inbox/messages/send",
+            json!({ "conversationId": conversation_id, "content": content, "attachments": [{ "url": file["url"] }] }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    response.json().await.unwrap()
+}
+
 async fn error_of(response: reqwest::Response) -> (StatusCode, String) {
     let status = response.status();
     let body: Value = response.json().await.unwrap();
@@ -125,14 +145,8 @@ async fn uploads_are_checked_and_private(backend: Backend) {
     assert_eq!(kept.len(), 1, "only the accepted upload is on disk: {kept:?}");
 
     // A reply may only name uploads of its own organization.
-    let stranger_file: Value = {
-        let conversation = whatsapp_conversation_for(&app, &stranger).await;
-        upload(&app, &stranger, Some(conversation), "theirs.png", "image/png", png())
-            .await
-            .json()
-            .await
-            .unwrap()
-    };
+    let theirs = whatsapp_conversation_for(&app, &stranger).await;
+    let stranger_file = upload_png(&app, &stranger, theirs, "theirs.png").await;
     for (attachment, why) in [
         (json!({ "url": stranger_file["url"] }), "another organization's upload"),
         (
@@ -178,21 +192,8 @@ async fn whatsapp_sends_the_file_with_its_caption(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (token, _) = app.signup("Acme", "owner@acme.test").await;
     let conversation = whatsapp_conversation(&app, &token).await;
-    let file: Value = upload(&app, &token, Some(conversation), "invoice.png", "image/png", png())
-        .await
-        .json()
-        .await
-        .unwrap();
-
-    let response = app
-        .post(
-            &token,
-            "/api/inbox/messages/send",
-            json!({ "conversationId": conversation, "content": "Here it is", "attachments": [file], "clientId": "c-1" }),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let queued: Value = response.json().await.unwrap();
+    let file = upload_png(&app, &token, conversation, "invoice.png").await;
+    let queued = send_with_file(&app, &token, conversation, "Here it is", &file).await;
     assert_eq!(queued["kind"], "media");
     assert_eq!(queued["body"], "Here it is");
     assert_eq!(queued["attachments"][0]["url"], file["url"]);
@@ -224,21 +225,8 @@ async fn messenger_fetches_the_file_from_a_signed_link(backend: Backend) {
     let (_, delivery) = app.fake.customer_message(PAGE, "7001", "Photo please").await;
     assert_eq!(delivery.status, Some(200));
     let conversation = app.conversations(&token).await[0]["id"].as_i64().unwrap();
-    let file: Value = upload(&app, &token, Some(conversation), "shoe.png", "image/png", png())
-        .await
-        .json()
-        .await
-        .unwrap();
-
-    let response = app
-        .post(
-            &token,
-            "/api/inbox/messages/send",
-            json!({ "conversationId": conversation, "content": "Our best seller", "attachments": [file] }),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let text_reply: Value = response.json().await.unwrap();
+    let file = upload_png(&app, &token, conversation, "shoe.png").await;
+    let text_reply = send_with_file(&app, &token, conversation, "Our best seller", &file).await;
     assert_eq!(text_reply["body"], "Our best seller");
     assert!(text_reply["attachments"].as_array().unwrap().is_empty());
     // Messenger shows no captions: the file goes first, as a message of its own.
@@ -274,7 +262,8 @@ async fn messenger_fetches_the_file_from_a_signed_link(backend: Backend) {
     let fetched = app.http.get(&link).send().await.unwrap();
     assert_eq!(fetched.status(), StatusCode::OK);
     assert_eq!(fetched.bytes().await.unwrap().to_vec(), png());
-    let tampered_signature = format!("{}0", &link[..link.len() - 1]);
+    let flipped = if link.ends_with('0') { '1' } else { '0' };
+    let tampered_signature = format!("{}{flipped}", &link[..link.len() - 1]);
     let other_file = link.replacen("/api/media/public/", "/api/media/public/9", 1);
     let later = link.replace("expires=", "expires=9");
     for bad in [
@@ -322,20 +311,10 @@ async fn instagram_sends_a_picture_by_link(backend: Backend) {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(message.starts_with("Instagram does not accept text/plain"), "{message}");
 
-    let file: Value = upload(&app, &token, Some(conversation), "colours.png", "image/png", png())
-        .await
-        .json()
-        .await
+    let file = upload_png(&app, &token, conversation, "colours.png").await;
+    let id = send_with_file(&app, &token, conversation, "", &file).await["id"]
+        .as_i64()
         .unwrap();
-    let response = app
-        .post(
-            &token,
-            "/api/inbox/messages/send",
-            json!({ "conversationId": conversation, "content": "", "attachments": [{ "url": file["url"] }] }),
-        )
-        .await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let id = response.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     app.wait_for_status(&token, conversation, id, "sent").await;
     let sent = app.fake.instagram_sent().pop().unwrap();
     assert_eq!(sent.recipient_id, NORA);

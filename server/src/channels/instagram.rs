@@ -2,7 +2,7 @@
 //! reached through the Facebook page it is linked to, with that page's token. Webhooks
 //! arrive as `object: "instagram"` with the Instagram account id as `entry[].id`.
 
-use super::messenger::{GraphClient, METADATA_PREFIX, Party, attachment_type, webhook_entries};
+use super::messenger::{GraphClient, METADATA_PREFIX, Party, send_api_body, webhook_entries};
 use super::{ChannelAdapter, CustomerProfile, InboundEvent, NormalizedEvent, Rejection, SendError, StoredCredentials};
 use crate::config::MetaConfig;
 use crate::webhooks::signature::verify_hub_signature;
@@ -43,23 +43,7 @@ impl InstagramAdapter {
     /// The Send API body for one queued reply. Instagram takes either text or one
     /// attachment per message, so a reply with a linkable file sends the file.
     pub fn send_body(job: &OutboundJob) -> Value {
-        let metadata = format!("{METADATA_PREFIX}{}", job.message.id);
-        let attachment = job
-            .message
-            .attachments
-            .iter()
-            .find(|a| a.url.starts_with("https://") || a.url.starts_with("http://"));
-        let message = match attachment {
-            Some(a) => json!({
-                "attachment": { "type": attachment_type(a.kind), "payload": { "url": a.url, "is_reusable": true } },
-                "metadata": metadata,
-            }),
-            None => json!({ "text": job.message.body, "metadata": metadata }),
-        };
-        let mut body = json!({
-            "recipient": { "id": job.recipient_external_id },
-            "message": message,
-        });
+        let mut body = send_api_body(job);
         if job.message.tag.as_deref() == Some("HUMAN_AGENT") {
             body["messaging_type"] = json!("MESSAGE_TAG");
             body["tag"] = json!("HUMAN_AGENT");

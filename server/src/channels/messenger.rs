@@ -297,26 +297,10 @@ impl MessengerAdapter {
         }
     }
 
-    /// The Send API body for one queued reply: its file (fetched by Meta from the link), or
-    /// its text. Messenger shows no caption, so a reply's text is queued as its own message.
+    /// The Send API body for one queued reply. Messenger shows no caption, so a reply's
+    /// text is queued as a message of its own after the file.
     pub fn send_body(job: &OutboundJob) -> Value {
-        let metadata = format!("{METADATA_PREFIX}{}", job.message.id);
-        let attachment = job
-            .message
-            .attachments
-            .iter()
-            .find(|a| a.url.starts_with("https://") || a.url.starts_with("http://"));
-        let message = match attachment {
-            Some(a) => json!({
-                "attachment": { "type": attachment_type(a.kind), "payload": { "url": a.url, "is_reusable": true } },
-                "metadata": metadata,
-            }),
-            None => json!({ "text": job.message.body, "metadata": metadata }),
-        };
-        let mut body = json!({
-            "recipient": { "id": job.recipient_external_id },
-            "message": message,
-        });
+        let mut body = send_api_body(job);
         match job.message.tag.as_deref() {
             Some(tag) => {
                 body["messaging_type"] = json!("MESSAGE_TAG");
@@ -328,8 +312,27 @@ impl MessengerAdapter {
     }
 }
 
-/// The Send API's attachment types (shared with Instagram, which takes the same four).
-pub fn attachment_type(kind: AttachmentKind) -> &'static str {
+/// `{recipient, message}` for the Send API (Messenger and Instagram alike): the reply's
+/// file, which Meta fetches from its link, or else its text; `metadata` matches the echo.
+pub fn send_api_body(job: &OutboundJob) -> Value {
+    let metadata = format!("{METADATA_PREFIX}{}", job.message.id);
+    let attachment = job
+        .message
+        .attachments
+        .iter()
+        .find(|a| a.url.starts_with("https://") || a.url.starts_with("http://"));
+    let message = match attachment {
+        Some(a) => json!({
+            "attachment": { "type": attachment_type(a.kind), "payload": { "url": a.url, "is_reusable": true } },
+            "metadata": metadata,
+        }),
+        None => json!({ "text": job.message.body, "metadata": metadata }),
+    };
+    json!({ "recipient": { "id": job.recipient_external_id }, "message": message })
+}
+
+/// The Send API's attachment types (Messenger and Instagram take the same four).
+fn attachment_type(kind: AttachmentKind) -> &'static str {
     match kind {
         AttachmentKind::Image | AttachmentKind::Sticker => "image",
         AttachmentKind::Video => "video",

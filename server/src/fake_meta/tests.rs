@@ -12,7 +12,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use serde_json::{Value, json};
 
-use super::test_support::{file_server, sha256_hex};
+use super::test_support::{file_server, get_json, sha256_hex};
 use super::*;
 
 /// Webhooks the receiver got: (signature header, raw body).
@@ -393,14 +393,7 @@ async fn control_api_delivers_signed_customer_events() {
             .status(),
         404
     );
-    let sent: Value = http
-        .get(format!("{base}/_fake/sent"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let sent = get_json(&http, format!("{base}/_fake/sent")).await;
     assert_eq!(sent, json!([]));
 }
 
@@ -451,14 +444,7 @@ async fn send_api_fetches_attachment_urls() {
             sha256: sha256_hex(&png),
         })
     );
-    let listed: Value = http
-        .get(format!("{}/_fake/sent", fake.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = get_json(&http, format!("{}/_fake/sent", fake.base_url())).await;
     assert_eq!(
         listed[0]["attachment"],
         json!({ "kind": "image", "source": "link", "content_type": "image/png", "size": png.len(), "sha256": sha256_hex(&png) })
@@ -493,14 +479,7 @@ async fn send_api_fetches_attachment_urls() {
     );
     assert_eq!(body["error"]["error_subcode"], 2_018_109);
     assert!(fake.sent().is_empty());
-    let listed: Value = http
-        .get(format!("{}/_fake/sent", fake.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = get_json(&http, format!("{}/_fake/sent", fake.base_url())).await;
     assert_eq!(listed, json!([]));
     let (status, _) = json_of(
         send(attachment_send("file", &format!("{files}/huge.jpg")))

@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::test_support::{fake_with_receiver, file_server, json_of, sha256_hex};
+use super::test_support::{fake_with_receiver, file_server, get_json, json_of, sha256_hex};
 use super::*;
 
 const IG: &str = "17841400000000101";
@@ -184,23 +184,9 @@ async fn instagram_messages_sends_echoes_and_windows() {
     assert_eq!(ig_sent[0].platform, Platform::Instagram);
     assert_eq!(ig_sent[0].instagram_id.as_deref(), Some(IG));
     assert_eq!(ig_sent[0].text(), Some("Yes, we do!"));
-    let listed: Value = http
-        .get(format!("{base}/_fake/instagram/sent"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = get_json(&http, format!("{base}/_fake/instagram/sent")).await;
     assert_eq!(listed[0]["platform"], "instagram");
-    let all: Value = http
-        .get(format!("{base}/_fake/sent"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let all = get_json(&http, format!("{base}/_fake/sent")).await;
     assert_eq!(all[0]["platform"], "instagram");
 
     // /me/messages and /{ig-id}/messages reach the same account.
@@ -344,14 +330,7 @@ async fn instagram_control_events() {
 
     // A new IGSID gets a profile; accounts and webhook URL routes.
     fake.instagram_text(IG, "9109999", "first time").await;
-    let accounts: Value = http
-        .get(format!("{base}/_fake/instagram/accounts"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let accounts = get_json(&http, format!("{base}/_fake/instagram/accounts")).await;
     assert_eq!(accounts["accounts"][0]["pageId"], "101");
     let customers = accounts["accounts"][0]["customers"].as_array().unwrap();
     assert!(customers.iter().any(|c| c["igsid"] == "9109999"));
@@ -381,14 +360,7 @@ async fn instagram_control_events() {
 
     fake.reset();
     assert!(fake.instagram_sent().is_empty());
-    let accounts: Value = http
-        .get(format!("{base}/_fake/instagram/accounts"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let accounts = get_json(&http, format!("{base}/_fake/instagram/accounts")).await;
     assert_eq!(accounts["accounts"][0]["customers"].as_array().unwrap().len(), 2);
     assert_eq!(accounts["webhookUrl"], "http://127.0.0.1:9/x");
 }
@@ -422,14 +394,7 @@ async fn instagram_sends_fetch_attachment_urls() {
     assert_eq!(attachment.content_type, "video/mp4");
     assert_eq!(attachment.size, clip.len() as u64);
     assert_eq!(attachment.sha256, sha256_hex(&clip));
-    let listed: Value = http
-        .get(format!("{}/_fake/instagram/sent", fake.base_url()))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = get_json(&http, format!("{}/_fake/instagram/sent", fake.base_url())).await;
     assert_eq!(listed[0]["attachment"]["sha256"], sha256_hex(&clip));
 
     let (status, body) = json_of(send(format!("{files}/gone.mp4")).await.unwrap()).await;
