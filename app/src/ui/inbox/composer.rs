@@ -5,13 +5,19 @@
 //!
 //! WhatsApp conversations also get a template picker: outside the 24-hour window an approved
 //! template is the only thing that may be sent.
+//!
+//! A file (picked with the paperclip, pasted or dropped) is checked and uploaded first
+//! (`upload.rs`); the reply then carries it, with the text as its caption.
 
 use super::live::on_live_event;
 use super::thread::{Source, ThreadState, merge_message};
+use super::upload::{AttachButton, AttachmentTray, Uploader};
+use crate::attachments::{self, AttachmentRef};
 use crate::error::AppError;
 use crate::inbox::{SendMessage, send_message};
 use crate::model::{
-    ChannelKind, ChannelStatus, Direction, Id, Message, MessageKind, MessageStatus, Millis, ReplyWindow, SendRequest,
+    Attachment, ChannelKind, ChannelStatus, Direction, Id, Message, MessageKind, MessageStatus, Millis, ReplyWindow,
+    SendRequest,
 };
 use crate::templates::{
     TemplateButton, TemplateFilter, TemplateHeader, TemplateSendRequest, TemplateStatus, WhatsAppTemplate,
@@ -42,8 +48,8 @@ fn new_client_id() -> String {
     format!("web-{:x}-{:x}", now_millis(), random)
 }
 
-/// Shows `body` at once and sends it.
-pub fn send(thread: ThreadState, body: String, tag: Option<String>) {
+/// Shows `body` (with its uploaded files) at once and sends it.
+pub fn send(thread: ThreadState, body: String, tag: Option<String>, attachments: Vec<Attachment>) {
     let me = Shell::get().and_then(Shell::session_untracked).map(|s| s.user);
     let local = Message {
         id: next_local_id(),
@@ -52,8 +58,12 @@ pub fn send(thread: ThreadState, body: String, tag: Option<String>) {
         sender_user_id: me.as_ref().map(|u| u.id),
         sender_name: me.map(|u| u.name),
         body,
-        attachments: Vec::new(),
-        kind: MessageKind::Text,
+        kind: if attachments.is_empty() {
+            MessageKind::Text
+        } else {
+            MessageKind::Media
+        },
+        attachments,
         reply_to: None,
         reactions: Vec::new(),
         status: MessageStatus::Pending,
@@ -88,6 +98,13 @@ fn dispatch(thread: ThreadState, local: Message) {
         content: local.body.clone(),
         client_id: local.client_id.clone(),
         tag: local.tag.clone(),
+        // Only the upload's URL goes back: the server describes the file from its own record.
+        attachments: local
+            .attachments
+            .iter()
+            .filter(|a| attachments::upload_id(&a.url).is_some())
+            .map(|a| AttachmentRef { url: a.url.clone() })
+            .collect(),
     };
     leptos::task::spawn_local(async move {
         match send_message(request).await {
@@ -133,6 +150,8 @@ pub fn Composer() -> impl IntoView {
     let draft = RwSignal::new(String::new());
     let picker_open = RwSignal::new(false);
     let picker_opener = NodeRef::<leptos::html::Button>::new();
+    let uploader = Uploader::new();
+    let dragging = RwSignal::new(false);
 
     let window = Memo::new(move |_| {
         let now = clock.now();
@@ -141,7 +160,8 @@ pub fn Composer() -> impl IntoView {
             .with(|c| ReplyWindow::at(c.channel_kind, c.last_inbound_at, now))
     });
     let kind = Signal::derive(move || thread.conversation.with(|c| c.channel_kind));
-    let uses_templates = thread.conversation.with_untracked(|c| c.channel_kind.uses_templates());
+    let channel_kind = thread.conversation.with_untracked(|c| c.channel_kind);
+    let uses_templates = channel_kind.uses_templates();
     let channel = thread.channel_status;
     let templates_only = move || window.get() == ReplyWindow::TemplatesOnly;
     let blocked = move || {
@@ -155,19 +175,25 @@ pub fn Composer() -> impl IntoView {
         (ChannelStatus::Disconnected, _) => "This channel is disconnected".to_string(),
         (_, ReplyWindow::Closed) => "Replies are closed until the customer writes again".to_string(),
         (_, ReplyWindow::TemplatesOnly) => "Only templates can be sent now".to_string(),
+        _ if uploader.ready.with(Option::is_some) => "Add a caption…".to_string(),
         _ => format!("Reply to {}…", contact()),
     };
+    // Files can be attached once the page runs (uploads need JavaScript) and replies may go.
+    let attach_disabled = Signal::derive(move || !hydrated.get() || blocked() || uploader.busy());
+    let has_file = move || uploader.ready.with(Option::is_some);
 
     let submit = move || {
-        if blocked() {
+        // While a file uploads, the reply waits for it.
+        if blocked() || uploader.busy_untracked() {
             return;
         }
         let body = draft.get_untracked();
-        if body.trim().is_empty() {
+        if body.trim().is_empty() && uploader.ready.with_untracked(Option::is_none) {
             return;
         }
+        let files: Vec<Attachment> = uploader.take().iter().map(|f| f.attachment()).collect();
         draft.set(String::new());
-        send(thread, body, tag());
+        send(thread, body, tag(), files);
         thread.scroll_to_end.update(|n| *n += 1);
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -178,6 +204,9 @@ pub fn Composer() -> impl IntoView {
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
             submit();
+        } else if ev.key() == "Escape" && uploader.busy_untracked() {
+            ev.prevent_default();
+            uploader.cancel();
         } else if ev.key() == "Escape" {
             #[cfg(feature = "hydrate")]
             {
@@ -189,13 +218,66 @@ pub fn Composer() -> impl IntoView {
         }
     };
 
+    // A pasted image (a screenshot) or a file dropped on the composer is attached like a
+    // picked one.
+    let on_paste = move |ev: leptos::ev::ClipboardEvent| {
+        #[cfg(feature = "hydrate")]
+        if let Some(file) = super::upload::first_file(ev.clipboard_data()) {
+            ev.prevent_default();
+            if !attach_disabled.get_untracked() {
+                uploader.start(channel_kind, thread.id, file, || focus_later("composer-input"));
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    let on_dragover = move |ev: leptos::ev::DragEvent| {
+        #[cfg(feature = "hydrate")]
+        if super::upload::drags_files(ev.data_transfer()) {
+            // Accepting the drop (or refusing it, visibly) instead of the browser opening the file.
+            ev.prevent_default();
+            if let Some(data) = ev.data_transfer() {
+                data.set_drop_effect(if attach_disabled.get_untracked() {
+                    "none"
+                } else {
+                    "copy"
+                });
+            }
+            dragging.set(!attach_disabled.get_untracked());
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+    let on_drop = move |ev: leptos::ev::DragEvent| {
+        dragging.set(false);
+        #[cfg(feature = "hydrate")]
+        if let Some(file) = super::upload::first_file(ev.data_transfer()) {
+            ev.prevent_default();
+            if !attach_disabled.get_untracked() {
+                uploader.start(channel_kind, thread.id, file, || focus_later("composer-input"));
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = ev;
+    };
+
     view! {
         <div class="composer-wrap">
             <WindowNotice window kind/>
             <Show when=move || picker_open.get()>
                 <TemplatePicker open=picker_open opener=picker_opener/>
             </Show>
-            <form class="composer" method="post" action=SendMessage::PATH on:submit=on_submit>
+            <AttachmentTray uploader/>
+            <form
+                class="composer"
+                class:composer-dragover=move || dragging.get()
+                method="post"
+                action=SendMessage::PATH
+                on:submit=on_submit
+                on:dragover=on_dragover
+                on:dragleave=move |_| dragging.set(false)
+                on:drop=on_drop
+            >
                 <input type="hidden" name="request[conversationId]" value=thread.id.to_string()/>
                 {move || tag().map(|t| view! { <input type="hidden" name="request[tag]" value=t/> })}
                 <label for="composer-input" class="sr-only">{move || format!("Reply to {}", contact())}</label>
@@ -210,7 +292,9 @@ pub fn Composer() -> impl IntoView {
                     prop:value=move || draft.get()
                     on:input=move |ev| draft.set(event_target_value(&ev))
                     on:keydown=on_keydown
+                    on:paste=on_paste
                 ></textarea>
+                <AttachButton uploader channel=channel_kind conversation_id=thread.id disabled=attach_disabled/>
                 {uses_templates.then(|| view! {
                     <button
                         type="button"
@@ -240,7 +324,9 @@ pub fn Composer() -> impl IntoView {
                     class="btn btn-primary composer-send"
                     class:composer-send-idle=templates_only
                     data-testid="composer-send"
-                    disabled=move || blocked() || (hydrated.get() && draft.with(|d| d.trim().is_empty()))
+                    disabled=move || {
+                        blocked() || uploader.busy() || (hydrated.get() && draft.with(|d| d.trim().is_empty()) && !has_file())
+                    }
                 >
                     <svg class="btn-icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M4 12l16-8-6 16-2.5-6.5z"/></svg>
                     <span>"Send"</span>
@@ -318,7 +404,7 @@ enum PickerState {
 }
 
 /// Moves focus to the element with `id` after the browser has rendered it.
-fn focus_later(id: &'static str) {
+pub(super) fn focus_later(id: &'static str) {
     #[cfg(feature = "hydrate")]
     request_animation_frame(move || {
         use wasm_bindgen::JsCast;

@@ -9,6 +9,7 @@ pub mod contact;
 pub mod list;
 pub mod live;
 pub mod thread;
+pub mod upload;
 
 use crate::auth::list_team;
 use crate::channels::list_channels;
