@@ -1,5 +1,6 @@
-//! Media a platform keeps for us (WhatsApp's media endpoint): downloaded once into a local
-//! folder and served to the organization's agents through an authenticated route,
+//! Media a platform keeps for us (WhatsApp's media endpoint, Instagram's CDN links):
+//! downloaded once into a local folder and served to the organization's agents through an
+//! authenticated route,
 //! `GET /api/media/{kind}/{account_id}/{media_id}`. The first webhook prefetches it; a
 //! request for a file not fetched yet (or whose prefetch failed) fetches it then.
 
@@ -14,6 +15,7 @@ use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 /// Types a browser may show inline; anything else is offered as a download so a file a
@@ -72,9 +74,16 @@ pub struct MediaCache {
     root: PathBuf,
 }
 
+/// Media ids may be long (an Instagram media id is its CDN link in base64url).
+const MAX_MEDIA_ID: usize = 4096;
+
 fn safe_segment(segment: &str) -> bool {
+    safe_id(segment, 200)
+}
+
+fn safe_id(segment: &str, max: usize) -> bool {
     !segment.is_empty()
-        && segment.len() <= 200
+        && segment.len() <= max
         && segment != "."
         && segment != ".."
         && segment
@@ -94,9 +103,15 @@ impl MediaCache {
         Self { root }
     }
 
+    /// Long ids are kept under their SHA-256, to fit a file name.
     fn path(&self, kind: ChannelKind, account: &str, media_id: &str) -> Option<PathBuf> {
-        (safe_segment(account) && safe_segment(media_id))
-            .then(|| self.root.join(kind.as_str()).join(account).join(media_id))
+        let file = if media_id.len() > 100 {
+            hex::encode(Sha256::digest(media_id.as_bytes()))
+        } else {
+            media_id.to_string()
+        };
+        (safe_segment(account) && safe_id(media_id, MAX_MEDIA_ID))
+            .then(|| self.root.join(kind.as_str()).join(account).join(file))
     }
 
     pub async fn get(&self, kind: ChannelKind, account: &str, media_id: &str) -> Option<crate::channels::MediaFile> {
@@ -167,7 +182,7 @@ async fn serve(
     ApiPath((kind, account, media_id)): ApiPath<(String, String, String)>,
 ) -> AppResult<Response> {
     let kind: ChannelKind = kind.parse().map_err(|_| AppError::NotFound)?;
-    if !safe_segment(&account) || !safe_segment(&media_id) {
+    if !safe_segment(&account) || !safe_id(&media_id, MAX_MEDIA_ID) {
         return Err(AppError::NotFound);
     }
     // Only an organization that has (or had) this account may see its media.

@@ -85,16 +85,11 @@ async fn connect_the_account_linked_to_a_page(backend: Backend) {
 async fn every_inbound_type_is_stored(backend: Backend) {
     let (app, token, _) = app_with_instagram(backend).await;
     let at = now_ms() - 60_000;
+    // Served by the fake, at the configured Graph API's host, standing in for Meta's CDN.
+    let photo = format!("{}/_fake/media/photo.jpg", app.fake.base_url());
     let messaging = vec![
         ig_text(NORA, IG, "mid.text", "Hi! Do you have this in red?", at),
-        ig_message(
-            NORA,
-            IG,
-            "mid.image",
-            None,
-            &[ig_attachment("image", "https://cdn.example/photo.jpg")],
-            at + 1,
-        ),
+        ig_message(NORA, IG, "mid.image", None, &[ig_attachment("image", &photo)], at + 1),
         ig_story_reply(
             NORA,
             IG,
@@ -124,13 +119,26 @@ async fn every_inbound_type_is_stored(backend: Backend) {
     assert_eq!(by_id("mid.text")["body"], "Hi! Do you have this in red?");
     let image = by_id("mid.image");
     assert_eq!(image["attachments"][0]["kind"], "image");
-    assert_eq!(image["attachments"][0]["url"], "https://cdn.example/photo.jpg");
+    // CDN links expire: agents see a copy kept through our media route.
+    let kept = image["attachments"][0]["url"].as_str().unwrap().to_string();
+    assert!(kept.starts_with(&format!("/api/media/instagram/{IG}/")), "{kept}");
+    let cdn_bytes = app.http.get(&photo).send().await.unwrap().bytes().await.unwrap();
+    let ours = app.get(&token, &kept).await;
+    assert_eq!(ours.status(), StatusCode::OK);
+    assert_eq!(ours.bytes().await.unwrap(), cdn_bytes);
+    assert_eq!(
+        app.http.get(app.url(&kept)).send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
     let story = by_id("mid.story");
     assert_eq!(
         (story["kind"].as_str(), story["body"].as_str()),
         (Some("story_reply"), Some("Love this look"))
     );
-    assert_eq!(story["attachments"][0]["url"], "https://cdn.example/story.jpg");
+    // A link to anywhere but Meta (or the configured Graph host) is never fetched.
+    let story_url = story["attachments"][0]["url"].as_str().unwrap();
+    assert!(story_url.starts_with("/api/media/instagram/"), "{story_url}");
+    assert_eq!(app.get(&token, story_url).await.status(), StatusCode::NOT_FOUND);
     assert_eq!(by_id("mid.mention")["kind"], "story_mention");
     assert_eq!(by_id("mid.reply")["replyTo"]["messageId"], by_id("mid.text")["id"]);
     assert_eq!(by_id("mid.unsupported")["kind"], "unsupported");

@@ -3,13 +3,18 @@
 //! arrive as `object: "instagram"` with the Instagram account id as `entry[].id`.
 
 use super::messenger::{GraphClient, METADATA_PREFIX, Party, send_api_body, webhook_entries};
-use super::{ChannelAdapter, CustomerProfile, InboundEvent, NormalizedEvent, Rejection, SendError, StoredCredentials};
+use super::{
+    ChannelAdapter, CustomerProfile, InboundEvent, MediaFile, NormalizedEvent, Rejection, SendError, StoredCredentials,
+    media_url,
+};
 use crate::config::MetaConfig;
 use crate::webhooks::signature::verify_hub_signature;
 use app::model::{Attachment, AttachmentKind, ChannelKind, MessageKind, MessageStatus};
 use app::store::{ChannelRecord, EchoMessage, InboundMessage, OutboundJob, ReactionUpdate, StatusUpdate, now_millis};
 use async_trait::async_trait;
 use axum::http::HeaderMap;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -100,6 +105,45 @@ impl ChannelAdapter for InstagramAdapter {
             .instagram_account(&channel.channel.external_id, &creds.page_access_token)
             .await
             .map(|_| ())
+    }
+
+    /// Downloads an attachment from Meta's CDN while its link still works.
+    async fn fetch_media(&self, _credentials: &str, media_id: &str) -> Result<MediaFile, SendError> {
+        let link = cdn_link(media_id, &self.graph.config().graph_url)
+            .ok_or_else(|| SendError::Rejected("(100) not an Instagram media link".into()))?;
+        let response = self
+            .graph
+            .http()
+            .get(&link)
+            .send()
+            .await
+            .map_err(|e| SendError::Unavailable(format!("Instagram's media could not be reached: {e}")))?;
+        if !response.status().is_success() {
+            // Expired CDN links answer 403/404: the file is gone at Meta.
+            return Err(SendError::Rejected(format!(
+                "(100) Instagram answered {}",
+                response.status()
+            )));
+        }
+        let mime_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/octet-stream")
+            .to_string();
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| SendError::Unavailable(format!("Instagram's media could not be read: {e}")))?;
+        if bytes.len() > MAX_MEDIA_BYTES {
+            return Err(SendError::Rejected(
+                "the media file is larger than Instagram allows".into(),
+            ));
+        }
+        Ok(MediaFile {
+            bytes: bytes.to_vec(),
+            mime_type,
+        })
     }
 
     async fn disconnect(&self, _channel: &ChannelRecord, credentials: &str) -> Result<(), SendError> {
@@ -298,6 +342,39 @@ fn content(message: &MessagePayload) -> Content {
     }
 }
 
+/// Hosts Instagram attachments are served from (Meta's CDNs).
+const CDN_HOSTS: &[&str] = &["fbcdn.net", "fbsbx.com", "cdninstagram.com"];
+/// Instagram attachments are at most 25 MB.
+const MAX_MEDIA_BYTES: usize = 25 * 1024 * 1024;
+
+/// Instagram attachments are links to Meta's CDN that stop working after a while (a
+/// story's after a day), so agents see them through our media route, which keeps a copy;
+/// the media id there is the link itself (base64url).
+pub fn kept_media_url(account_id: &str, link: &str) -> Option<String> {
+    (link.starts_with("https://") || link.starts_with("http://"))
+        .then(|| media_url(ChannelKind::Instagram, account_id, &URL_SAFE_NO_PAD.encode(link)))
+}
+
+/// Files and stories live on the CDN; shared posts and reels are links to their pages.
+fn is_cdn_file(attachment: &Attachment) -> bool {
+    attachment.kind != AttachmentKind::Other || matches!(attachment.name.as_deref(), Some("Story" | "Story mention"))
+}
+
+/// The CDN link behind a kept media id, when it is one of Meta's (or the configured Graph
+/// API's own host, as with a local fake): our route never fetches other addresses.
+fn cdn_link(media_id: &str, graph_url: &str) -> Option<String> {
+    let link = String::from_utf8(URL_SAFE_NO_PAD.decode(media_id).ok()?).ok()?;
+    let parsed = url::Url::parse(&link).ok()?;
+    let host = parsed.host_str()?.to_ascii_lowercase();
+    let graph_host = url::Url::parse(graph_url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+    let meta = CDN_HOSTS
+        .iter()
+        .any(|cdn| host == *cdn || host.ends_with(&format!(".{cdn}")));
+    (meta || graph_host.as_deref() == Some(host.as_str())).then_some(link)
+}
+
 /// Turns one webhook delivery into normalized events, in the order Meta listed them.
 pub fn normalize(body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection> {
     let mut events = Vec::new();
@@ -312,9 +389,14 @@ pub fn normalize(body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection> {
                 }
                 let Content {
                     body,
-                    attachments,
+                    mut attachments,
                     kind,
                 } = content(&message);
+                for attachment in attachments.iter_mut().filter(|a| is_cdn_file(a)) {
+                    if let Some(ours) = kept_media_url(&entry.id, &attachment.url) {
+                        attachment.url = ours;
+                    }
+                }
                 if message.is_echo {
                     let ours = message
                         .metadata
@@ -475,11 +557,43 @@ mod tests {
                 AttachmentKind::File
             ]
         );
+        // Kept through our media route: CDN links expire.
         assert_eq!(
-            m.attachments[0].url,
-            "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1"
+            Some(m.attachments[0].url.clone()),
+            kept_media_url("IGID", "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=1")
         );
+        assert!(m.attachments[0].url.starts_with("/api/media/instagram/IGID/"));
         assert!(m.attachments.iter().all(|a| a.name.is_none() && a.mime_type.is_none()));
+    }
+
+    #[test]
+    fn kept_media_is_fetched_only_from_meta() {
+        let graph = "http://127.0.0.1:4000/v21.0";
+        let id = |link: &str| {
+            kept_media_url("IGID", link)
+                .expect("a link")
+                .rsplit('/')
+                .next()
+                .expect("id")
+                .to_string()
+        };
+        let cdn = "https://scontent-iad3-1.cdninstagram.com/v/t51/1.jpg?oh=x";
+        assert_eq!(cdn_link(&id(cdn), graph).as_deref(), Some(cdn));
+        let local = "http://127.0.0.1:4000/_fake/media/a.png";
+        assert_eq!(
+            cdn_link(&id(local), graph).as_deref(),
+            Some(local),
+            "the configured Graph host"
+        );
+        for elsewhere in [
+            "http://169.254.169.254/latest/meta-data",
+            "https://evilfbcdn.net/x",
+            "http://localhost/x",
+        ] {
+            assert_eq!(cdn_link(&id(elsewhere), graph), None, "{elsewhere}");
+        }
+        assert_eq!(cdn_link("not base64!", graph), None);
+        assert_eq!(kept_media_url("IGID", ""), None);
     }
 
     #[test]
@@ -552,8 +666,11 @@ mod tests {
         assert_eq!(m.attachments.len(), 1);
         assert_eq!(m.attachments[0].name.as_deref(), Some("Story mention"));
         assert_eq!(
-            m.attachments[0].url,
-            "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=9"
+            Some(m.attachments[0].url.clone()),
+            kept_media_url(
+                "17841400000000000",
+                "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=9"
+            )
         );
     }
 
@@ -571,8 +688,8 @@ mod tests {
         assert_eq!(story.attachments.len(), 1);
         assert_eq!(story.attachments[0].name.as_deref(), Some("Story"));
         assert_eq!(
-            story.attachments[0].url,
-            "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=5"
+            Some(story.attachments[0].url.clone()),
+            kept_media_url("IGID", "https://lookaside.fbsbx.com/ig_messaging_cdn/?asset_id=5")
         );
 
         // "reply_to": { "mid": "MESSAGE-ID" }: an inline reply to an earlier message.
