@@ -5,13 +5,14 @@
 //! The preview bubble is shared with the composer's template picker.
 
 use super::SettingsFrame;
+use crate::attachments::human_size;
 use crate::channels::list_channels;
 use crate::model::{Channel, ChannelKind, ChannelStatus, Id, Millis};
 use crate::templates::{
-    FieldError, HeaderMedia, MAX_BODY, MAX_BUTTON_TEXT, MAX_BUTTONS, MAX_FOOTER, MAX_HEADER_TEXT, TemplateButton,
-    TemplateCategory, TemplateContent, TemplateDraft, TemplateFilter, TemplateHeader, TemplateStatus, WhatsAppTemplate,
-    delete_template, fill, list_templates, numbered_variables, refresh_template, submit_template, sync_templates,
-    validate, variables,
+    FieldError, HeaderMedia, HeaderSample, MAX_BODY, MAX_BUTTON_TEXT, MAX_BUTTONS, MAX_FOOTER, MAX_HEADER_TEXT,
+    TemplateButton, TemplateCategory, TemplateContent, TemplateDraft, TemplateFilter, TemplateHeader, TemplateStatus,
+    WhatsAppTemplate, delete_template, fill, header_sample_format, list_templates, numbered_variables,
+    refresh_template, submit_template, sync_templates, validate, variables,
 };
 use crate::ui::Shell;
 use crate::ui::components::{Clock, ConfirmAction, EmptyState, ErrorState, Toasts, toast_error};
@@ -271,13 +272,30 @@ fn button_label(button: &TemplateButton) -> (&'static str, String) {
     }
 }
 
+/// The preview bubble. `media_thumb` is a picture to show for an image header (the editor's
+/// local copy of the uploaded sample); without one the header is a placeholder.
 #[component]
-pub fn TemplatePreview(#[prop(into)] preview: Signal<Preview>, testid: &'static str) -> impl IntoView {
+pub fn TemplatePreview(
+    #[prop(into)] preview: Signal<Preview>,
+    testid: &'static str,
+    #[prop(optional, into)] media_thumb: Option<Signal<Option<String>>>,
+) -> impl IntoView {
     view! {
         <div class="wa-preview" data-testid=testid>
             <div class="wa-bubble">
                 {move || preview.with(|p| p.header.clone()).map(|header| match header {
                     PreviewHeader::Text(text) => view! { <p class="wa-header">{text}</p> }.into_any(),
+                    PreviewHeader::Media { format: HeaderMedia::Image, .. }
+                        if media_thumb.is_some_and(|t| t.with(Option::is_some)) =>
+                    {
+                        let src = media_thumb.and_then(|t| t.get());
+                        view! {
+                            <div class="wa-media wa-media-image wa-media-sample">
+                                <img src=src alt="Sample image" data-testid="tpl-preview-image"/>
+                            </div>
+                        }
+                        .into_any()
+                    }
                     PreviewHeader::Media { format, link } => view! {
                         <div class=format!("wa-media wa-media-{}", format.as_str())>
                             <span class="wa-media-icon" aria-hidden="true">
@@ -941,7 +959,10 @@ struct Editor {
     header_kind: RwSignal<HeaderKind>,
     header_text: RwSignal<String>,
     header_example: RwSignal<String>,
+    /// A media header's example: the handle of the sample uploaded to Meta.
     media_example: RwSignal<String>,
+    /// The sample behind `media_example`, or the one on its way.
+    sample: SampleUpload,
     body: RwSignal<String>,
     examples: RwSignal<Vec<String>>,
     footer: RwSignal<String>,
@@ -1061,6 +1082,7 @@ impl Editor {
             header_text,
             header_example,
             media_example,
+            sample: SampleUpload::new(),
             body,
             examples,
             footer,
@@ -1274,6 +1296,544 @@ fn TextField(
     }
 }
 
+// ---------------------------------------------------------------------------------------
+// A media header's sample: checked in the browser, then uploaded with `XMLHttpRequest` to
+// `HEADER_SAMPLE_ROUTE` (real progress, can be cancelled), which puts it through Meta's
+// Resumable Upload API; the handle it answers becomes the header's example.
+// ---------------------------------------------------------------------------------------
+
+/// What a media header's sample may be, for the file picker.
+fn sample_accept(format: HeaderMedia) -> &'static str {
+    match format {
+        HeaderMedia::Image => "image/jpeg,image/png",
+        HeaderMedia::Video => "video/mp4",
+        HeaderMedia::Document => "application/pdf",
+    }
+}
+
+/// The same, in words: "a JPEG or PNG image".
+fn sample_kinds(format: HeaderMedia) -> &'static str {
+    match format {
+        HeaderMedia::Image => "a JPEG or PNG image",
+        HeaderMedia::Video => "an MP4 video",
+        HeaderMedia::Document => "a PDF document",
+    }
+}
+
+/// The largest sample Meta takes for a header of `format`.
+fn sample_max(format: HeaderMedia) -> u64 {
+    sample_accept(format)
+        .split(',')
+        .find_map(header_sample_format)
+        .map(|(_, max)| max)
+        .unwrap_or_default()
+}
+
+/// Whether a file of `mime` type and `size` bytes can be the sample of a `format` header
+/// (what the server would answer, asked before anything is uploaded).
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn check_sample(format: HeaderMedia, mime: &str, size: u64) -> Result<(), String> {
+    let mime = mime.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    match header_sample_format(&mime) {
+        Some((found, max)) if found == format => {
+            if size == 0 {
+                Err("the file is empty".into())
+            } else if size > max {
+                Err(format!(
+                    "it is {}, and Meta takes a header {format} of at most {}",
+                    human_size(size),
+                    human_size(max)
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        _ => {
+            let found = if mime.is_empty() {
+                "a file of unknown type".to_string()
+            } else {
+                mime
+            };
+            Err(format!("this header needs {}, not {found}", sample_kinds(format)))
+        }
+    }
+}
+
+/// "“party.gif” can't be the sample: this header needs a JPEG or PNG image, not image/gif."
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn sample_refusal(name: &str, reason: &str) -> String {
+    let reason = reason.trim().trim_end_matches('.');
+    format!("“{name}” can't be the sample: {reason}.")
+}
+
+/// The upload route's answer: the sample's handle, or the reason to show the admin.
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+fn sample_outcome(status: u16, body: &str) -> Result<HeaderSample, String> {
+    if (200..300).contains(&status) {
+        return serde_json::from_str::<HeaderSample>(body)
+            .map_err(|_| "the server's answer could not be read; try again".to_string());
+    }
+    let message = serde_json::from_str::<serde_json::Value>(body).ok().and_then(|v| {
+        v.pointer("/error/message")
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(str::to_string)
+    });
+    Err(message.unwrap_or_else(|| match status {
+        0 => "the upload was interrupted; check the connection and try again".into(),
+        401 => "your session has expired; sign in again".into(),
+        403 => "only owners and admins can upload template samples".into(),
+        413 => "the file is larger than Meta accepts".into(),
+        415 | 422 => "Meta does not accept this file as a sample".into(),
+        other => format!("the upload failed (HTTP {other}); try again"),
+    }))
+}
+
+/// The sample on its way to Meta.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SampleProgress {
+    name: String,
+    size: u64,
+    /// Percent sent; `None` until the browser can tell.
+    percent: Option<u8>,
+    /// A `blob:` link to the picked image itself, for the chip and the preview.
+    thumb: Option<String>,
+}
+
+/// The sample Meta has: its handle is the header's example.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct SampleFile {
+    name: String,
+    size: u64,
+    format: HeaderMedia,
+    thumb: Option<String>,
+}
+
+#[derive(Clone, Copy)]
+struct SampleUpload {
+    progress: RwSignal<Option<SampleProgress>>,
+    ready: RwSignal<Option<SampleFile>>,
+    error: RwSignal<Option<String>>,
+    #[cfg(feature = "hydrate")]
+    in_flight: StoredValue<Option<SampleRequest>, LocalStorage>,
+}
+
+/// The request and the handlers attached to it (kept alive until it ends).
+#[cfg(feature = "hydrate")]
+struct SampleRequest {
+    xhr: web_sys::XmlHttpRequest,
+    _handlers: Vec<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::ProgressEvent)>>,
+}
+
+#[cfg(feature = "hydrate")]
+impl SampleRequest {
+    /// Detaches the handlers (so `abort` reports nothing) and lets go of them once the
+    /// handler that may be running right now has returned.
+    fn release(self, abort: bool) {
+        let xhr = &self.xhr;
+        xhr.set_onload(None);
+        xhr.set_onerror(None);
+        xhr.set_onabort(None);
+        if let Ok(upload) = xhr.upload() {
+            upload.set_onprogress(None);
+        }
+        if abort {
+            let _ = xhr.abort();
+        }
+        set_timeout(move || drop(self), std::time::Duration::ZERO);
+    }
+}
+
+/// `URL.createObjectURL` / `revokeObjectURL`, for showing a picked picture before (and
+/// after) it is uploaded.
+#[cfg(feature = "hydrate")]
+mod object_url {
+    use wasm_bindgen::prelude::*;
+
+    #[wasm_bindgen]
+    extern "C" {
+        #[wasm_bindgen(catch, js_namespace = URL, js_name = createObjectURL)]
+        pub fn create(blob: &web_sys::Blob) -> Result<String, JsValue>;
+        #[wasm_bindgen(js_namespace = URL, js_name = revokeObjectURL)]
+        pub fn revoke(url: &str);
+    }
+}
+
+/// Lets go of a picture's local link once nothing shows it.
+fn forget_thumb(thumb: Option<String>) {
+    #[cfg(feature = "hydrate")]
+    if let Some(url) = thumb {
+        object_url::revoke(&url);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = thumb;
+}
+
+impl SampleUpload {
+    fn new() -> Self {
+        SampleUpload {
+            progress: RwSignal::new(None),
+            ready: RwSignal::new(None),
+            error: RwSignal::new(None),
+            #[cfg(feature = "hydrate")]
+            in_flight: StoredValue::new_local(None),
+        }
+    }
+
+    /// Whether an upload is running (tracked).
+    fn busy(self) -> bool {
+        self.progress.with(Option::is_some)
+    }
+
+    /// Stops the running upload, if any; the sample already uploaded stays.
+    fn cancel(self) {
+        #[cfg(feature = "hydrate")]
+        if let Some(Some(request)) = self.in_flight.try_update_value(Option::take) {
+            request.release(true);
+        }
+        if let Some(Some(progress)) = self.progress.try_update(Option::take) {
+            forget_thumb(progress.thumb);
+        }
+    }
+
+    /// The local link to the uploaded picture, if the sample is one (tracked).
+    fn thumb(self) -> Option<String> {
+        self.ready.with(|r| r.as_ref().and_then(|f| f.thumb.clone()))
+    }
+}
+
+impl Editor {
+    /// No sample any more: the upload is stopped and the header has no example.
+    fn clear_sample(self) {
+        self.sample.cancel();
+        if let Some(Some(old)) = self.sample.ready.try_update(Option::take) {
+            forget_thumb(old.thumb);
+        }
+        let _ = self.sample.error.try_set(None);
+        let _ = self.media_example.try_set(String::new());
+    }
+
+    /// Checks `file` as the sample of a `format` header and, if Meta would take it, uploads
+    /// it for the WhatsApp Business Account `waba_id` (or the number `channel_id`'s). The
+    /// sample already uploaded stays until this one has replaced it.
+    #[cfg(feature = "hydrate")]
+    fn upload_sample(self, format: HeaderMedia, waba_id: Option<String>, channel_id: Id, file: web_sys::File) {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+
+        let sample = self.sample;
+        self.touch("header");
+        let name = match file.name().trim() {
+            "" => format!("sample {format}"),
+            picked => picked.to_string(),
+        };
+        let size = file.size().max(0.0) as u64;
+        if let Err(reason) = check_sample(format, &file.type_(), size) {
+            sample.error.set(Some(sample_refusal(&name, &reason)));
+            return;
+        }
+        sample.cancel();
+        sample.error.set(None);
+
+        let failed = move |message: String| {
+            let _ = sample.error.try_set(Some(message));
+            if let Some(Some(progress)) = sample.progress.try_update(Option::take) {
+                forget_thumb(progress.thumb);
+            }
+        };
+        let (Ok(xhr), Ok(form)) = (web_sys::XmlHttpRequest::new(), web_sys::FormData::new()) else {
+            failed(sample_refusal(&name, "this browser cannot upload files"));
+            return;
+        };
+        match &waba_id {
+            Some(waba_id) => {
+                let _ = form.append_with_str("wabaId", waba_id);
+            }
+            None => {
+                let _ = form.append_with_str("channelId", &channel_id.to_string());
+            }
+        }
+        let _ = form.append_with_blob_and_filename("file", &file, &name);
+
+        // Whichever of load / error / abort comes, the request is over.
+        let finish = move || {
+            if let Some(Some(request)) = sample.in_flight.try_update_value(Option::take) {
+                request.release(false);
+            }
+        };
+        let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |ev: web_sys::ProgressEvent| {
+            if ev.length_computable() && ev.total() > 0.0 {
+                let percent = (ev.loaded() / ev.total() * 100.0).clamp(0.0, 100.0) as u8;
+                let _ = sample.progress.try_update(|p| {
+                    if let Some(p) = p {
+                        p.percent = Some(percent);
+                    }
+                });
+            }
+        });
+        let on_load = {
+            let xhr = xhr.clone();
+            let name = name.clone();
+            Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |_: web_sys::ProgressEvent| {
+                let status = xhr.status().unwrap_or(0);
+                let body = xhr.response_text().ok().flatten().unwrap_or_default();
+                match sample_outcome(status, &body) {
+                    Ok(uploaded) if uploaded.format == format => {
+                        let thumb = sample.progress.try_update(Option::take).flatten().and_then(|p| p.thumb);
+                        if let Some(Some(old)) = sample.ready.try_update(Option::take) {
+                            forget_thumb(old.thumb);
+                        }
+                        let _ = sample.ready.try_set(Some(SampleFile {
+                            name: name.clone(),
+                            size: uploaded.size,
+                            format,
+                            thumb,
+                        }));
+                        let _ = self.media_example.try_set(uploaded.handle);
+                    }
+                    Ok(uploaded) => failed(sample_refusal(
+                        &name,
+                        &format!(
+                            "Meta took it as a {}, and this header needs {}",
+                            uploaded.format,
+                            sample_kinds(format)
+                        ),
+                    )),
+                    Err(reason) => failed(sample_refusal(&name, &reason)),
+                }
+                finish();
+            })
+        };
+        let on_error = {
+            let name = name.clone();
+            Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |_: web_sys::ProgressEvent| {
+                failed(sample_refusal(
+                    &name,
+                    "the upload was interrupted; check the connection and try again",
+                ));
+                finish();
+            })
+        };
+        let on_abort = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |_: web_sys::ProgressEvent| {
+            if let Some(Some(progress)) = sample.progress.try_update(Option::take) {
+                forget_thumb(progress.thumb);
+            }
+            finish();
+        });
+        if let Ok(upload) = xhr.upload() {
+            upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        }
+        xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
+        xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        xhr.set_onabort(Some(on_abort.as_ref().unchecked_ref()));
+
+        let thumb = (format == HeaderMedia::Image)
+            .then(|| object_url::create(&file).ok())
+            .flatten();
+        sample.progress.set(Some(SampleProgress {
+            name: name.clone(),
+            size,
+            percent: Some(0),
+            thumb,
+        }));
+        let sent = xhr
+            .open("POST", crate::templates::HEADER_SAMPLE_ROUTE)
+            .and_then(|()| xhr.set_request_header("Accept", "application/json"))
+            .and_then(|()| xhr.send_with_opt_form_data(Some(&form)));
+        sample.in_flight.set_value(Some(SampleRequest {
+            xhr,
+            _handlers: vec![on_progress, on_load, on_error, on_abort],
+        }));
+        if sent.is_err() {
+            sample.cancel();
+            failed(sample_refusal(&name, "the upload could not be started"));
+        }
+    }
+}
+
+#[component]
+fn SampleIcon(format: HeaderMedia) -> impl IntoView {
+    match format {
+        HeaderMedia::Image => view! {
+            <svg viewBox="0 0 24 24" aria-hidden="true"><rect x="3.5" y="4.5" width="17" height="15" rx="2.5"/><circle cx="9" cy="10" r="1.8"/><path d="M20.5 16l-5-5-9 8.5"/></svg>
+        }
+        .into_any(),
+        HeaderMedia::Video => view! {
+            <svg viewBox="0 0 24 24" aria-hidden="true"><rect x="3" y="6" width="13" height="12" rx="2.5"/><path d="M16 10.5l5-3v9l-5-3z"/></svg>
+        }
+        .into_any(),
+        HeaderMedia::Document => view! {
+            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M7 3.5h7l4 4v13H7z"/><path d="M14 3.5v4h4"/></svg>
+        }
+        .into_any(),
+    }
+}
+
+/// A media header's sample: the upload button, the upload's progress, or the uploaded file
+/// (with Replace and Remove), and why a file can't be the sample.
+#[component]
+fn HeaderSampleField(
+    editor: Editor,
+    format: HeaderMedia,
+    /// The WhatsApp Business Account of the number chosen in the editor.
+    #[prop(into)]
+    waba_id: Signal<Option<String>>,
+) -> impl IntoView {
+    let sample = editor.sample;
+    let what = media_label(format).to_lowercase();
+    let input = NodeRef::<leptos::html::Input>::new();
+    let pick = move |_| {
+        if let Some(input) = input.get_untracked() {
+            input.click();
+        }
+    };
+    let on_change = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            let input: web_sys::HtmlInputElement = event_target(&ev);
+            if let Some(file) = input.files().and_then(|files| files.get(0)) {
+                editor.upload_sample(format, waba_id.get_untracked(), editor.channel_id.get_untracked(), file);
+            }
+            // Picking the same file again (after removing it) is a change too.
+            input.set_value("");
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, waba_id);
+    };
+    let remove = move |_| {
+        editor.clear_sample();
+        focus_id("tpl-header-media-pick".into());
+    };
+    let cancel = move |_| {
+        sample.cancel();
+        focus_id(if sample.ready.with_untracked(Option::is_some) {
+            "tpl-header-media-replace".into()
+        } else {
+            "tpl-header-media-pick".into()
+        });
+    };
+    let hint = format!(
+        "Meta's reviewers see this {what} ({}, at most {}). It is only a sample: the {what} customers get is chosen each time the template is sent.",
+        sample_kinds(format),
+        human_size(sample_max(format)),
+    );
+    // While a sample uploads, "upload a sample" would only be noise.
+    let error = move || {
+        sample
+            .error
+            .get()
+            .or_else(|| (!sample.busy()).then(|| editor.error("headerExample")).flatten())
+    };
+
+    view! {
+        <div class="field tpl-sample" data-testid="tpl-header-media" data-format=format.as_str()>
+            <label for="tpl-header-media-input">{format!("Sample {what}")}</label>
+            <input
+                type="file"
+                id="tpl-header-media-input"
+                class="tpl-sample-input"
+                data-testid="tpl-header-media-file"
+                hidden=true
+                tabindex="-1"
+                accept=sample_accept(format)
+                node_ref=input
+                on:change=on_change
+            />
+            {move || {
+                if let Some(p) = sample.progress.get() {
+                    let label = format!("Uploading {} to Meta", p.name);
+                    view! {
+                        <div class="attachment-chip attachment-uploading" data-testid="tpl-header-media-uploading" aria-busy="true">
+                            {match p.thumb.clone() {
+                                Some(src) => view! { <img class="attachment-chip-thumb" src=src alt=""/> }.into_any(),
+                                None => view! { <span class="attachment-chip-icon" aria-hidden="true"><SampleIcon format/></span> }.into_any(),
+                            }}
+                            <span class="attachment-chip-text">
+                                <span class="attachment-chip-name" title=p.name.clone()>{p.name.clone()}</span>
+                                <span class="attachment-chip-progress">
+                                    <progress
+                                        data-testid="tpl-header-media-progress"
+                                        max="100"
+                                        value=p.percent.map(|v| v.to_string())
+                                        aria-label=label
+                                    ></progress>
+                                    <span class="attachment-chip-meta" aria-hidden="true">
+                                        {format!("{}% of {}", p.percent.unwrap_or(0), human_size(p.size))}
+                                    </span>
+                                </span>
+                            </span>
+                            <button type="button" class="btn btn-ghost btn-sm" data-testid="tpl-header-media-cancel" on:click=cancel>
+                                "Cancel"
+                            </button>
+                        </div>
+                    }
+                    .into_any()
+                } else if let Some(file) = sample.ready.get() {
+                    let meta = format!("{} · {}", media_label(file.format), human_size(file.size));
+                    view! {
+                        <div class="attachment-chip tpl-sample-chip" data-testid="tpl-header-media-sample" data-format=file.format.as_str()>
+                            {match file.thumb.clone() {
+                                Some(src) => view! { <img class="attachment-chip-thumb" src=src alt=""/> }.into_any(),
+                                None => view! { <span class="attachment-chip-icon" aria-hidden="true"><SampleIcon format=file.format/></span> }.into_any(),
+                            }}
+                            <span class="attachment-chip-text">
+                                <span class="attachment-chip-name" data-testid="tpl-header-media-name" title=file.name.clone()>{file.name.clone()}</span>
+                                <span class="attachment-chip-meta">{meta}</span>
+                                <span class="tpl-sample-ok" data-testid="tpl-header-media-uploaded">
+                                    <span aria-hidden="true">"✓ "</span>
+                                    "Uploaded for review"
+                                </span>
+                            </span>
+                            <button
+                                type="button"
+                                class="btn btn-ghost btn-sm"
+                                id="tpl-header-media-replace"
+                                data-testid="tpl-header-media-replace"
+                                aria-label=format!("Replace the sample {}", media_label(file.format).to_lowercase())
+                                on:click=pick
+                            >
+                                "Replace"
+                            </button>
+                            <button
+                                type="button"
+                                class="btn btn-ghost btn-sm btn-danger-text"
+                                data-testid="tpl-header-media-remove"
+                                aria-label=format!("Remove the sample {}", media_label(file.format).to_lowercase())
+                                on:click=remove
+                            >
+                                "Remove"
+                            </button>
+                        </div>
+                    }
+                    .into_any()
+                } else {
+                    view! {
+                        <button
+                            type="button"
+                            class="btn btn-sm tpl-sample-pick"
+                            id="tpl-header-media-pick"
+                            data-testid="tpl-header-media-pick"
+                            aria-describedby="tpl-header-media-hint tpl-err-headerExample"
+                            on:click=pick
+                        >
+                            <svg class="btn-icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M12 16V5M7.5 9.5L12 5l4.5 4.5M5 19.5h14"/></svg>
+                            {format!("Upload a sample {}", media_label(format).to_lowercase())}
+                        </button>
+                    }
+                    .into_any()
+                }
+            }}
+            <p class="field-hint" id="tpl-header-media-hint">{hint}</p>
+            {move || error().map(|message| view! {
+                <p class="tpl-field-error" role="alert" id="tpl-err-headerExample" data-testid="tpl-error" data-field="headerExample">
+                    {message}
+                </p>
+            })}
+        </div>
+    }
+}
+
 #[component]
 fn TemplateEditor(
     senders: Vec<Channel>,
@@ -1282,6 +1842,22 @@ fn TemplateEditor(
     on_close: impl Fn() + Send + Sync + Copy + 'static,
 ) -> impl IntoView {
     let editor = Editor::new(senders.first().map(|c| c.id).unwrap_or_default());
+    // A sample still uploading when the editor closes is not wanted any more.
+    on_cleanup(move || editor.clear_sample());
+    let wabas = StoredValue::new(
+        senders
+            .iter()
+            .map(|c| (c.id, c.parent_account_id.clone()))
+            .collect::<Vec<_>>(),
+    );
+    let waba_id = Signal::derive(move || {
+        let channel = editor.channel_id.get();
+        wabas.with_value(|ws| {
+            ws.iter()
+                .find(|(id, _)| *id == channel)
+                .and_then(|(_, waba)| waba.clone())
+        })
+    });
     let submitting = RwSignal::new(false);
     let server_error = RwSignal::new(None::<String>);
     let body_ref = NodeRef::<leptos::html::Textarea>::new();
@@ -1295,9 +1871,9 @@ fn TemplateEditor(
     let preview = Signal::derive(move || {
         editor.draft.with(|d| {
             let header_value = match &d.content.header {
-                Some(TemplateHeader::Text { example, .. }) | Some(TemplateHeader::Media { example, .. }) => {
-                    example.clone()
-                }
+                Some(TemplateHeader::Text { example, .. }) => example.clone(),
+                // The example is Meta's handle; the admin knows the sample by its name.
+                Some(TemplateHeader::Media { .. }) => editor.sample.ready.with(|r| r.as_ref().map(|f| f.name.clone())),
                 None => None,
             };
             preview_of(&d.content, header_value.as_deref(), &d.content.body_examples)
@@ -1344,7 +1920,10 @@ fn TemplateEditor(
     };
 
     let submit = move |_| {
-        if submitting.get_untracked() || editor.errors.with_untracked(|e| !e.is_empty()) {
+        if submitting.get_untracked()
+            || editor.errors.with_untracked(|e| !e.is_empty())
+            || editor.sample.progress.with_untracked(Option::is_some)
+        {
             return;
         }
         let draft = editor.draft.get_untracked();
@@ -1504,7 +2083,14 @@ fn TemplateEditor(
                             <select
                                 id="tpl-header-type-input"
                                 data-testid="tpl-header-type"
-                                on:change=move |ev| editor.header_kind.set(HeaderKind::parse(&event_target_value(&ev)))
+                                on:change=move |ev| {
+                                    let kind = HeaderKind::parse(&event_target_value(&ev));
+                                    // A sample belongs to the header type it was uploaded for.
+                                    if kind != editor.header_kind.get_untracked() {
+                                        editor.clear_sample();
+                                    }
+                                    editor.header_kind.set(kind);
+                                }
                             >
                                 {[
                                     (HeaderKind::None, "None"),
@@ -1545,23 +2131,7 @@ fn TemplateEditor(
                                 </Show>
                             }
                             .into_any(),
-                            HeaderKind::Media(format) => view! {
-                                <div class="field">
-                                    <label for="tpl-header-media-input">{format!("Sample {} link ", media_label(format).to_lowercase())}<span class="muted">"(optional)"</span></label>
-                                    <TextInput
-                                        id="tpl-header-media-input"
-                                        inputmode="url"
-                                        testid="tpl-header-media-example"
-                                        placeholder="https://example.com/sample.jpg"
-                                        describedby="tpl-header-media-hint"
-                                        value=editor.media_example
-                                        on_input=move |link| editor.media_example.set(link)
-                                    />
-                                    <p class="field-hint" id="tpl-header-media-hint">
-                                        {format!("Helps Meta's reviewers. The actual {} is chosen each time the template is sent.", media_label(format).to_lowercase())}
-                                    </p>
-                                </div>
-                            }
+                            HeaderKind::Media(format) => view! { <HeaderSampleField editor format waba_id/> }
                             .into_any(),
                         }}
                     </fieldset>
@@ -1693,7 +2263,7 @@ fn TemplateEditor(
                                 class="btn btn-primary"
                                 data-testid="tpl-submit"
                                 on:click=submit
-                                disabled=move || invalid_now() || submitting.get()
+                                disabled=move || invalid_now() || submitting.get() || editor.sample.busy()
                                 aria-busy=move || submitting.get().to_string()
                                 aria-describedby="tpl-todo"
                             >
@@ -1705,7 +2275,7 @@ fn TemplateEditor(
                 <aside class="tpl-preview-pane" aria-label="Preview">
                     <p class="eyebrow">"Preview"</p>
                     <div class="tpl-phone">
-                        <TemplatePreview preview testid="tpl-preview"/>
+                        <TemplatePreview preview testid="tpl-preview" media_thumb=Signal::derive(move || editor.sample.thumb())/>
                     </div>
                     <p class="field-hint">"Variables show your examples. Formatting like *bold* appears as typed."</p>
                 </aside>
@@ -1933,6 +2503,46 @@ mod tests {
         // the submit response, older than the approval event
         upsert_template(&mut list, template(2, "beta", TemplateStatus::Pending, 6));
         assert_eq!(list[1].status, TemplateStatus::Approved);
+    }
+
+    #[test]
+    fn samples_are_checked_before_they_are_uploaded() {
+        let mb = 1024 * 1024;
+        assert_eq!(check_sample(HeaderMedia::Image, "image/png", 68), Ok(()));
+        assert_eq!(check_sample(HeaderMedia::Image, "IMAGE/JPEG; q=1", 5 * mb), Ok(()));
+        assert_eq!(
+            check_sample(HeaderMedia::Image, "image/gif", 10),
+            Err("this header needs a JPEG or PNG image, not image/gif".into())
+        );
+        // a file Meta takes, but for another kind of header
+        assert!(check_sample(HeaderMedia::Image, "application/pdf", 10).is_err_and(|m| m.contains("JPEG or PNG")));
+        assert!(check_sample(HeaderMedia::Document, "", 10).is_err_and(|m| m.contains("unknown type")));
+        assert!(check_sample(HeaderMedia::Image, "image/png", 5 * mb + 1).is_err_and(|m| m.contains("at most 5 MB")));
+        assert!(check_sample(HeaderMedia::Video, "video/mp4", 0).is_err_and(|m| m.contains("empty")));
+        assert_eq!(check_sample(HeaderMedia::Video, "video/mp4", 16 * mb), Ok(()));
+        assert_eq!(sample_max(HeaderMedia::Document), 16 * mb);
+        assert_eq!(
+            sample_refusal("party.gif", "this header needs a JPEG or PNG image, not image/gif"),
+            "“party.gif” can't be the sample: this header needs a JPEG or PNG image, not image/gif."
+        );
+    }
+
+    #[test]
+    fn a_sample_answer_becomes_the_handle_or_the_reason() {
+        let ok = r#"{"handle":"4::aW1hZ2UvcG5n:abc","format":"image","name":"a.png","mimeType":"image/png","size":68}"#;
+        let sample = sample_outcome(201, ok).expect("the sample");
+        assert_eq!(
+            (sample.handle.as_str(), sample.format),
+            ("4::aW1hZ2UvcG5n:abc", HeaderMedia::Image)
+        );
+        let refused = r#"{"error":{"code":"invalid","message":"a header sample must be a JPEG or PNG image"}}"#;
+        assert_eq!(
+            sample_outcome(422, refused),
+            Err("a header sample must be a JPEG or PNG image".into())
+        );
+        assert!(sample_outcome(403, "").is_err_and(|m| m.contains("admins")));
+        assert!(sample_outcome(413, "too big").is_err_and(|m| m.contains("larger")));
+        assert!(sample_outcome(201, "<html>").is_err());
     }
 
     #[test]
