@@ -5,6 +5,7 @@ mod auth_pages;
 pub mod components;
 pub mod inbox;
 mod settings;
+pub mod xhr_upload;
 
 use crate::auth::{Logout, SessionInfo, get_session};
 use crate::error::AppError;

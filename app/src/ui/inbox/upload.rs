@@ -7,6 +7,8 @@
 use super::composer::focus_later;
 use crate::attachments::{self, UploadedFile};
 use crate::model::{AttachmentKind, ChannelKind, Id};
+#[cfg(feature = "hydrate")]
+use crate::ui::xhr_upload;
 use leptos::prelude::*;
 
 /// An upload on its way.
@@ -25,33 +27,7 @@ pub struct Uploader {
     pub ready: RwSignal<Option<UploadedFile>>,
     pub error: RwSignal<Option<String>>,
     #[cfg(feature = "hydrate")]
-    in_flight: StoredValue<Option<InFlight>, LocalStorage>,
-}
-
-/// The request and the handlers attached to it (kept alive until it ends).
-#[cfg(feature = "hydrate")]
-struct InFlight {
-    xhr: web_sys::XmlHttpRequest,
-    _handlers: Vec<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::ProgressEvent)>>,
-}
-
-#[cfg(feature = "hydrate")]
-impl InFlight {
-    /// Detaches the handlers (so `abort` reports nothing) and lets go of them once the
-    /// handler that may be running right now has returned.
-    fn release(self, abort: bool) {
-        let xhr = &self.xhr;
-        xhr.set_onload(None);
-        xhr.set_onerror(None);
-        xhr.set_onabort(None);
-        if let Ok(upload) = xhr.upload() {
-            upload.set_onprogress(None);
-        }
-        if abort {
-            let _ = xhr.abort();
-        }
-        set_timeout(move || drop(self), std::time::Duration::ZERO);
-    }
+    in_flight: xhr_upload::Slot,
 }
 
 impl Default for Uploader {
@@ -68,7 +44,7 @@ impl Uploader {
             ready: RwSignal::new(None),
             error: RwSignal::new(None),
             #[cfg(feature = "hydrate")]
-            in_flight: StoredValue::new_local(None),
+            in_flight: xhr_upload::slot(),
         };
         on_cleanup(move || uploader.cancel());
         uploader
@@ -96,9 +72,7 @@ impl Uploader {
     /// Stops the running upload, if any; nothing is attached.
     pub fn cancel(self) {
         #[cfg(feature = "hydrate")]
-        if let Some(Some(in_flight)) = self.in_flight.try_update_value(Option::take) {
-            in_flight.release(true);
-        }
+        xhr_upload::cancel(self.in_flight);
         let _ = self.progress.try_set(None);
     }
 
@@ -106,8 +80,7 @@ impl Uploader {
     /// conversation; `on_ready` runs once it is attached.
     #[cfg(feature = "hydrate")]
     pub fn start(self, channel: ChannelKind, conversation_id: Id, file: web_sys::File, on_ready: impl Fn() + 'static) {
-        use wasm_bindgen::JsCast;
-        use wasm_bindgen::closure::Closure;
+        use crate::ui::xhr_upload::Ended;
 
         let name = display_name(&file.name(), &file.type_());
         let size = file.size().max(0.0) as u64;
@@ -123,89 +96,47 @@ impl Uploader {
             let _ = self.error.try_set(Some(message));
             let _ = self.progress.try_set(None);
         };
-        let Ok(xhr) = web_sys::XmlHttpRequest::new() else {
-            failed(refusal(&name, "this browser cannot upload files"));
-            return;
-        };
         let Ok(form) = web_sys::FormData::new() else {
             failed(refusal(&name, "this browser cannot upload files"));
             return;
         };
         let _ = form.append_with_str("conversationId", &conversation_id.to_string());
         let _ = form.append_with_blob_and_filename("file", &file, &name);
-
-        // Whichever of load / error / abort comes, the request is over.
-        let finish = move || {
-            if let Some(Some(in_flight)) = self.in_flight.try_update_value(Option::take) {
-                in_flight.release(false);
-            }
+        self.progress.set(Some(Progress {
+            name: name.clone(),
+            size,
+            percent: Some(0),
+        }));
+        let on_progress = move |percent| {
+            let _ = self.progress.try_update(|p| {
+                if let Some(p) = p {
+                    p.percent = Some(percent);
+                }
+            });
         };
-        let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |ev: web_sys::ProgressEvent| {
-            if ev.length_computable() && ev.total() > 0.0 {
-                let percent = (ev.loaded() / ev.total() * 100.0).clamp(0.0, 100.0) as u8;
-                let _ = self.progress.try_update(|p| {
-                    if let Some(p) = p {
-                        p.percent = Some(percent);
-                    }
-                });
-            }
-        });
-        let on_load = {
-            let xhr = xhr.clone();
+        let on_end = {
             let name = name.clone();
-            Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |_: web_sys::ProgressEvent| {
-                let status = xhr.status().unwrap_or(0);
-                let body = xhr.response_text().ok().flatten().unwrap_or_default();
-                match upload_outcome(status, &body) {
+            move |ended| match ended {
+                Ended::Answered { status, body } => match upload_outcome(status, &body) {
                     Ok(uploaded) => {
                         let _ = self.ready.try_set(Some(uploaded));
                         let _ = self.progress.try_set(None);
                         on_ready();
                     }
                     Err(reason) => failed(refusal(&name, &reason)),
-                }
-                finish();
-            })
-        };
-        let on_error = {
-            let name = name.clone();
-            Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |_: web_sys::ProgressEvent| {
-                failed(refusal(
+                },
+                Ended::Interrupted => failed(refusal(
                     &name,
                     "the upload was interrupted; check the connection and try again",
-                ));
-                finish();
-            })
-        };
-        let on_abort = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |_: web_sys::ProgressEvent| {
-            let _ = self.progress.try_set(None);
-            finish();
-        });
-        if let Ok(upload) = xhr.upload() {
-            upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
-        }
-        xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
-        xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        xhr.set_onabort(Some(on_abort.as_ref().unchecked_ref()));
-
-        let sent = xhr
-            .open("POST", attachments::UPLOAD_ROUTE)
-            .and_then(|()| xhr.set_request_header("Accept", "application/json"))
-            .and_then(|()| xhr.send_with_opt_form_data(Some(&form)));
-        self.in_flight.set_value(Some(InFlight {
-            xhr,
-            _handlers: vec![on_progress, on_load, on_error, on_abort],
-        }));
-        match sent {
-            Ok(()) => self.progress.set(Some(Progress {
-                name,
-                size,
-                percent: Some(0),
-            })),
-            Err(_) => {
-                self.cancel();
-                failed(refusal(&name, "the upload could not be started"));
+                )),
+                Ended::Aborted => {
+                    let _ = self.progress.try_set(None);
+                }
             }
+        };
+        if !xhr_upload::start(self.in_flight, attachments::UPLOAD_ROUTE, &form, on_progress, on_end) {
+            self.cancel();
+            failed(refusal(&name, "the upload could not be started"));
         }
     }
 }

@@ -1416,33 +1416,7 @@ struct SampleUpload {
     ready: RwSignal<Option<SampleFile>>,
     error: RwSignal<Option<String>>,
     #[cfg(feature = "hydrate")]
-    in_flight: StoredValue<Option<SampleRequest>, LocalStorage>,
-}
-
-/// The request and the handlers attached to it (kept alive until it ends).
-#[cfg(feature = "hydrate")]
-struct SampleRequest {
-    xhr: web_sys::XmlHttpRequest,
-    _handlers: Vec<wasm_bindgen::closure::Closure<dyn FnMut(web_sys::ProgressEvent)>>,
-}
-
-#[cfg(feature = "hydrate")]
-impl SampleRequest {
-    /// Detaches the handlers (so `abort` reports nothing) and lets go of them once the
-    /// handler that may be running right now has returned.
-    fn release(self, abort: bool) {
-        let xhr = &self.xhr;
-        xhr.set_onload(None);
-        xhr.set_onerror(None);
-        xhr.set_onabort(None);
-        if let Ok(upload) = xhr.upload() {
-            upload.set_onprogress(None);
-        }
-        if abort {
-            let _ = xhr.abort();
-        }
-        set_timeout(move || drop(self), std::time::Duration::ZERO);
-    }
+    in_flight: crate::ui::xhr_upload::Slot,
 }
 
 /// `URL.createObjectURL` / `revokeObjectURL`, for showing a picked picture before (and
@@ -1477,7 +1451,7 @@ impl SampleUpload {
             ready: RwSignal::new(None),
             error: RwSignal::new(None),
             #[cfg(feature = "hydrate")]
-            in_flight: StoredValue::new_local(None),
+            in_flight: crate::ui::xhr_upload::slot(),
         }
     }
 
@@ -1489,9 +1463,7 @@ impl SampleUpload {
     /// Stops the running upload, if any; the sample already uploaded stays.
     fn cancel(self) {
         #[cfg(feature = "hydrate")]
-        if let Some(Some(request)) = self.in_flight.try_update_value(Option::take) {
-            request.release(true);
-        }
+        crate::ui::xhr_upload::cancel(self.in_flight);
         if let Some(Some(progress)) = self.progress.try_update(Option::take) {
             forget_thumb(progress.thumb);
         }
@@ -1519,8 +1491,7 @@ impl Editor {
     /// sample already uploaded stays until this one has replaced it.
     #[cfg(feature = "hydrate")]
     fn upload_sample(self, format: HeaderMedia, waba_id: Option<String>, channel_id: Id, file: web_sys::File) {
-        use wasm_bindgen::JsCast;
-        use wasm_bindgen::closure::Closure;
+        use crate::ui::xhr_upload::Ended;
 
         let sample = self.sample;
         self.touch("header");
@@ -1542,7 +1513,7 @@ impl Editor {
                 forget_thumb(progress.thumb);
             }
         };
-        let (Ok(xhr), Ok(form)) = (web_sys::XmlHttpRequest::new(), web_sys::FormData::new()) else {
+        let Ok(form) = web_sys::FormData::new() else {
             failed(sample_refusal(&name, "this browser cannot upload files"));
             return;
         };
@@ -1556,29 +1527,17 @@ impl Editor {
         }
         let _ = form.append_with_blob_and_filename("file", &file, &name);
 
-        // Whichever of load / error / abort comes, the request is over.
-        let finish = move || {
-            if let Some(Some(request)) = sample.in_flight.try_update_value(Option::take) {
-                request.release(false);
-            }
+        let on_progress = move |percent| {
+            let _ = sample.progress.try_update(|p| {
+                if let Some(p) = p {
+                    p.percent = Some(percent);
+                }
+            });
         };
-        let on_progress = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |ev: web_sys::ProgressEvent| {
-            if ev.length_computable() && ev.total() > 0.0 {
-                let percent = (ev.loaded() / ev.total() * 100.0).clamp(0.0, 100.0) as u8;
-                let _ = sample.progress.try_update(|p| {
-                    if let Some(p) = p {
-                        p.percent = Some(percent);
-                    }
-                });
-            }
-        });
-        let on_load = {
-            let xhr = xhr.clone();
+        let on_end = {
             let name = name.clone();
-            Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |_: web_sys::ProgressEvent| {
-                let status = xhr.status().unwrap_or(0);
-                let body = xhr.response_text().ok().flatten().unwrap_or_default();
-                match sample_outcome(status, &body) {
+            move |ended| match ended {
+                Ended::Answered { status, body } => match sample_outcome(status, &body) {
                     Ok(uploaded) if uploaded.format == format => {
                         let thumb = sample.progress.try_update(Option::take).flatten().and_then(|p| p.thumb);
                         if let Some(Some(old)) = sample.ready.try_update(Option::take) {
@@ -1601,33 +1560,18 @@ impl Editor {
                         ),
                     )),
                     Err(reason) => failed(sample_refusal(&name, &reason)),
-                }
-                finish();
-            })
-        };
-        let on_error = {
-            let name = name.clone();
-            Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |_: web_sys::ProgressEvent| {
-                failed(sample_refusal(
+                },
+                Ended::Interrupted => failed(sample_refusal(
                     &name,
                     "the upload was interrupted; check the connection and try again",
-                ));
-                finish();
-            })
-        };
-        let on_abort = Closure::<dyn FnMut(web_sys::ProgressEvent)>::new(move |_: web_sys::ProgressEvent| {
-            if let Some(Some(progress)) = sample.progress.try_update(Option::take) {
-                forget_thumb(progress.thumb);
+                )),
+                Ended::Aborted => {
+                    if let Some(Some(progress)) = sample.progress.try_update(Option::take) {
+                        forget_thumb(progress.thumb);
+                    }
+                }
             }
-            finish();
-        });
-        if let Ok(upload) = xhr.upload() {
-            upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
-        }
-        xhr.set_onload(Some(on_load.as_ref().unchecked_ref()));
-        xhr.set_onerror(Some(on_error.as_ref().unchecked_ref()));
-        xhr.set_onabort(Some(on_abort.as_ref().unchecked_ref()));
-
+        };
         let thumb = (format == HeaderMedia::Image)
             .then(|| object_url::create(&file).ok())
             .flatten();
@@ -1637,15 +1581,8 @@ impl Editor {
             percent: Some(0),
             thumb,
         }));
-        let sent = xhr
-            .open("POST", crate::templates::HEADER_SAMPLE_ROUTE)
-            .and_then(|()| xhr.set_request_header("Accept", "application/json"))
-            .and_then(|()| xhr.send_with_opt_form_data(Some(&form)));
-        sample.in_flight.set_value(Some(SampleRequest {
-            xhr,
-            _handlers: vec![on_progress, on_load, on_error, on_abort],
-        }));
-        if sent.is_err() {
+        let route = crate::templates::HEADER_SAMPLE_ROUTE;
+        if !crate::ui::xhr_upload::start(sample.in_flight, route, &form, on_progress, on_end) {
             sample.cancel();
             failed(sample_refusal(&name, "the upload could not be started"));
         }
