@@ -5,6 +5,32 @@
 #[cfg(feature = "hydrate")]
 use leptos::prelude::*;
 
+/// An upload route's answer: its JSON on success, else the server's error message, or
+/// else words for the status (`wording` gives the route's own, for the statuses it knows).
+pub fn read_answer<T: serde::de::DeserializeOwned>(
+    status: u16,
+    body: &str,
+    wording: impl FnOnce(u16) -> Option<&'static str>,
+) -> Result<T, String> {
+    if (200..300).contains(&status) {
+        return serde_json::from_str::<T>(body)
+            .map_err(|_| "the server's answer could not be read; try again".to_string());
+    }
+    let message = serde_json::from_str::<serde_json::Value>(body).ok().and_then(|v| {
+        v.pointer("/error/message")
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|m| !m.is_empty())
+            .map(str::to_string)
+    });
+    Err(message.unwrap_or_else(|| match (status, wording(status)) {
+        (_, Some(words)) => words.to_string(),
+        (0, None) => "the upload was interrupted; check the connection and try again".into(),
+        (401, None) => "your session has expired; sign in again".into(),
+        (other, None) => format!("the upload failed (HTTP {other}); try again"),
+    }))
+}
+
 /// How an upload ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ended {

@@ -180,25 +180,12 @@ fn refusal(name: &str, reason: &str) -> String {
 
 /// The upload route's answer: the file, or the reason to show the agent.
 pub fn upload_outcome(status: u16, body: &str) -> Result<UploadedFile, String> {
-    if (200..300).contains(&status) {
-        return serde_json::from_str::<UploadedFile>(body)
-            .map_err(|_| "the server's answer could not be read; try again".to_string());
-    }
-    let message = serde_json::from_str::<serde_json::Value>(body).ok().and_then(|v| {
-        v.pointer("/error/message")
-            .and_then(serde_json::Value::as_str)
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-            .map(str::to_string)
-    });
-    Err(message.unwrap_or_else(|| match status {
-        0 => "the upload was interrupted; check the connection and try again".into(),
-        401 => "your session has expired; sign in again".into(),
-        404 => "this conversation no longer exists".into(),
-        413 => "the file is larger than the platform accepts".into(),
-        415 | 422 => "the platform does not accept this file".into(),
-        other => format!("the upload failed (HTTP {other}); try again"),
-    }))
+    crate::ui::xhr_upload::read_answer(status, body, |status| match status {
+        404 => Some("this conversation no longer exists"),
+        413 => Some("the file is larger than the platform accepts"),
+        415 | 422 => Some("the platform does not accept this file"),
+        _ => None,
+    })
 }
 
 fn kind_label(kind: AttachmentKind) -> &'static str {

@@ -1369,25 +1369,12 @@ fn sample_refusal(name: &str, reason: &str) -> String {
 /// The upload route's answer: the sample's handle, or the reason to show the admin.
 #[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
 fn sample_outcome(status: u16, body: &str) -> Result<HeaderSample, String> {
-    if (200..300).contains(&status) {
-        return serde_json::from_str::<HeaderSample>(body)
-            .map_err(|_| "the server's answer could not be read; try again".to_string());
-    }
-    let message = serde_json::from_str::<serde_json::Value>(body).ok().and_then(|v| {
-        v.pointer("/error/message")
-            .and_then(serde_json::Value::as_str)
-            .map(str::trim)
-            .filter(|m| !m.is_empty())
-            .map(str::to_string)
-    });
-    Err(message.unwrap_or_else(|| match status {
-        0 => "the upload was interrupted; check the connection and try again".into(),
-        401 => "your session has expired; sign in again".into(),
-        403 => "only owners and admins can upload template samples".into(),
-        413 => "the file is larger than Meta accepts".into(),
-        415 | 422 => "Meta does not accept this file as a sample".into(),
-        other => format!("the upload failed (HTTP {other}); try again"),
-    }))
+    crate::ui::xhr_upload::read_answer(status, body, |status| match status {
+        403 => Some("only owners and admins can upload template samples"),
+        413 => Some("the file is larger than Meta accepts"),
+        415 | 422 => Some("Meta does not accept this file as a sample"),
+        _ => None,
+    })
 }
 
 /// The sample on its way to Meta.
