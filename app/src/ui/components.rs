@@ -3,7 +3,7 @@
 //! render (so hydration never disagrees), then refines itself in the browser.
 
 use crate::error::AppError;
-use crate::model::{ChannelKind, ChannelStatus, ConversationStatus, Millis, Role};
+use crate::model::{AttachmentKind, ChannelKind, ChannelStatus, ConversationStatus, Millis, Role};
 use leptos::prelude::*;
 
 // ---------------------------------------------------------------------------------------
@@ -670,5 +670,28 @@ pub fn ConfirmAction(
                 </button>
             </div>
         </Show>
+    }
+}
+
+/// A file's kind as a small picture (image, video, audio, document).
+#[component]
+pub fn FileKindIcon(kind: AttachmentKind) -> impl IntoView {
+    match kind {
+        AttachmentKind::Image => view! {
+            <svg viewBox="0 0 24 24" aria-hidden="true"><rect x="3.5" y="4.5" width="17" height="15" rx="2.5"/><circle cx="9" cy="10" r="1.8"/><path d="M20.5 16l-5-5-9 8.5"/></svg>
+        }
+        .into_any(),
+        AttachmentKind::Video => view! {
+            <svg viewBox="0 0 24 24" aria-hidden="true"><rect x="3" y="6" width="13" height="12" rx="2.5"/><path d="M16 10.5l5-3v9l-5-3z"/></svg>
+        }
+        .into_any(),
+        AttachmentKind::Audio => view! {
+            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M9 18V6l11-2v12"/><circle cx="6.5" cy="18" r="2.5"/><circle cx="17.5" cy="16" r="2.5"/></svg>
+        }
+        .into_any(),
+        _ => view! {
+            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M7 3.5h7l4 4v13H7z"/><path d="M14 3.5v4h4"/></svg>
+        }
+        .into_any(),
     }
 }

@@ -7,6 +7,7 @@
 use super::composer::focus_later;
 use crate::attachments::{self, UploadedFile};
 use crate::model::{AttachmentKind, ChannelKind, Id};
+use crate::ui::components::FileKindIcon;
 #[cfg(feature = "hydrate")]
 use crate::ui::xhr_upload;
 use leptos::prelude::*;
@@ -197,28 +198,6 @@ fn kind_label(kind: AttachmentKind) -> &'static str {
     }
 }
 
-#[component]
-fn KindIcon(kind: AttachmentKind) -> impl IntoView {
-    match kind {
-        AttachmentKind::Image => view! {
-            <svg viewBox="0 0 24 24" aria-hidden="true"><rect x="3.5" y="4.5" width="17" height="15" rx="2.5"/><circle cx="9" cy="10" r="1.8"/><path d="M20.5 16l-5-5-9 8.5"/></svg>
-        }
-        .into_any(),
-        AttachmentKind::Video => view! {
-            <svg viewBox="0 0 24 24" aria-hidden="true"><rect x="3" y="6" width="13" height="12" rx="2.5"/><path d="M16 10.5l5-3v9l-5-3z"/></svg>
-        }
-        .into_any(),
-        AttachmentKind::Audio => view! {
-            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M9 18V6l11-2v12"/><circle cx="6.5" cy="18" r="2.5"/><circle cx="17.5" cy="16" r="2.5"/></svg>
-        }
-        .into_any(),
-        _ => view! {
-            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M7 3.5h7l4 4v13H7z"/><path d="M14 3.5v4h4"/></svg>
-        }
-        .into_any(),
-    }
-}
-
 /// The paperclip next to the template button, with its (hidden) file input.
 #[component]
 pub fn AttachButton(
@@ -338,7 +317,7 @@ pub fn AttachmentTray(uploader: Uploader) -> impl IntoView {
             let preview = if kind == AttachmentKind::Image {
                 view! { <img class="attachment-chip-thumb" src=file.url.clone() alt=""/> }.into_any()
             } else {
-                view! { <span class="attachment-chip-icon" aria-hidden="true"><KindIcon kind/></span> }.into_any()
+                view! { <span class="attachment-chip-icon" aria-hidden="true"><FileKindIcon kind/></span> }.into_any()
             };
             view! {
                 <div class="attachment-chip" data-testid="attachment-chip" data-kind=kind.as_str()>

@@ -7,7 +7,7 @@
 use super::SettingsFrame;
 use crate::attachments::human_size;
 use crate::channels::list_channels;
-use crate::model::{Channel, ChannelKind, ChannelStatus, Id, Millis};
+use crate::model::{AttachmentKind, Channel, ChannelKind, ChannelStatus, Id, Millis};
 use crate::templates::{
     FieldError, HeaderMedia, HeaderSample, MAX_BODY, MAX_BUTTON_TEXT, MAX_BUTTONS, MAX_FOOTER, MAX_HEADER_TEXT,
     TemplateButton, TemplateCategory, TemplateContent, TemplateDraft, TemplateFilter, TemplateHeader, TemplateStatus,
@@ -15,7 +15,7 @@ use crate::templates::{
     refresh_template, submit_template, sync_templates, validate, variables,
 };
 use crate::ui::Shell;
-use crate::ui::components::{Clock, ConfirmAction, EmptyState, ErrorState, Toasts, toast_error};
+use crate::ui::components::{Clock, ConfirmAction, EmptyState, ErrorState, FileKindIcon, Toasts, toast_error};
 use crate::ui::inbox::live::on_live_event;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -1576,21 +1576,12 @@ impl Editor {
     }
 }
 
-#[component]
-fn SampleIcon(format: HeaderMedia) -> impl IntoView {
+/// The kind of file a header sample is.
+fn sample_file_kind(format: HeaderMedia) -> AttachmentKind {
     match format {
-        HeaderMedia::Image => view! {
-            <svg viewBox="0 0 24 24" aria-hidden="true"><rect x="3.5" y="4.5" width="17" height="15" rx="2.5"/><circle cx="9" cy="10" r="1.8"/><path d="M20.5 16l-5-5-9 8.5"/></svg>
-        }
-        .into_any(),
-        HeaderMedia::Video => view! {
-            <svg viewBox="0 0 24 24" aria-hidden="true"><rect x="3" y="6" width="13" height="12" rx="2.5"/><path d="M16 10.5l5-3v9l-5-3z"/></svg>
-        }
-        .into_any(),
-        HeaderMedia::Document => view! {
-            <svg viewBox="0 0 24 24" aria-hidden="true"><path d="M7 3.5h7l4 4v13H7z"/><path d="M14 3.5v4h4"/></svg>
-        }
-        .into_any(),
+        HeaderMedia::Image => AttachmentKind::Image,
+        HeaderMedia::Video => AttachmentKind::Video,
+        HeaderMedia::Document => AttachmentKind::File,
     }
 }
 
@@ -1671,7 +1662,7 @@ fn HeaderSampleField(
                         <div class="attachment-chip attachment-uploading" data-testid="tpl-header-media-uploading" aria-busy="true">
                             {match p.thumb.clone() {
                                 Some(src) => view! { <img class="attachment-chip-thumb" src=src alt=""/> }.into_any(),
-                                None => view! { <span class="attachment-chip-icon" aria-hidden="true"><SampleIcon format/></span> }.into_any(),
+                                None => view! { <span class="attachment-chip-icon" aria-hidden="true"><FileKindIcon kind=sample_file_kind(format)/></span> }.into_any(),
                             }}
                             <span class="attachment-chip-text">
                                 <span class="attachment-chip-name" title=p.name.clone()>{p.name.clone()}</span>
@@ -1699,7 +1690,7 @@ fn HeaderSampleField(
                         <div class="attachment-chip tpl-sample-chip" data-testid="tpl-header-media-sample" data-format=file.format.as_str()>
                             {match file.thumb.clone() {
                                 Some(src) => view! { <img class="attachment-chip-thumb" src=src alt=""/> }.into_any(),
-                                None => view! { <span class="attachment-chip-icon" aria-hidden="true"><SampleIcon format=file.format/></span> }.into_any(),
+                                None => view! { <span class="attachment-chip-icon" aria-hidden="true"><FileKindIcon kind=sample_file_kind(file.format)/></span> }.into_any(),
                             }}
                             <span class="attachment-chip-text">
                                 <span class="attachment-chip-name" data-testid="tpl-header-media-name" title=file.name.clone()>{file.name.clone()}</span>
