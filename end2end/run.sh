@@ -3,7 +3,7 @@
 # Graph API (`fake-meta`), both started here on their own ports (3900 and 3901, clear of a
 # dev server on 3000) with an empty SQLite database, and always stopped on exit.
 #
-# Needs what `cargo leptos build` and `cargo build -p server --bin fake-meta` produce, and the
+# Needs what `cargo leptos build` and `cargo build -p fake-meta --bin fake-meta` produce, and the
 # npm packages of end2end/ (`npm ci`). Run from anywhere: `bash end2end/run.sh`.
 # Extra arguments go to Playwright, e.g. `bash end2end/run.sh --grep "live"`.
 # E2E_SUITES=socket (or browser) runs only that suite; the default runs both.
@@ -36,7 +36,7 @@ fi
 
 for bin in "$messio_bin" "$fake_bin"; do
   if [[ ! -x "$bin" ]]; then
-    fail "$bin is missing: run \`cargo leptos build\` and \`cargo build -p server --bin fake-meta\` first"
+    fail "$bin is missing: run \`cargo leptos build\` and \`cargo build -p fake-meta --bin fake-meta\` first"
     exit 1
   fi
 done

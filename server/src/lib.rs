@@ -8,7 +8,6 @@ pub mod config;
 pub mod crypto;
 pub mod csrf;
 pub mod demo;
-pub mod fake_meta;
 pub mod media;
 pub mod outbox;
 pub mod realtime;
@@ -133,6 +132,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .method_not_allowed_fallback(api::method_not_allowed)
         .layer(axum::middleware::from_fn(csrf::same_origin))
         .layer(socket_layer)
         .layer(TraceLayer::new_for_http())

@@ -4,9 +4,9 @@
 
 mod support;
 
+use fake_meta::{now_ms, text_message_event};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use server::fake_meta::{now_ms, text_message_event};
 use support::{Backend, TestApp};
 
 /// An organization with page 101 connected and one customer conversation.
@@ -509,7 +509,38 @@ async fn facebook_login_connects_picked_pages(backend: Backend) {
     assert_eq!(app.fake.subscriptions(), vec!["101".to_string()]);
 }
 
+/// API clients get the JSON error shape for paths and methods the API does not have.
+async fn unknown_api_paths_answer_json(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (token, _) = app.signup("Acme", "owner@acme.test").await;
+    for path in ["/api/nothing-here", "/api/inbox/conversations/1/nothing", "/api"] {
+        let response = app.get(&token, path).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        assert!(
+            response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("application/json")
+        );
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "not_found", "{path}");
+    }
+    let wrong_method = app
+        .http
+        .delete(app.url("/api/auth/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let body: Value = wrong_method.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "method_not_allowed");
+    // The routes that exist still answer.
+    assert_eq!(app.get(&token, "/api/auth/me").await.status(), StatusCode::OK);
+}
+
 on_both_backends!(
+    unknown_api_paths_answer_json,
     signup_login_and_errors,
     other_organizations_get_404,
     agents_may_not_manage_channels,

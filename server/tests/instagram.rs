@@ -5,12 +5,12 @@
 
 mod support;
 
-use reqwest::StatusCode;
-use serde_json::{Value, json};
-use server::fake_meta::{
+use fake_meta::{
     ig_attachment, ig_echo, ig_message, ig_reaction, ig_reply_to, ig_story_mention, ig_story_reply, ig_text,
     ig_unsupported, instagram_webhook, now_ms,
 };
+use reqwest::StatusCode;
+use serde_json::{Value, json};
 use support::{Backend, TestApp};
 
 const PAGE: &str = "101";
@@ -182,7 +182,7 @@ async fn deliveries_are_verified_and_deduplicated(backend: Backend) {
     let conversation = app.conversations(&token).await[0]["id"].as_i64().unwrap();
     assert_eq!(app.messages(&token, conversation).await.len(), 1);
 
-    let body = server::fake_meta::encode_body(&instagram_webhook(
+    let body = fake_meta::encode_body(&instagram_webhook(
         IG,
         vec![ig_text(OMAR, IG, "mid.bad", "Hi", now_ms())],
     ));

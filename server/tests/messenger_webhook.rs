@@ -4,9 +4,9 @@
 
 mod support;
 
+use fake_meta::{delivery_event, now_ms, read_event, sign, text_message_event};
 use reqwest::StatusCode;
 use serde_json::json;
-use server::fake_meta::{delivery_event, now_ms, read_event, sign, text_message_event};
 use support::{Backend, TestApp, VERIFY_TOKEN};
 
 async fn app_with_page(backend: Backend) -> (TestApp, String) {

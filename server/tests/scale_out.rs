@@ -5,10 +5,10 @@
 mod support;
 
 use app::store::testing::scratch_postgres_url;
+use fake_meta::{now_ms, text_message_event};
 use reqwest::StatusCode;
 use serde_json::json;
-use server::fake_meta::{now_ms, text_message_event};
-use server::realtime::client::SocketClient;
+use socket_client::SocketClient;
 use std::time::Duration;
 use support::{Backend, TestApp};
 

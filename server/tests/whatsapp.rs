@@ -6,12 +6,12 @@
 
 mod support;
 
-use reqwest::StatusCode;
-use serde_json::{Value, json};
-use server::fake_meta::{
+use fake_meta::{
     WhatsAppMessageRequest, WindowErrorMode, now_secs, wa_button, wa_contacts, wa_interactive_button_reply,
     wa_interactive_list_reply, wa_location, wa_media, wa_reaction, wa_reply, wa_text, wa_unsupported, whatsapp_webhook,
 };
+use reqwest::StatusCode;
+use serde_json::{Value, json};
 use support::{Backend, TestApp};
 
 const WABA: &str = "401";
@@ -308,7 +308,7 @@ async fn deliveries_are_verified_and_deduplicated(backend: Backend) {
     let conversation = only_conversation(&app, &token).await;
     assert_eq!(app.messages(&token, conversation).await.len(), 1);
 
-    let forged = server::fake_meta::encode_body(&from_maria(vec![wa_text(MARIA, "wamid.forged", now_secs(), "Hi")]));
+    let forged = fake_meta::encode_body(&from_maria(vec![wa_text(MARIA, "wamid.forged", now_secs(), "Hi")]));
     let bad = app.deliver_raw_to("whatsapp", &forged, Some("sha256=00".into())).await;
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(

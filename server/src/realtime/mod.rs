@@ -5,7 +5,6 @@
 //! reconnects sends `auth.since` (or emits `events:since`) and gets what it missed from the
 //! event log, so nothing is lost across disconnects.
 
-pub mod client;
 mod fanout;
 
 pub use fanout::SocketSink;

@@ -3,10 +3,10 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use app::store::testing::{ScratchDir, scratch_postgres_url};
+use fake_meta::{FakeMeta, FakeMetaConfig, SIGNATURE_HEADER, encode_body, sign};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use server::config::{Config, MetaConfig};
-use server::fake_meta::{FakeMeta, FakeMetaConfig, SIGNATURE_HEADER, encode_body, sign};
 use server::state::AppState;
 use std::net::SocketAddr;
 

@@ -1,6 +1,6 @@
 #![recursion_limit = "256"]
 //! `fake-meta`: the local Meta Graph API fake as a standalone server, for
-//! browser end-to-end tests (see `server::fake_meta` for what it imitates).
+//! browser end-to-end tests (see the crate documentation in `lib.rs` for what it imitates).
 //!
 //! Environment:
 //! * `FAKE_META_ADDR` — listen address, default `127.0.0.1:3900`
@@ -26,7 +26,7 @@
 
 use std::io::Write as _;
 
-use server::fake_meta::{FakeMeta, FakeMetaConfig};
+use fake_meta::{FakeMeta, FakeMetaConfig};
 use tracing_subscriber::EnvFilter;
 
 fn env_or(name: &str, default: &str) -> String {

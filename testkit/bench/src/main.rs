@@ -12,10 +12,10 @@
 use app::model::ChannelKind;
 use app::store::NewChannel;
 use app::store::testing::{ScratchDir, scratch_postgres_url};
+use fake_meta::{SIGNATURE_HEADER, encode_body, sign, text_message_event};
 use serde_json::{Value, json};
 use server::config::{Config, MetaConfig};
-use server::fake_meta::{SIGNATURE_HEADER, encode_body, sign, text_message_event};
-use server::realtime::client::SocketClient;
+use socket_client::SocketClient;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -217,8 +217,7 @@ async fn run(backend: &'static str, options: &Options) -> Result<Report, server:
                 n += 1;
                 let mid = format!("m_bench_{worker}_{n}");
                 let psid = format!("{}", 10_000 + (n % 200) * 64 + worker as u64);
-                let payload =
-                    text_message_event(PAGE_ID, &psid, &mid, "benchmark message", server::fake_meta::now_ms());
+                let payload = text_message_event(PAGE_ID, &psid, &mid, "benchmark message", fake_meta::now_ms());
                 let body = encode_body(&payload);
                 let signature = sign(APP_SECRET, &body);
                 sent_at.lock().await.insert(mid, Instant::now());
