@@ -1,7 +1,7 @@
 #![recursion_limit = "256"]
 //! `messio` — serves the app. `messio demo` first fills a sample organization.
 
-use server::config::Config;
+use server::config::{Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -17,11 +17,20 @@ fn main() -> ExitCode {
             unsafe { std::env::set_var(name, default) };
         }
     }
+    let cli = match Cli::load() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version print to stdout and succeed; a bad value stops here.
+            let _ = error.print();
+            return if error.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,sqlx=warn,tower_http=info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::new(&cli.settings.log))
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
@@ -30,7 +39,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(std::env::args().nth(1))) {
+    match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("messio: {error}");
@@ -39,15 +48,12 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(command: Option<String>) -> Result<(), server::BoxError> {
-    let leptos_options = leptos::config::get_configuration(None)?.leptos_options;
-    let config = Config::from_env(leptos_options.site_addr);
+async fn run(cli: Cli) -> Result<(), server::BoxError> {
+    let config = cli.settings.resolve();
+    let mut leptos_options = leptos::config::get_configuration(None)?.leptos_options;
+    leptos_options.site_addr = config.site_addr;
     let addr = config.site_addr;
-    let demo = match command.as_deref() {
-        None | Some("serve") => false,
-        Some("demo") => true,
-        Some(other) => return Err(format!("unknown command `{other}`; use `serve` (default) or `demo`").into()),
-    };
+    let demo = cli.command == Some(Command::Demo);
     let messio = server::build(config, leptos_options).await?;
     if demo {
         let login = server::demo::seed(&messio.state).await?;
