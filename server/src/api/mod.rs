@@ -13,6 +13,7 @@ use app::model::User;
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query};
 use axum::http::request::Parts;
+use axum::routing::any;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -21,6 +22,23 @@ pub fn router() -> Router<AppState> {
         .merge(messages::router())
         .merge(channels::router())
         .merge(templates::router())
+        // API clients get the JSON error shape, not the app's "page not found" HTML.
+        .route("/api", any(not_found))
+        .route("/api/{*rest}", any(not_found))
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// A known path with the wrong method: JSON under `/api/`, plain text for pages.
+pub async fn method_not_allowed(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    if uri.path() == "/api" || uri.path().starts_with("/api/") {
+        AppError::MethodNotAllowed.into_response()
+    } else {
+        (axum::http::StatusCode::METHOD_NOT_ALLOWED, "method not allowed").into_response()
+    }
 }
 
 /// The user behind the request's bearer token (or session cookie).
