@@ -27,6 +27,12 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q "$bindgen_version"; then
   cargo install wasm-bindgen-cli@"$bindgen_version" --force
 fi
 
+# The release front end is shrunk by wasm-opt from npm's binaryen (run.sh puts it on PATH).
+if [[ ! -x scripts/tools/node_modules/.bin/wasm-opt ]] || [[ scripts/tools/package-lock.json -nt scripts/tools/node_modules ]]; then
+  say "installing wasm-opt (npm binaryen)"
+  (cd scripts/tools && npm ci --no-audit --no-fund)
+fi
+
 if $want_tests; then
   if ! command -v chromium >/dev/null; then
     say "installing Chromium for the browser tests"
