@@ -113,6 +113,27 @@ impl ChannelKind {
     pub fn uses_templates(self) -> bool {
         self == ChannelKind::WhatsApp
     }
+
+    /// Whether the platform de-duplicates a repeated send of the same reply, so a send cut
+    /// off before its answer was recorded can simply be sent again without the customer
+    /// getting it twice. Where it does not, such a send ends `failed` for an agent to check.
+    pub fn idempotent_send(self) -> bool {
+        match self {
+            // Meta's Send API (Messenger, and Instagram through the linked page) takes
+            // `recipient`, `messaging_type`, `message`, `notification_type`, `sender_action`,
+            // `tag` and `reply_to`, but no idempotency key; `message.metadata` only comes back
+            // in the echo webhook. https://developers.facebook.com/docs/messenger-platform/reference/send-api
+            // and https://developers.facebook.com/docs/graph-api/reference/page/messages
+            ChannelKind::Messenger | ChannelKind::Instagram => false,
+            // The Cloud API's POST /{phone-number-id}/messages takes `messaging_product`, `to`,
+            // `recipient_type`, `type`, `context` and the content, but no idempotency key;
+            // `biz_opaque_callback_data` is only handed back in status webhooks, never used to
+            // drop a repeat. https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/send-messages
+            ChannelKind::WhatsApp => false,
+            // Ours: a send has no effect beyond its id, which is derived from the message id.
+            ChannelKind::Demo => true,
+        }
+    }
 }
 
 string_enum!(ChannelStatus { Active => "active", NeedsReconnect => "needs_reconnect", Disconnected => "disconnected" });

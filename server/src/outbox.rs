@@ -1,6 +1,7 @@
 //! The outbox worker: replies are stored as `pending` first (so nothing an agent sends is
 //! lost), then claimed atomically and handed to the channel's adapter. Failures are kept
-//! with their reason for the agent to retry; an expired token flags the channel.
+//! with their reason for the agent to retry; an expired token flags the channel. A claim
+//! left in `sending` by a process that died mid-send is recovered after `CLAIM_TIMEOUT`.
 
 use crate::channels::{ChannelAdapter, SendError};
 use crate::crypto::SecretBox;
@@ -14,6 +15,12 @@ use tokio::sync::watch;
 
 const BATCH: i64 = 16;
 const IDLE_POLL: Duration = Duration::from_secs(2);
+/// A message still `sending` this long after its claim is taken for a send cut off by a
+/// crash (see `Store::recover_stale_outbound`). Longer than a send normally takes.
+const CLAIM_TIMEOUT: Duration = Duration::from_secs(120);
+/// How often each instance looks for such claims; the check is one indexed query.
+const RECOVERY_EVERY: Duration = Duration::from_secs(30);
+const RECOVERY_BATCH: i64 = 100;
 
 pub fn spawn(
     services: SharedServices,
@@ -23,7 +30,12 @@ pub fn spawn(
     mut shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let mut next_recovery = tokio::time::Instant::now();
         loop {
+            if tokio::time::Instant::now() >= next_recovery {
+                recover_interrupted(&services).await;
+                next_recovery = tokio::time::Instant::now() + RECOVERY_EVERY;
+            }
             let jobs = match services.store.claim_outbound(BATCH).await {
                 Ok(jobs) => jobs,
                 Err(error) => {
@@ -46,6 +58,35 @@ pub fn spawn(
             .await;
         }
     })
+}
+
+/// Recovers claims older than `CLAIM_TIMEOUT`: sent again where the platform de-duplicates
+/// sends, otherwise failed for an agent to check and retry. Runs at start, then periodically.
+async fn recover_interrupted(services: &SharedServices) {
+    loop {
+        let written = match services
+            .store
+            .recover_stale_outbound(CLAIM_TIMEOUT, RECOVERY_BATCH)
+            .await
+        {
+            Ok(written) => written,
+            Err(error) => {
+                tracing::error!(%error, "outbox could not recover interrupted sends");
+                return;
+            }
+        };
+        services.events.publish(&written.events);
+        for message in &written.value {
+            tracing::warn!(
+                message_id = message.id,
+                status = %message.status,
+                "recovered a reply whose send was interrupted"
+            );
+        }
+        if (written.value.len() as i64) < RECOVERY_BATCH {
+            return;
+        }
+    }
 }
 
 /// Hands the reply's files to the platform first (an upload, or a signed link it fetches),

@@ -18,6 +18,7 @@ use crate::model::*;
 use crate::templates::{TemplateCategory, TemplateContent, TemplateStatus, WhatsAppTemplate};
 use async_trait::async_trait;
 use std::sync::Arc;
+use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -176,6 +177,11 @@ pub struct UploadRecord {
     pub sha256: String,
 }
 
+/// Why a reply is `failed` after its send was cut off before the platform answered, on a
+/// platform that would send it twice if we simply tried again.
+pub const INTERRUPTED_SEND: &str = "Sending was interrupted before the platform answered; it may or may not have reached \
+    the customer. Check the conversation on the platform, then retry.";
+
 /// What a write produced: the affected value and the events to fan out.
 #[derive(Debug, Clone)]
 pub struct Written<T> {
@@ -291,7 +297,19 @@ pub trait Store: Send + Sync + 'static {
     async fn queue_outbound(&self, org_id: Id, new: NewOutbound) -> StoreResult<Written<Message>>;
     /// Atomically moves up to `limit` pending messages to `sending`, so each is sent once.
     async fn claim_outbound(&self, limit: i64) -> StoreResult<Vec<OutboundJob>>;
+    /// Records a claimed message's send: the platform's id (`sent`, or a status it already
+    /// reported) or why it failed. A success also lifts a message that
+    /// `recover_stale_outbound` gave up on as `failed` (the send outlived the claim timeout).
     async fn finish_outbound(&self, message_id: Id, result: Result<String, String>) -> StoreResult<Written<Message>>;
+    /// Recovers up to `limit` messages claimed longer than `timeout` ago and still `sending`:
+    /// the instance that claimed them stopped between `claim_outbound` and `finish_outbound`.
+    /// One whose platform id is already known (an echo came back) is `sent`; on a channel kind
+    /// whose platform de-duplicates sends (`ChannelKind::idempotent_send`) it goes back to
+    /// `pending` and is sent again; elsewhere it becomes `failed` with [`INTERRUPTED_SEND`], for
+    /// an agent to check and `retry_outbound`. A message whose status moved on is left alone,
+    /// and each is recovered once however many instances run this at the same time. Returns
+    /// the recovered messages with their `message:status` events.
+    async fn recover_stale_outbound(&self, timeout: Duration, limit: i64) -> StoreResult<Written<Vec<Message>>>;
     /// Puts a failed message back in the outbox.
     async fn retry_outbound(&self, org_id: Id, message_id: Id) -> StoreResult<Written<Message>>;
 

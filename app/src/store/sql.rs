@@ -216,6 +216,24 @@ macro_rules! sql_store {
             row.map(|r| Ok((r.try_get("id")?, r.try_get("conversation_id")?))).transpose()
         }
 
+        /// Applies a status report that arrived before our message's platform id was recorded.
+        async fn apply_early_status(tx: &mut Tx<'_>, message_id: Id, platform_message_id: &str) -> StoreResult<()> {
+            let early = sqlx::query(
+                "DELETE FROM early_statuses WHERE platform_message_id = $1 \
+                 AND channel_id = (SELECT channel_id FROM messages WHERE id = $2) RETURNING channel_id, status, error",
+            )
+            .bind(platform_message_id)
+            .bind(message_id)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if let Some(early) = early {
+                let status: MessageStatus = parse(&early.try_get::<String, _>("status")?, "message status")?;
+                let error: Option<String> = early.try_get("error")?;
+                raise_status(tx, early.try_get("channel_id")?, platform_message_id, status, error.as_deref()).await?;
+            }
+            Ok(())
+        }
+
         /// Appends to the organization's event log. The `UPDATE … RETURNING` both numbers the
         /// event and, on PostgreSQL, locks the organization row until commit, so events become
         /// visible in `seq` order and a catching-up client never skips one.
@@ -1103,13 +1121,14 @@ macro_rules! sql_store {
                 // another instance already took, on both backends. `CLAIM_LOCK` lets PostgreSQL
                 // pick the next free rows instead, so a racing claimer is not left empty-handed.
                 let sql = format!(
-                    "UPDATE messages SET status = 'sending', status_rank = $1, attempts = attempts + 1 \
+                    "UPDATE messages SET status = 'sending', status_rank = $1, attempts = attempts + 1, claimed_at = $3 \
                      WHERE status = 'pending' AND id IN (SELECT id FROM messages WHERE status = 'pending' ORDER BY id LIMIT $2{}) RETURNING id",
                     Self::CLAIM_LOCK
                 );
                 let ids: Vec<Id> = sqlx::query_scalar(&sql)
                     .bind(MessageStatus::Sending.rank())
                     .bind(limit)
+                    .bind(now_millis())
                     .fetch_all(&mut *tx)
                     .await?;
                 let mut jobs = Vec::with_capacity(ids.len());
@@ -1138,10 +1157,12 @@ macro_rules! sql_store {
                 let mut tx = self.writer().begin().await?;
                 match &result {
                     Ok(platform_id) => {
+                        // `failed` before the send's own answer can only be `recover_stale_outbound`
+                        // giving up on a send that outlived the claim timeout: it did go out.
                         sqlx::query(
                             "UPDATE messages SET platform_message_id = COALESCE(platform_message_id, $1), error = NULL, \
-                             status = CASE WHEN status_rank < $2 THEN 'sent' ELSE status END, \
-                             status_rank = CASE WHEN status_rank < $2 THEN $2 ELSE status_rank END WHERE id = $3",
+                             status = CASE WHEN status_rank < $2 OR status = 'failed' THEN 'sent' ELSE status END, \
+                             status_rank = CASE WHEN status_rank < $2 OR status = 'failed' THEN $2 ELSE status_rank END WHERE id = $3",
                         )
                         .bind(platform_id)
                         .bind(MessageStatus::Sent.rank())
@@ -1149,19 +1170,7 @@ macro_rules! sql_store {
                         .execute(&mut *tx)
                         .await
                         .map_err(|e| map_unique(e, "platform message id already recorded"))?;
-                        let early = sqlx::query(
-                            "DELETE FROM early_statuses WHERE platform_message_id = $1 \
-                             AND channel_id = (SELECT channel_id FROM messages WHERE id = $2) RETURNING channel_id, status, error",
-                        )
-                        .bind(platform_id)
-                        .bind(message_id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                        if let Some(early) = early {
-                            let status: MessageStatus = parse(&early.try_get::<String, _>("status")?, "message status")?;
-                            let error: Option<String> = early.try_get("error")?;
-                            raise_status(&mut tx, early.try_get("channel_id")?, platform_id, status, error.as_deref()).await?;
-                        }
+                        apply_early_status(&mut tx, message_id, platform_id).await?;
                     }
                     Err(reason) => {
                         sqlx::query("UPDATE messages SET status = 'failed', status_rank = $1, error = $2 WHERE id = $3")
@@ -1213,6 +1222,83 @@ macro_rules! sql_store {
                 .await?;
                 tx.commit().await?;
                 Ok(Written { value: message, events: vec![event] })
+            }
+
+            async fn recover_stale_outbound(&self, timeout: std::time::Duration, limit: i64) -> StoreResult<Written<Vec<Message>>> {
+                let now = now_millis();
+                let claimed_before = now.saturating_sub(Millis::try_from(timeout.as_millis()).unwrap_or(Millis::MAX));
+                let mut tx = self.writer().begin().await?;
+                // A message claimed before claims were timed (or by an older instance during an
+                // upgrade) starts its clock now, so it is recovered too, one timeout later.
+                sqlx::query("UPDATE messages SET claimed_at = $1 WHERE status = 'sending' AND claimed_at IS NULL")
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                // On PostgreSQL `CLAIM_LOCK` makes a concurrent recovery skip the rows this one
+                // holds; either way each UPDATE below is guarded by the status and the claim
+                // time it saw, so a message is recovered once, and never after its send
+                // finished or after it was claimed again.
+                let sql = format!(
+                    "SELECT m.id, m.organization_id, m.claimed_at, m.platform_message_id, \
+                     (SELECT ch.kind FROM channels ch WHERE ch.id = m.channel_id) AS kind FROM messages m \
+                     WHERE m.status = 'sending' AND m.claimed_at < $1 ORDER BY m.claimed_at, m.id LIMIT $2{}",
+                    Self::CLAIM_LOCK
+                );
+                let stale = sqlx::query(&sql).bind(claimed_before).bind(limit).fetch_all(&mut *tx).await?;
+                let mut recovered: Vec<(Id, Id)> = Vec::with_capacity(stale.len());
+                for row in &stale {
+                    let id: Id = row.try_get("id")?;
+                    let claimed_at: Millis = row.try_get("claimed_at")?;
+                    let platform_message_id: Option<String> = row.try_get("platform_message_id")?;
+                    let kind: ChannelKind = parse(&row.try_get::<String, _>("kind")?, "channel kind")?;
+                    let (status, error) = if platform_message_id.is_some() {
+                        // The platform's echo recorded its id: the send reached it.
+                        (MessageStatus::Sent, None)
+                    } else if kind.idempotent_send() {
+                        (MessageStatus::Pending, None)
+                    } else {
+                        (MessageStatus::Failed, Some(INTERRUPTED_SEND))
+                    };
+                    let done = sqlx::query(
+                        "UPDATE messages SET status = $1, status_rank = $2, error = $3 \
+                         WHERE id = $4 AND status = 'sending' AND claimed_at = $5",
+                    )
+                    .bind(status.as_str())
+                    .bind(status.rank())
+                    .bind(error)
+                    .bind(id)
+                    .bind(claimed_at)
+                    .execute(&mut *tx)
+                    .await?;
+                    if done.rows_affected() == 0 {
+                        continue;
+                    }
+                    if let Some(platform_message_id) = &platform_message_id {
+                        apply_early_status(&mut tx, id, platform_message_id).await?;
+                    }
+                    recovered.push((row.try_get("organization_id")?, id));
+                }
+                // Events only after every message row is written, one organization at a time:
+                // locks are then taken in the order the other writers take them (message rows,
+                // then the organization's event sequence).
+                recovered.sort_by_key(|(org_id, _)| *org_id);
+                let mut messages = Vec::with_capacity(recovered.len());
+                let mut events = Vec::with_capacity(recovered.len());
+                for (org_id, id) in recovered {
+                    let message = message_in(&mut tx, id).await?;
+                    events.push(
+                        push_event(
+                            &mut tx,
+                            org_id,
+                            events::MESSAGE_STATUS,
+                            json!({ "messageId": id, "conversationId": message.conversation_id, "status": message.status, "error": message.error, "platformMessageId": message.platform_message_id }),
+                        )
+                        .await?,
+                    );
+                    messages.push(message);
+                }
+                tx.commit().await?;
+                Ok(Written { value: messages, events })
             }
 
             async fn apply_reaction(&self, channel_id: Id, reaction: ReactionUpdate) -> StoreResult<Option<Written<Message>>> {

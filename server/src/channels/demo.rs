@@ -24,6 +24,8 @@ impl ChannelAdapter for DemoAdapter {
         Ok(vec![])
     }
 
+    /// Idempotent (`ChannelKind::idempotent_send`): sending the same message again has no
+    /// other effect and gives the same id, so an interrupted send is simply sent again.
     async fn send(&self, job: &OutboundJob, _credentials: &str) -> Result<String, SendError> {
         Ok(format!("demo-{}", job.message.id))
     }
