@@ -16,8 +16,9 @@ use tokio::sync::watch;
 const BATCH: i64 = 16;
 const IDLE_POLL: Duration = Duration::from_secs(2);
 /// A message still `sending` this long after its claim is taken for a send cut off by a
-/// crash (see `Store::recover_stale_outbound`). Longer than a send normally takes.
-const CLAIM_TIMEOUT: Duration = Duration::from_secs(120);
+/// crash (see `Store::recover_stale_outbound`). Longer than the slowest send can take (a
+/// WhatsApp media upload may run 5 minutes), so a slow send is never taken for a dead one.
+const CLAIM_TIMEOUT: Duration = Duration::from_secs(600);
 /// How often each instance looks for such claims; the check is one indexed query.
 const RECOVERY_EVERY: Duration = Duration::from_secs(30);
 const RECOVERY_BATCH: i64 = 100;
