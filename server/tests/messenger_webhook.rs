@@ -187,6 +187,43 @@ async fn deliveries_and_reads_update_reply_status(backend: Backend) {
     assert_eq!(app.messages(&token, conversation).await.len(), 2);
 }
 
+/// One customer `message` to page 101, in the shape of Meta's `messages` webhook reference.
+fn customer_message(psid: &str, message: serde_json::Value, at: i64) -> serde_json::Value {
+    json!({
+        "object": "page",
+        "entry": [{ "id": "101", "time": at, "messaging": [{
+            "sender": { "id": psid }, "recipient": { "id": "101" }, "timestamp": at, "message": message
+        }]}]
+    })
+}
+
+async fn replies_carry_the_quoted_message(backend: Backend) {
+    let (app, token) = app_with_page(backend).await;
+    let at = now_ms() - 60_000;
+    let first = text_message_event("101", "7001003", "m_question", "Do you have it in blue?", at);
+    assert_eq!(app.deliver(&first).await.status(), StatusCode::OK);
+    // Meta's "Reply Message" example: `reply_to` names the quoted message's mid.
+    let reply = customer_message(
+        "7001003",
+        json!({
+            "mid": "m_reply",
+            "text": "I mean this one",
+            "reply_to": { "mid": "m_question", "is_self_reply": true }
+        }),
+        at + 1,
+    );
+    assert_eq!(app.deliver(&reply).await.status(), StatusCode::OK);
+    let conversation = app.conversations(&token).await[0]["id"].as_i64().unwrap();
+    let thread = app.messages(&token, conversation).await;
+    let by_id = |id: &str| thread.iter().find(|m| m["platformMessageId"] == id).cloned().unwrap();
+    let reply = by_id("m_reply");
+    assert_eq!(reply["body"], "I mean this one");
+    assert_eq!(reply["replyTo"]["platformMessageId"], "m_question");
+    assert_eq!(reply["replyTo"]["messageId"], by_id("m_question")["id"]);
+    assert_eq!(reply["replyTo"]["preview"], "Do you have it in blue?");
+    assert!(by_id("m_question")["replyTo"].is_null());
+}
+
 async fn status_of(app: &TestApp, token: &str, conversation: i64, id: i64) -> (String, Option<String>) {
     let message = app.message(token, conversation, id).await;
     (
@@ -203,4 +240,5 @@ on_both_backends!(
     malformed_and_oversized_bodies_are_refused,
     unknown_page_is_acknowledged_and_dropped,
     deliveries_and_reads_update_reply_status,
+    replies_carry_the_quoted_message,
 );

@@ -1,5 +1,6 @@
 //! Facebook Messenger (Pages) through Meta's Graph API: webhook verification and
-//! normalization, the Send API, page subscription and the Facebook-login code exchange.
+//! normalization (a reply names the message it quotes), the Send API, page subscription,
+//! and the Graph calls behind Facebook login (long-lived token, managed pages).
 
 use super::{ChannelAdapter, CustomerProfile, InboundEvent, NormalizedEvent, Rejection, SendError, StoredCredentials};
 use crate::config::MetaConfig;
@@ -456,6 +457,21 @@ struct MessagePayload {
     app_id: Option<Value>,
     #[serde(default)]
     metadata: Option<String>,
+    /// `reply_to: {mid}` when the customer answered an earlier message; read loosely,
+    /// since a quote we cannot read should not cost the message itself.
+    #[serde(default)]
+    reply_to: Option<Value>,
+}
+
+impl MessagePayload {
+    fn reply_to_mid(&self) -> Option<String> {
+        self.reply_to
+            .as_ref()?
+            .get("mid")
+            .and_then(Value::as_str)
+            .filter(|mid| !mid.is_empty())
+            .map(str::to_string)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -520,6 +536,7 @@ pub fn normalize(body: &[u8], our_app_id: &str) -> Result<Vec<NormalizedEvent>, 
             let at = item.timestamp.unwrap_or_else(app::store::now_millis);
             let page = entry.id.clone();
             if let Some(message) = item.message {
+                let reply_to_platform_id = message.reply_to_mid();
                 let body = message.text.unwrap_or_default();
                 let attachments: Vec<Attachment> = message.attachments.into_iter().map(attachment).collect();
                 let kind = if attachments.is_empty() {
@@ -565,7 +582,7 @@ pub fn normalize(body: &[u8], our_app_id: &str) -> Result<Vec<NormalizedEvent>, 
                             body,
                             attachments,
                             kind,
-                            reply_to_platform_id: None,
+                            reply_to_platform_id,
                             sent_at: at,
                         }),
                     });
@@ -650,6 +667,53 @@ mod tests {
         };
         assert_eq!(second.attachments[0].kind, AttachmentKind::Image);
         assert_eq!(second.attachments[0].url, "https://x/y.png");
+    }
+
+    /// One customer `message` in the envelope of Meta's `messages` webhook reference.
+    fn inbound(message: Value) -> InboundMessage {
+        let body = json!({
+            "object": "page",
+            "entry": [{ "id": "682498302938465", "time": 1518479195594_i64, "messaging": [{
+                "sender": { "id": "PSID" }, "recipient": { "id": "682498302938465" },
+                "timestamp": 1518479195308_i64, "message": message
+            }]}]
+        });
+        let events = normalize(body.to_string().as_bytes(), "1").expect("normalize");
+        assert_eq!(events.len(), 1, "{events:?}");
+        match &events[0].event {
+            InboundEvent::Message(m) => m.clone(),
+            other => panic!("not a message: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn replies_name_the_quoted_message() {
+        // Meta's "Reply Message" example: "reply_to": { "mid": "m_1fTq…", "is_self_reply": false }.
+        let quoted = "m_1fTq8oLumEyIp3Q2MR-aY7IfLZDamVrALniheU";
+        let cases = [
+            (json!({ "mid": quoted }), Some(quoted)),
+            (json!({ "mid": quoted, "is_self_reply": false }), Some(quoted)),
+            (json!({ "mid": quoted, "is_self_reply": true }), Some(quoted)),
+            // Unreadable quotes: the message is kept, unlinked.
+            (json!({ "is_self_reply": false }), None),
+            (json!({ "mid": "" }), None),
+            (json!({ "mid": 42 }), None),
+            (json!("m_not_an_object"), None),
+            (Value::Null, None),
+        ];
+        for (reply_to, expected) in cases {
+            let m = inbound(
+                json!({ "mid": "m_1457764197618:41d102a3e1ae206a38", "text": "hello, world!", "reply_to": reply_to.clone() }),
+            );
+            assert_eq!(m.reply_to_platform_id.as_deref(), expected, "{reply_to}");
+            assert_eq!(
+                (m.body.as_str(), m.kind),
+                ("hello, world!", MessageKind::Text),
+                "{reply_to}"
+            );
+        }
+        let plain = inbound(json!({ "mid": "m_2", "text": "no quote" }));
+        assert_eq!(plain.reply_to_platform_id, None);
     }
 
     #[test]
