@@ -224,6 +224,34 @@ async fn replies_carry_the_quoted_message(backend: Backend) {
     assert!(by_id("m_question")["replyTo"].is_null());
 }
 
+async fn a_sticker_sent_in_both_forms_is_one_sticker(backend: Backend) {
+    let (app, token) = app_with_page(backend).await;
+    let url = "https://scontent.xx.fbcdn.net/v/t39.1997-6/851557_369239266556155_759568595_n.png";
+    // Meta's sticker transition: the new `sticker` attachment and the older image of it.
+    let both = customer_message(
+        "7001004",
+        json!({
+            "mid": "m_sticker",
+            "attachments": [
+                { "type": "sticker", "payload": { "url": url, "sticker_id": 369239263222822_i64 } },
+                { "type": "image", "payload": { "url": url, "sticker_id": 369239263222822_i64 } }
+            ]
+        }),
+        now_ms(),
+    );
+    assert_eq!(app.deliver(&both).await.status(), StatusCode::OK);
+    let conversations = app.conversations(&token).await;
+    assert_eq!(conversations[0]["lastMessagePreview"], "[sticker]");
+    let thread = app.messages(&token, conversations[0]["id"].as_i64().unwrap()).await;
+    assert_eq!(thread.len(), 1);
+    assert_eq!(thread[0]["kind"], "media");
+    assert_eq!(
+        thread[0]["attachments"],
+        json!([{ "kind": "sticker", "url": url }]),
+        "{thread:#?}"
+    );
+}
+
 async fn status_of(app: &TestApp, token: &str, conversation: i64, id: i64) -> (String, Option<String>) {
     let message = app.message(token, conversation, id).await;
     (
@@ -241,4 +269,5 @@ on_both_backends!(
     unknown_page_is_acknowledged_and_dropped,
     deliveries_and_reads_update_reply_status,
     replies_carry_the_quoted_message,
+    a_sticker_sent_in_both_forms_is_one_sticker,
 );
