@@ -187,6 +187,71 @@ async fn deliveries_and_reads_update_reply_status(backend: Backend) {
     assert_eq!(app.messages(&token, conversation).await.len(), 2);
 }
 
+/// One customer `message` to page 101, in the shape of Meta's `messages` webhook reference.
+fn customer_message(psid: &str, message: serde_json::Value, at: i64) -> serde_json::Value {
+    json!({
+        "object": "page",
+        "entry": [{ "id": "101", "time": at, "messaging": [{
+            "sender": { "id": psid }, "recipient": { "id": "101" }, "timestamp": at, "message": message
+        }]}]
+    })
+}
+
+async fn replies_carry_the_quoted_message(backend: Backend) {
+    let (app, token) = app_with_page(backend).await;
+    let at = now_ms() - 60_000;
+    let first = text_message_event("101", "7001003", "m_question", "Do you have it in blue?", at);
+    assert_eq!(app.deliver(&first).await.status(), StatusCode::OK);
+    // Meta's "Reply Message" example: `reply_to` names the quoted message's mid.
+    let reply = customer_message(
+        "7001003",
+        json!({
+            "mid": "m_reply",
+            "text": "I mean this one",
+            "reply_to": { "mid": "m_question", "is_self_reply": true }
+        }),
+        at + 1,
+    );
+    assert_eq!(app.deliver(&reply).await.status(), StatusCode::OK);
+    let conversation = app.conversations(&token).await[0]["id"].as_i64().unwrap();
+    let thread = app.messages(&token, conversation).await;
+    let by_id = |id: &str| thread.iter().find(|m| m["platformMessageId"] == id).cloned().unwrap();
+    let reply = by_id("m_reply");
+    assert_eq!(reply["body"], "I mean this one");
+    assert_eq!(reply["replyTo"]["platformMessageId"], "m_question");
+    assert_eq!(reply["replyTo"]["messageId"], by_id("m_question")["id"]);
+    assert_eq!(reply["replyTo"]["preview"], "Do you have it in blue?");
+    assert!(by_id("m_question")["replyTo"].is_null());
+}
+
+async fn a_sticker_sent_in_both_forms_is_one_sticker(backend: Backend) {
+    let (app, token) = app_with_page(backend).await;
+    let url = "https://scontent.xx.fbcdn.net/v/t39.1997-6/851557_369239266556155_759568595_n.png";
+    // Meta's sticker transition: the new `sticker` attachment and the older image of it.
+    let both = customer_message(
+        "7001004",
+        json!({
+            "mid": "m_sticker",
+            "attachments": [
+                { "type": "sticker", "payload": { "url": url, "sticker_id": 369239263222822_i64 } },
+                { "type": "image", "payload": { "url": url, "sticker_id": 369239263222822_i64 } }
+            ]
+        }),
+        now_ms(),
+    );
+    assert_eq!(app.deliver(&both).await.status(), StatusCode::OK);
+    let conversations = app.conversations(&token).await;
+    assert_eq!(conversations[0]["lastMessagePreview"], "[sticker]");
+    let thread = app.messages(&token, conversations[0]["id"].as_i64().unwrap()).await;
+    assert_eq!(thread.len(), 1);
+    assert_eq!(thread[0]["kind"], "media");
+    assert_eq!(
+        thread[0]["attachments"],
+        json!([{ "kind": "sticker", "url": url }]),
+        "{thread:#?}"
+    );
+}
+
 async fn status_of(app: &TestApp, token: &str, conversation: i64, id: i64) -> (String, Option<String>) {
     let message = app.message(token, conversation, id).await;
     (
@@ -203,4 +268,6 @@ on_both_backends!(
     malformed_and_oversized_bodies_are_refused,
     unknown_page_is_acknowledged_and_dropped,
     deliveries_and_reads_update_reply_status,
+    replies_carry_the_quoted_message,
+    a_sticker_sent_in_both_forms_is_one_sticker,
 );

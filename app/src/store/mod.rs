@@ -70,7 +70,8 @@ pub struct InboundMessage {
     pub body: String,
     pub attachments: Vec<Attachment>,
     pub kind: MessageKind,
-    /// The platform id of the message this one answers (WhatsApp context, Instagram reply_to).
+    /// The platform id of the message this one answers (WhatsApp context, Instagram and
+    /// Messenger reply_to).
     pub reply_to_platform_id: Option<String>,
     pub sent_at: Millis,
 }

@@ -1,5 +1,7 @@
 //! Facebook Messenger (Pages) through Meta's Graph API: webhook verification and
-//! normalization, the Send API, page subscription and the Facebook-login code exchange.
+//! normalization (a reply names the message it quotes; a sticker is one `Sticker`
+//! attachment however many forms Meta sends it in), the Send API, page subscription, and
+//! the Graph calls behind Facebook login (long-lived token, managed pages).
 
 use super::{ChannelAdapter, CustomerProfile, InboundEvent, NormalizedEvent, Rejection, SendError, StoredCredentials};
 use crate::config::MetaConfig;
@@ -456,6 +458,21 @@ struct MessagePayload {
     app_id: Option<Value>,
     #[serde(default)]
     metadata: Option<String>,
+    /// `reply_to: {mid}` when the customer answered an earlier message; read loosely,
+    /// since a quote we cannot read should not cost the message itself.
+    #[serde(default)]
+    reply_to: Option<Value>,
+}
+
+impl MessagePayload {
+    fn reply_to_mid(&self) -> Option<String> {
+        self.reply_to
+            .as_ref()?
+            .get("mid")
+            .and_then(Value::as_str)
+            .filter(|mid| !mid.is_empty())
+            .map(str::to_string)
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -489,27 +506,101 @@ struct PostbackPayload {
     mid: Option<String>,
 }
 
-fn attachment(a: AttachmentPayload) -> Attachment {
-    let kind = match a.kind.as_str() {
-        "image" => AttachmentKind::Image,
-        "video" => AttachmentKind::Video,
-        "audio" => AttachmentKind::Audio,
-        "file" => AttachmentKind::File,
-        _ => AttachmentKind::Other,
-    };
-    let payload = a.payload.unwrap_or(Value::Null);
-    let url = payload
-        .get("url")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let name = payload.get("title").and_then(Value::as_str).map(str::to_string);
-    Attachment {
-        kind,
-        url,
-        name: name.or_else(|| (kind == AttachmentKind::Other).then(|| a.kind.clone())),
-        mime_type: None,
+/// Meta's `sticker_id`: a number in its examples; a string is read the same way.
+fn sticker_id(payload: &Value) -> Option<String> {
+    match payload.get("sticker_id")? {
+        Value::Number(id) => Some(id.to_string()),
+        Value::String(id) if !id.trim().is_empty() => Some(id.trim().to_string()),
+        _ => None,
     }
+}
+
+/// One webhook attachment, with the sticker it shows when it is one.
+struct Parsed {
+    attachment: Attachment,
+    sticker_id: Option<String>,
+}
+
+impl Parsed {
+    /// Stickers follow Meta's `messages` webhook reference (developers.facebook.com/
+    /// documentation/business-messaging/messenger-platform/webhooks/webhook-events/messages)
+    /// and the Messenger Platform changelog of June 1, 2026: a sticker is a `type: "sticker"`
+    /// attachment "with `sticker_id` metadata" next to its `payload.url`, and until August 30,
+    /// 2026 the same sticker also comes as the older `type: "image"` attachment ("image with
+    /// a sticker" in the reference); echoes change the same way. That image form carries
+    /// `payload.sticker_id` in payloads captured from Meta (e.g. uniericuni/
+    /// Facebook-Chatbot-Blueprint, test/curl-tests/testThumbUpMessage.sh), so it is a sticker too.
+    fn read(a: AttachmentPayload) -> Self {
+        let payload = a.payload.unwrap_or(Value::Null);
+        let sticker_id = sticker_id(&payload);
+        let kind = match a.kind.as_str() {
+            "sticker" => AttachmentKind::Sticker,
+            "image" if sticker_id.is_some() => AttachmentKind::Sticker,
+            "image" => AttachmentKind::Image,
+            "video" => AttachmentKind::Video,
+            "audio" => AttachmentKind::Audio,
+            "file" => AttachmentKind::File,
+            _ => AttachmentKind::Other,
+        };
+        let url = payload
+            .get("url")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let name = payload.get("title").and_then(Value::as_str).map(str::to_string);
+        Self {
+            attachment: Attachment {
+                kind,
+                url,
+                name: name.or_else(|| (kind == AttachmentKind::Other).then(|| a.kind.clone())),
+                mime_type: None,
+            },
+            sticker_id,
+        }
+    }
+
+    /// Whether both are the same sticker sent twice (the transition above): one is a
+    /// sticker, the other a sticker or an image, and they share the sticker id or the
+    /// link. Two plain images are never merged: the customer may mean both.
+    fn same_sticker(&self, other: &Parsed) -> bool {
+        let (a, b) = (&self.attachment, &other.attachment);
+        let picture = |kind| matches!(kind, AttachmentKind::Sticker | AttachmentKind::Image);
+        let one_is_sticker = a.kind == AttachmentKind::Sticker || b.kind == AttachmentKind::Sticker;
+        if !(one_is_sticker && picture(a.kind) && picture(b.kind)) {
+            return false;
+        }
+        let same_id = matches!((&self.sticker_id, &other.sticker_id), (Some(x), Some(y)) if x == y);
+        let same_url = !a.url.is_empty() && a.url == b.url;
+        same_id || same_url
+    }
+
+    /// Folds a second copy of the same sticker in: the copies may differ in what they
+    /// carry (a link on one only), and the one kept should have all of it.
+    fn absorb(&mut self, copy: Parsed) {
+        self.attachment.kind = AttachmentKind::Sticker;
+        if self.attachment.url.is_empty() {
+            self.attachment.url = copy.attachment.url;
+        }
+        if self.attachment.name.is_none() {
+            self.attachment.name = copy.attachment.name;
+        }
+        if self.sticker_id.is_none() {
+            self.sticker_id = copy.sticker_id;
+        }
+    }
+}
+
+/// A message's attachments, each sticker once, in the order Meta listed them.
+fn attachments(payloads: Vec<AttachmentPayload>) -> Vec<Attachment> {
+    let mut kept: Vec<Parsed> = Vec::new();
+    for payload in payloads {
+        let next = Parsed::read(payload);
+        match kept.iter_mut().find(|seen| seen.same_sticker(&next)) {
+            Some(seen) => seen.absorb(next),
+            None => kept.push(next),
+        }
+    }
+    kept.into_iter().map(|parsed| parsed.attachment).collect()
 }
 
 /// Turns one webhook delivery into normalized events, in the order Meta listed them.
@@ -520,8 +611,9 @@ pub fn normalize(body: &[u8], our_app_id: &str) -> Result<Vec<NormalizedEvent>, 
             let at = item.timestamp.unwrap_or_else(app::store::now_millis);
             let page = entry.id.clone();
             if let Some(message) = item.message {
+                let reply_to_platform_id = message.reply_to_mid();
                 let body = message.text.unwrap_or_default();
-                let attachments: Vec<Attachment> = message.attachments.into_iter().map(attachment).collect();
+                let attachments = attachments(message.attachments);
                 let kind = if attachments.is_empty() {
                     MessageKind::Text
                 } else {
@@ -565,7 +657,7 @@ pub fn normalize(body: &[u8], our_app_id: &str) -> Result<Vec<NormalizedEvent>, 
                             body,
                             attachments,
                             kind,
-                            reply_to_platform_id: None,
+                            reply_to_platform_id,
                             sent_at: at,
                         }),
                     });
@@ -650,6 +742,172 @@ mod tests {
         };
         assert_eq!(second.attachments[0].kind, AttachmentKind::Image);
         assert_eq!(second.attachments[0].url, "https://x/y.png");
+    }
+
+    /// One customer `message` in the envelope of Meta's `messages` webhook reference.
+    fn inbound(message: Value) -> InboundMessage {
+        let body = json!({
+            "object": "page",
+            "entry": [{ "id": "682498302938465", "time": 1518479195594_i64, "messaging": [{
+                "sender": { "id": "PSID" }, "recipient": { "id": "682498302938465" },
+                "timestamp": 1518479195308_i64, "message": message
+            }]}]
+        });
+        let events = normalize(body.to_string().as_bytes(), "1").expect("normalize");
+        assert_eq!(events.len(), 1, "{events:?}");
+        match &events[0].event {
+            InboundEvent::Message(m) => m.clone(),
+            other => panic!("not a message: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn replies_name_the_quoted_message() {
+        // Meta's "Reply Message" example: "reply_to": { "mid": "m_1fTq…", "is_self_reply": false }.
+        let quoted = "m_1fTq8oLumEyIp3Q2MR-aY7IfLZDamVrALniheU";
+        let cases = [
+            (json!({ "mid": quoted }), Some(quoted)),
+            (json!({ "mid": quoted, "is_self_reply": false }), Some(quoted)),
+            (json!({ "mid": quoted, "is_self_reply": true }), Some(quoted)),
+            // Unreadable quotes: the message is kept, unlinked.
+            (json!({ "is_self_reply": false }), None),
+            (json!({ "mid": "" }), None),
+            (json!({ "mid": 42 }), None),
+            (json!("m_not_an_object"), None),
+            (Value::Null, None),
+        ];
+        for (reply_to, expected) in cases {
+            let m = inbound(
+                json!({ "mid": "m_1457764197618:41d102a3e1ae206a38", "text": "hello, world!", "reply_to": reply_to.clone() }),
+            );
+            assert_eq!(m.reply_to_platform_id.as_deref(), expected, "{reply_to}");
+            assert_eq!(
+                (m.body.as_str(), m.kind),
+                ("hello, world!", MessageKind::Text),
+                "{reply_to}"
+            );
+        }
+        let plain = inbound(json!({ "mid": "m_2", "text": "no quote" }));
+        assert_eq!(plain.reply_to_platform_id, None);
+    }
+
+    #[test]
+    fn stickers_arrive_once() {
+        // Meta's `messages` reference: `{"type": "sticker", "payload": {"url", "sticker_id"}}`,
+        // during the transition alongside the older image form of the same sticker.
+        let cdn = "https://scontent.xx.fbcdn.net/v/t39.1997-6/851557_369239266556155_759568595_n.png";
+        let other_cdn = "https://scontent.xx.fbcdn.net/v/t39.1997-6/p100x100/851557_369239266556155_759568595_n.png";
+        let sticker = json!({ "type": "sticker", "payload": { "url": cdn, "sticker_id": 369239263222822_i64 } });
+        let image_of_sticker = json!({ "type": "image", "payload": { "url": cdn, "sticker_id": 369239263222822_i64 } });
+        let photo = "https://scontent.xx.fbcdn.net/v/t1.15752-9/photo.jpg";
+        let image = json!({ "type": "image", "payload": { "url": photo } });
+        let sticker_only = [(AttachmentKind::Sticker, cdn)];
+        type Seen<'a> = Vec<(AttachmentKind, &'a str)>;
+        let cases: Vec<(&str, Vec<Value>, Seen)> = vec![
+            ("sticker type alone", vec![sticker.clone()], sticker_only.to_vec()),
+            (
+                "image with a sticker_id alone",
+                vec![image_of_sticker.clone()],
+                sticker_only.to_vec(),
+            ),
+            (
+                "both, as in the transition",
+                vec![sticker.clone(), image_of_sticker.clone()],
+                sticker_only.to_vec(),
+            ),
+            (
+                "both, image first",
+                vec![image_of_sticker.clone(), sticker.clone()],
+                sticker_only.to_vec(),
+            ),
+            (
+                "same sticker_id, different links",
+                vec![
+                    sticker.clone(),
+                    json!({ "type": "image", "payload": { "url": other_cdn, "sticker_id": "369239263222822" } }),
+                ],
+                sticker_only.to_vec(),
+            ),
+            (
+                "a sticker and an image of the same link, without sticker_id",
+                vec![json!({ "type": "image", "payload": { "url": cdn } }), sticker.clone()],
+                sticker_only.to_vec(),
+            ),
+            (
+                "the sticker's link is on the image copy only",
+                vec![
+                    json!({ "type": "sticker", "payload": { "sticker_id": 369239263222822_i64 } }),
+                    image_of_sticker.clone(),
+                ],
+                sticker_only.to_vec(),
+            ),
+            (
+                "a normal image",
+                vec![image.clone()],
+                vec![(AttachmentKind::Image, photo)],
+            ),
+            (
+                "a photo next to a sticker",
+                vec![image.clone(), sticker.clone(), image_of_sticker.clone()],
+                vec![(AttachmentKind::Image, photo), (AttachmentKind::Sticker, cdn)],
+            ),
+            (
+                "two different stickers",
+                vec![
+                    sticker.clone(),
+                    json!({ "type": "sticker", "payload": { "url": other_cdn, "sticker_id": 1_i64 } }),
+                ],
+                vec![(AttachmentKind::Sticker, cdn), (AttachmentKind::Sticker, other_cdn)],
+            ),
+            (
+                "the same photo twice stays twice",
+                vec![image.clone(), image.clone()],
+                vec![(AttachmentKind::Image, photo), (AttachmentKind::Image, photo)],
+            ),
+            (
+                "a sticker without its payload",
+                vec![json!({ "type": "sticker" })],
+                vec![(AttachmentKind::Sticker, "")],
+            ),
+        ];
+        for (case, attachments, expected) in cases {
+            let m = inbound(json!({ "mid": "m_sticker", "attachments": attachments }));
+            let seen: Vec<_> = m.attachments.iter().map(|a| (a.kind, a.url.as_str())).collect();
+            assert_eq!(seen, expected, "{case}");
+            assert_eq!(m.kind, MessageKind::Media, "{case}");
+            assert!(
+                m.attachments.iter().all(|a| a.name.is_none() && a.mime_type.is_none()),
+                "{case}: {:?}",
+                m.attachments
+            );
+        }
+    }
+
+    #[test]
+    fn echoed_stickers_arrive_once() {
+        // "The same change applies to message echoes."
+        let url = "https://scontent.xx.fbcdn.net/v/t39.1997-6/sticker.png";
+        let body = json!({
+            "object": "page",
+            "entry": [{ "id": "101", "messaging": [{
+                "sender": { "id": "101" }, "recipient": { "id": "U1" }, "timestamp": 5,
+                "message": { "mid": "m_e", "is_echo": true, "app_id": 999, "attachments": [
+                    { "type": "sticker", "payload": { "url": url, "sticker_id": 7 } },
+                    { "type": "image", "payload": { "url": url, "sticker_id": 7 } }
+                ] }
+            }]}]
+        });
+        let events = normalize(body.to_string().as_bytes(), "1").expect("normalize");
+        let InboundEvent::Echo(echo) = &events[0].event else {
+            panic!("not an echo")
+        };
+        assert_eq!(
+            echo.attachments
+                .iter()
+                .map(|a| (a.kind, a.url.as_str()))
+                .collect::<Vec<_>>(),
+            [(AttachmentKind::Sticker, url)]
+        );
     }
 
     #[test]
