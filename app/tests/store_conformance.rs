@@ -182,16 +182,7 @@ async fn send(
     body: &str,
     platform_id: &str,
 ) -> Message {
-    let queued = store
-        .queue_outbound(org.id, reply(conversation_id, sender, body, None))
-        .await
-        .unwrap()
-        .value;
-    let claimed = store.claim_outbound(10).await.unwrap();
-    assert_eq!(
-        claimed.iter().map(|j| j.message.id).collect::<Vec<_>>(),
-        vec![queued.id]
-    );
+    let queued = queue_and_claim(store, org, conversation_id, sender, body).await;
     store
         .finish_outbound(queued.id, Ok(platform_id.to_string()))
         .await
