@@ -183,10 +183,10 @@ fn name_the_variable(error: clap::Error) -> clap::Error {
         _ => String::new(),
     };
     let command = Cli::command();
-    let Some(definition) = command
-        .get_arguments()
-        .find(|a| a.get_long().is_some_and(|long| arg.starts_with(&format!("--{long}"))))
-    else {
+    let Some(definition) = command.get_arguments().find(|a| {
+        a.get_long()
+            .is_some_and(|long| arg.split_whitespace().next() == Some(&format!("--{long}")))
+    }) else {
         return error;
     };
     let Some(env) = definition.get_env().and_then(|e| e.to_str()) else {
