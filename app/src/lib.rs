@@ -8,7 +8,9 @@ pub mod model;
 pub mod attachments;
 pub mod auth;
 pub mod channels;
+pub mod domain;
 pub mod error;
+pub mod events;
 pub mod inbox;
 pub mod realtime;
 #[cfg(feature = "ssr")]

@@ -6,6 +6,7 @@ use crate::attachments;
 use crate::auth::ssr::{self as auth, LoginLimiter};
 use crate::auth::{LoginRequest, SessionInfo, SignupRequest};
 use crate::error::{AppError, AppResult};
+use crate::events::bus::EventBus;
 use crate::model::*;
 use crate::store::{ChannelRecord, DynStore, NewOutbound, StoreError, Written, now_millis};
 use crate::templates::{
@@ -14,11 +15,6 @@ use crate::templates::{
 use async_trait::async_trait;
 use std::sync::Arc;
 use tokio::sync::Notify;
-
-/// Where committed events go: the realtime layer implements it.
-pub trait EventSink: Send + Sync {
-    fn publish(&self, events: &[Event]);
-}
 
 /// What needs a channel platform on the other end; the server's adapters implement it.
 #[async_trait]
@@ -56,7 +52,8 @@ pub const MAX_MESSAGE_CHARS: usize = 2000;
 
 pub struct Services {
     pub store: DynStore,
-    pub events: Arc<dyn EventSink>,
+    /// Where committed events go: sockets (and, later, automation) subscribe to it.
+    pub events: EventBus,
     pub gateway: Arc<dyn ChannelGateway>,
     /// Wakes the outbox worker when a reply is queued.
     pub outbox: Arc<Notify>,

@@ -24,6 +24,7 @@ use crate::config::Config;
 use crate::crypto::SecretBox;
 use crate::state::{Adapters, AppState};
 use app::auth::ssr::LoginLimiter;
+use app::events::bus::EventBus;
 use app::services::{Services, SharedServices};
 use app::{App, shell};
 use axum::Router;
@@ -62,10 +63,8 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
     let store = app::store::connect(&config.database_url).await?;
     let secrets = SecretBox::load_or_create(config.secret_key.as_deref(), &config.data_dir)?;
     let (socket_layer, io) = realtime::layer(store.clone());
-    let events = Arc::new(match &config.redis_url {
-        Some(url) => realtime::SocketSink::with_redis(io, url).await?,
-        None => realtime::SocketSink::local(io),
-    });
+    let events = EventBus::new();
+    realtime::connect_sockets(&events, io, config.redis_url.as_deref()).await?;
     let adapters = Adapters {
         messenger: Arc::new(MessengerAdapter::new(config.meta.clone())),
         instagram: Arc::new(InstagramAdapter::new(config.meta.clone())),

@@ -1,40 +1,37 @@
 //! PostgreSQL: for larger installs and for several server instances sharing one database.
 
+use super::backend::{Backend, SqlStore};
+use sqlx::any::AnyPoolOptions;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Pool, Postgres};
 use std::time::Duration;
 
-pub struct PostgresStore {
-    pool: Pool<Postgres>,
+pub struct Postgres;
+
+impl Backend for Postgres {
+    const NAME: &'static str = "postgres";
+    const SKIP_LOCKED: &'static str = " FOR UPDATE SKIP LOCKED";
+    // Not FOR UPDATE: inserting a message takes a key-share lock on its conversation, which
+    // FOR UPDATE would wait on, deadlocking two deliveries to one conversation.
+    const LOCK_CONVERSATION: &'static str = " FOR NO KEY UPDATE OF c";
 }
 
-impl PostgresStore {
-    const BACKEND: &'static str = "postgres";
-    /// Appended to the outbox claim's row selection: skip rows another claimer holds.
-    const CLAIM_LOCK: &'static str = " FOR UPDATE SKIP LOCKED";
+pub type PostgresStore = SqlStore<Postgres>;
 
+impl SqlStore<Postgres> {
     pub async fn connect(url: &str) -> super::StoreResult<Self> {
-        let pool = PgPoolOptions::new()
+        sqlx::any::install_default_drivers();
+        let setup = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        sqlx::migrate!("../migrations/postgres").run(&setup).await?;
+        setup.close().await;
+        let pool = AnyPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        sqlx::migrate!("../migrations/postgres").run(&pool).await?;
-        Ok(Self { pool })
-    }
-
-    fn writer(&self) -> &Pool<Postgres> {
-        &self.pool
-    }
-
-    fn reader(&self) -> &Pool<Postgres> {
-        &self.pool
-    }
-
-    /// The raw pool, for benchmarks that measure the database's own ceiling.
-    pub fn pool(&self) -> &Pool<Postgres> {
-        &self.pool
+        Ok(Self::new(pool.clone(), pool))
     }
 }
-
-super::sql::sql_store!(PostgresStore, sqlx::Postgres, sqlx::postgres::PgRow);

@@ -1,53 +1,85 @@
 //! SQLite: the zero-setup default. One file in WAL mode; all writes go through a single
 //! connection so transactions queue instead of failing with SQLITE_BUSY, reads use a pool.
 
+use super::backend::{Backend, SqlStore};
+use sqlx::any::AnyPoolOptions;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Pool, Sqlite};
+use sqlx::{Executor, Pool};
 use std::str::FromStr;
 use std::time::Duration;
 
-pub struct SqliteStore {
-    writer: Pool<Sqlite>,
-    reader: Pool<Sqlite>,
+pub struct Sqlite;
+
+impl Backend for Sqlite {
+    const NAME: &'static str = "sqlite";
+    /// The single writer connection already serializes writers; SQLite has no row locks.
+    const SKIP_LOCKED: &'static str = "";
+    const LOCK_CONVERSATION: &'static str = "";
 }
 
-impl SqliteStore {
-    const BACKEND: &'static str = "sqlite";
-    /// The single writer connection already serializes claims; SQLite has no row locks.
-    const CLAIM_LOCK: &'static str = "";
+pub type SqliteStore = SqlStore<Sqlite>;
 
+/// Set on every connection: the `Any` pools take their options from the URL alone.
+/// With WAL, `synchronous = NORMAL` still survives a process crash; only an OS crash or a
+/// power cut can lose the last commits.
+const PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
+
+impl SqlStore<Sqlite> {
     pub async fn connect(url: &str) -> super::StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        // Create the file, switch it to WAL (kept in the file) and migrate, natively.
         let options = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // With WAL, NORMAL still survives a process crash; only an OS crash can lose the last commits.
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
-        let writer = SqlitePoolOptions::new()
+        let setup: Pool<sqlx::Sqlite> = SqlitePoolOptions::new()
             .max_connections(1)
-            .connect_with(options.clone())
+            .connect_with(options)
             .await?;
-        sqlx::migrate!("../migrations/sqlite").run(&writer).await?;
-        let reader = SqlitePoolOptions::new()
+        sqlx::migrate!("../migrations/sqlite").run(&setup).await?;
+        setup.close().await;
+
+        let writer = AnyPoolOptions::new()
+            .max_connections(1)
+            .after_connect(|conn, _| Box::pin(async move { conn.execute(PRAGMAS).await.map(|_| ()) }))
+            .connect(&with_mode(url, "rw"))
+            .await?;
+        let reader = AnyPoolOptions::new()
             .max_connections(8)
-            .connect_with(options.read_only(true))
+            .after_connect(|conn, _| Box::pin(async move { conn.execute(PRAGMAS).await.map(|_| ()) }))
+            .connect(&with_mode(url, "ro"))
             .await?;
-        Ok(Self { writer, reader })
-    }
-
-    fn writer(&self) -> &Pool<Sqlite> {
-        &self.writer
-    }
-
-    fn reader(&self) -> &Pool<Sqlite> {
-        &self.reader
-    }
-
-    /// The raw pool, for benchmarks that measure the database's own ceiling.
-    pub fn pool(&self) -> &Pool<Sqlite> {
-        &self.writer
+        Ok(Self::new(writer, reader))
     }
 }
 
-super::sql::sql_store!(SqliteStore, sqlx::Sqlite, sqlx::sqlite::SqliteRow);
+/// The URL with its `mode` parameter set, keeping any other parameter.
+fn with_mode(url: &str, mode: &str) -> String {
+    let (base, query) = url.split_once('?').unwrap_or((url, ""));
+    let mut params: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("mode="))
+        .collect();
+    let mode = format!("mode={mode}");
+    params.push(&mode);
+    format!("{base}?{}", params.join("&"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_mode;
+
+    #[test]
+    fn sets_the_mode_and_keeps_other_parameters() {
+        assert_eq!(
+            with_mode("sqlite://data/messio.db", "ro"),
+            "sqlite://data/messio.db?mode=ro"
+        );
+        assert_eq!(
+            with_mode("sqlite://x.db?mode=rwc&cache=shared", "rw"),
+            "sqlite://x.db?cache=shared&mode=rw"
+        );
+    }
+}

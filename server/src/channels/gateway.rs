@@ -11,8 +11,9 @@ use crate::crypto::SecretBox;
 use crate::state::Adapters;
 use app::auth::ssr::require_manager;
 use app::error::{AppError, AppResult};
+use app::events::bus::EventBus;
 use app::model::{Channel, ChannelKind, ChannelStatus, Id, PageCandidate, User};
-use app::services::{ChannelGateway, EventSink};
+use app::services::ChannelGateway;
 use app::store::{ChannelRecord, DynStore, NewChannel};
 use app::templates::{SyncReport, TemplateDraft, WhatsAppTemplate};
 use async_trait::async_trait;
@@ -107,7 +108,7 @@ impl PendingLogins {
 
 pub struct PlatformGateway {
     pub store: DynStore,
-    pub events: Arc<dyn EventSink>,
+    pub events: EventBus,
     pub secrets: SecretBox,
     pub adapters: Adapters,
     pub pending: Arc<PendingLogins>,

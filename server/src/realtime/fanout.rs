@@ -1,10 +1,11 @@
-//! Fan-out of committed events to sockets. A single instance emits to its own sockets;
-//! several instances sharing a database relay every event through Redis pub/sub, so a
-//! socket connected to any instance sees what any instance committed.
+//! Fan-out of committed events to sockets, as one subscriber of the event bus. A single
+//! instance emits to its own sockets; several instances sharing a database relay every
+//! event through Redis pub/sub, so a socket connected to any instance sees what any
+//! instance committed.
 
 use super::room;
+use app::events::bus::{EventBus, Subscription};
 use app::model::Event;
-use app::services::EventSink;
 use futures::StreamExt;
 use redis::AsyncCommands;
 use socketioxide::SocketIo;
@@ -12,28 +13,40 @@ use std::time::Duration;
 
 const CHANNEL: &str = "messio:events";
 
-pub struct SocketSink {
-    io: SocketIo,
-    redis: Option<redis::aio::MultiplexedConnection>,
+/// Subscribes the sockets to the bus: each committed batch is emitted to this instance's
+/// sockets, or, with Redis, relayed to every instance (this one included), whose own
+/// subscriber emits it to its sockets.
+pub async fn connect_sockets(bus: &EventBus, io: SocketIo, redis_url: Option<&str>) -> Result<(), redis::RedisError> {
+    let publisher = match redis_url {
+        Some(url) => {
+            let client = redis::Client::open(url)?;
+            let publisher = client.get_multiplexed_async_connection().await?;
+            // Subscribed before we return, so no event committed after startup is missed.
+            let mut first = client.get_async_pubsub().await?;
+            first.subscribe(CHANNEL).await?;
+            tokio::spawn(subscribe_forever(client, io.clone(), first));
+            Some(publisher)
+        }
+        None => None,
+    };
+    tokio::spawn(forward(bus.subscribe(), io, publisher));
+    Ok(())
 }
 
-impl SocketSink {
-    pub fn local(io: SocketIo) -> Self {
-        Self { io, redis: None }
-    }
-
-    /// Relays through Redis at `url`; every instance's subscriber emits to its own sockets.
-    pub async fn with_redis(io: SocketIo, url: &str) -> Result<Self, redis::RedisError> {
-        let client = redis::Client::open(url)?;
-        let publisher = client.get_multiplexed_async_connection().await?;
-        // Subscribed before we return, so no event committed after startup is missed.
-        let mut first = client.get_async_pubsub().await?;
-        first.subscribe(CHANNEL).await?;
-        tokio::spawn(subscribe_forever(client, io.clone(), first));
-        Ok(Self {
-            io,
-            redis: Some(publisher),
-        })
+async fn forward(mut batches: Subscription, io: SocketIo, mut redis: Option<redis::aio::MultiplexedConnection>) {
+    while let Some(events) = batches.next().await {
+        if let Some(redis) = redis.as_mut() {
+            let Ok(payload) = serde_json::to_string(&*events) else {
+                continue;
+            };
+            match redis.publish::<_, _, i64>(CHANNEL, payload).await {
+                Ok(_) => continue,
+                // Our own sockets still get the events; others catch up from the event log
+                // when they notice the gap in `seq`.
+                Err(error) => tracing::warn!(%error, "could not relay events through Redis; emitting locally"),
+            }
+        }
+        emit_locally(&io, &events).await;
     }
 }
 
@@ -46,31 +59,6 @@ async fn emit_locally(io: &SocketIo, events: &[Event]) {
         {
             tracing::debug!(%error, "broadcast failed");
         }
-    }
-}
-
-impl EventSink for SocketSink {
-    fn publish(&self, events: &[Event]) {
-        if events.is_empty() {
-            return;
-        }
-        let io = self.io.clone();
-        let redis = self.redis.clone();
-        let events = events.to_vec();
-        tokio::spawn(async move {
-            if let Some(mut redis) = redis {
-                let Ok(payload) = serde_json::to_string(&events) else {
-                    return;
-                };
-                match redis.publish::<_, _, i64>(CHANNEL, payload).await {
-                    Ok(_) => return,
-                    // Our own sockets still get the events; others catch up from the event log
-                    // when they notice the gap in `seq`.
-                    Err(error) => tracing::warn!(%error, "could not relay events through Redis; emitting locally"),
-                }
-            }
-            emit_locally(&io, &events).await;
-        });
     }
 }
 

@@ -7,7 +7,7 @@
 
 mod fanout;
 
-pub use fanout::SocketSink;
+pub use fanout::connect_sockets;
 
 use app::auth::ssr::{cookie_token, user_for_token};
 use app::model::{Id, User};

@@ -1,0 +1,370 @@
+//! The inbox: one conversation per contact and channel, listed by latest activity, with its
+//! status, assignee and unread count. How those move is decided in
+//! `crate::domain::conversation`; this file loads and stores them.
+
+use super::backend::{Backend, SqlStore};
+use super::events::append;
+use super::messages::message_in;
+use super::organizations::member_name;
+use super::sql::{Conn, parse};
+use super::{StoreError, StoreResult, Written, now_millis};
+use crate::domain::conversation::{Activity, assignment_line, status_line};
+use crate::events::{ConversationAssigned, ConversationChanged, ConversationStatusChanged, DomainEvent};
+use crate::model::{Conversation, ConversationFilter, ConversationStatus, Id, InboxView, Message, Millis, Page, User};
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[async_trait]
+pub trait ConversationStore: Send + Sync {
+    /// A page of the inbox, newest activity first; `user_id` is who "mine" means.
+    async fn conversations(
+        &self,
+        org_id: Id,
+        user_id: Id,
+        filter: &ConversationFilter,
+    ) -> StoreResult<Page<Conversation>>;
+    async fn conversation(&self, org_id: Id, conversation_id: Id) -> StoreResult<Conversation>;
+    /// Sets the status an agent chose, leaving a line in the thread.
+    async fn set_conversation_status(
+        &self,
+        org_id: Id,
+        conversation_id: Id,
+        status: ConversationStatus,
+        actor: &User,
+    ) -> StoreResult<Written<Conversation>>;
+    /// Assigns the conversation to one of the organization's agents (or to nobody).
+    async fn assign_conversation(
+        &self,
+        org_id: Id,
+        conversation_id: Id,
+        assignee_id: Option<Id>,
+        actor: &User,
+    ) -> StoreResult<Written<Conversation>>;
+    async fn mark_read(&self, org_id: Id, conversation_id: Id) -> StoreResult<Written<Conversation>>;
+}
+
+const CONVERSATION_SELECT: &str = "SELECT c.id, c.contact_id, ct.name AS contact_name, \
+    ct.avatar_url AS contact_avatar_url, c.channel_id, ch.kind AS channel_kind, ch.name AS channel_name, \
+    c.status, c.assignee_id, u.name AS assignee_name, c.unread_count, c.last_message_preview, \
+    c.last_message_at, c.last_inbound_at, c.created_at \
+    FROM conversations c JOIN contacts ct ON ct.id = c.contact_id JOIN channels ch ON ch.id = c.channel_id \
+    LEFT JOIN users u ON u.id = c.assignee_id";
+
+fn conversation_from_row(row: &AnyRow) -> StoreResult<Conversation> {
+    Ok(Conversation {
+        id: row.try_get("id")?,
+        contact_id: row.try_get("contact_id")?,
+        contact_name: row.try_get("contact_name")?,
+        contact_avatar_url: row.try_get("contact_avatar_url")?,
+        channel_id: row.try_get("channel_id")?,
+        channel_kind: parse(&row.try_get::<String, _>("channel_kind")?, "channel kind")?,
+        channel_name: row.try_get("channel_name")?,
+        status: parse(&row.try_get::<String, _>("status")?, "conversation status")?,
+        assignee_id: row.try_get("assignee_id")?,
+        assignee_name: row.try_get("assignee_name")?,
+        unread_count: row.try_get("unread_count")?,
+        last_message_preview: row.try_get("last_message_preview")?,
+        last_message_at: row.try_get("last_message_at")?,
+        last_inbound_at: row.try_get("last_inbound_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+pub(super) async fn conversation_in(conn: &mut Conn, org_id: Id, conversation_id: Id) -> StoreResult<Conversation> {
+    let sql = format!("{CONVERSATION_SELECT} WHERE c.organization_id = $1 AND c.id = $2");
+    let row = sqlx::query(&sql)
+        .bind(org_id)
+        .bind(conversation_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    conversation_from_row(&row.ok_or(StoreError::NotFound)?)
+}
+
+/// Reads a conversation whose next state the caller decides from it, holding it until commit.
+pub(super) async fn conversation_for_update<B: Backend>(
+    conn: &mut Conn,
+    org_id: Id,
+    conversation_id: Id,
+) -> StoreResult<Conversation> {
+    let sql = format!(
+        "{CONVERSATION_SELECT} WHERE c.organization_id = $1 AND c.id = $2{}",
+        B::LOCK_CONVERSATION
+    );
+    let row = sqlx::query(&sql)
+        .bind(org_id)
+        .bind(conversation_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    conversation_from_row(&row.ok_or(StoreError::NotFound)?)
+}
+
+/// The conversation of a contact on a channel, opened when there is none; `true` when this
+/// call opened it. A new conversation's activity starts at `message_at`, the platform time
+/// of the message that opens it.
+pub(super) async fn open_conversation(
+    conn: &mut Conn,
+    org_id: Id,
+    channel_id: Id,
+    contact_id: Id,
+    message_at: Millis,
+    now: Millis,
+) -> StoreResult<(Id, bool)> {
+    let find = "SELECT id FROM conversations WHERE channel_id = $1 AND contact_id = $2";
+    if let Some(id) = sqlx::query_scalar::<_, Id>(find)
+        .bind(channel_id)
+        .bind(contact_id)
+        .fetch_optional(&mut *conn)
+        .await?
+    {
+        return Ok((id, false));
+    }
+    let created: Option<Id> = sqlx::query_scalar(
+        "INSERT INTO conversations (organization_id, contact_id, channel_id, status, last_message_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (channel_id, contact_id) DO NOTHING RETURNING id",
+    )
+    .bind(org_id)
+    .bind(contact_id)
+    .bind(channel_id)
+    .bind(ConversationStatus::New.as_str())
+    .bind(message_at)
+    .bind(now)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match created {
+        Some(id) => Ok((id, true)),
+        // A concurrent delivery opened it first.
+        None => Ok((
+            sqlx::query_scalar::<_, Id>(find)
+                .bind(channel_id)
+                .bind(contact_id)
+                .fetch_one(&mut *conn)
+                .await?,
+            false,
+        )),
+    }
+}
+
+pub(super) fn activity(conversation: &Conversation) -> Activity {
+    Activity {
+        status: conversation.status,
+        unread_count: conversation.unread_count,
+        last_message_preview: conversation.last_message_preview.clone(),
+        last_message_at: conversation.last_message_at,
+        last_inbound_at: conversation.last_inbound_at,
+    }
+}
+
+pub(super) async fn save_activity(conn: &mut Conn, conversation_id: Id, activity: &Activity) -> StoreResult<()> {
+    sqlx::query(
+        "UPDATE conversations SET status = $1, unread_count = $2, last_message_preview = $3, last_message_at = $4, \
+         last_inbound_at = $5 WHERE id = $6",
+    )
+    .bind(activity.status.as_str())
+    .bind(activity.unread_count)
+    .bind(activity.last_message_preview.as_deref())
+    .bind(activity.last_message_at)
+    .bind(activity.last_inbound_at)
+    .bind(conversation_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Adds a quiet line ("Ana resolved the conversation") to a thread.
+async fn system_message(conn: &mut Conn, conversation: &Conversation, org_id: Id, text: &str) -> StoreResult<Message> {
+    let id: Id = sqlx::query_scalar(
+        "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, body, status, created_at) \
+         VALUES ($1, $2, $3, 'system', $4, 'received', $5) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(conversation.id)
+    .bind(conversation.channel_id)
+    .bind(text)
+    .bind(now_millis())
+    .fetch_one(&mut *conn)
+    .await?;
+    message_in(conn, id).await
+}
+
+fn encode_cursor(at: i64, id: i64) -> String {
+    format!("{at}.{id}")
+}
+
+fn decode_cursor(cursor: &str) -> Result<(i64, i64), StoreError> {
+    let bad = || StoreError::Invalid(format!("`{cursor}` is not a valid cursor"));
+    let (at, id) = cursor.split_once('.').ok_or_else(bad)?;
+    Ok((at.parse().map_err(|_| bad())?, id.parse().map_err(|_| bad())?))
+}
+
+#[async_trait]
+impl<B: Backend> ConversationStore for SqlStore<B> {
+    async fn conversations(
+        &self,
+        org_id: Id,
+        user_id: Id,
+        filter: &ConversationFilter,
+    ) -> StoreResult<Page<Conversation>> {
+        let limit = filter.limit.unwrap_or(30).clamp(1, 100);
+        let cursor = filter.before.as_deref().map(decode_cursor).transpose()?;
+        let view = filter.view.unwrap_or(InboxView::All);
+        let sql = format!(
+            "{CONVERSATION_SELECT} WHERE c.organization_id = $1 \
+             AND ($2 IS NULL OR c.assignee_id = $2) \
+             AND ($3 = 0 OR c.assignee_id IS NULL) \
+             AND ($4 IS NULL OR c.status = $4) \
+             AND ($5 IS NULL OR c.channel_id = $5) \
+             AND ($6 IS NULL OR c.last_message_at < $6 OR (c.last_message_at = $6 AND c.id < $7)) \
+             ORDER BY c.last_message_at DESC, c.id DESC LIMIT $8"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(org_id)
+            .bind(if view == InboxView::Mine { Some(user_id) } else { None })
+            .bind(if view == InboxView::Unassigned { 1_i64 } else { 0_i64 })
+            .bind(filter.status.map(|s| s.as_str()))
+            .bind(filter.channel)
+            .bind(cursor.map(|c| c.0))
+            .bind(cursor.map(|c| c.1).unwrap_or(0))
+            .bind(limit + 1)
+            .fetch_all(&self.reader)
+            .await?;
+        let mut items = rows
+            .iter()
+            .map(conversation_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let next_cursor = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|c| encode_cursor(c.last_message_at, c.id))
+        } else {
+            None
+        };
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn conversation(&self, org_id: Id, conversation_id: Id) -> StoreResult<Conversation> {
+        let mut conn = self.reader.acquire().await?;
+        conversation_in(&mut conn, org_id, conversation_id).await
+    }
+
+    async fn set_conversation_status(
+        &self,
+        org_id: Id,
+        conversation_id: Id,
+        status: ConversationStatus,
+        actor: &User,
+    ) -> StoreResult<Written<Conversation>> {
+        let mut tx = self.writer.begin().await?;
+        let before = conversation_for_update::<B>(&mut tx, org_id, conversation_id).await?;
+        if before.status == status {
+            tx.rollback().await?;
+            return Ok(Written::unchanged(before));
+        }
+        sqlx::query("UPDATE conversations SET status = $1 WHERE id = $2")
+            .bind(status.as_str())
+            .bind(conversation_id)
+            .execute(&mut *tx)
+            .await?;
+        let conversation = conversation_in(&mut tx, org_id, conversation_id).await?;
+        let line = system_message(
+            &mut tx,
+            &conversation,
+            org_id,
+            &status_line(actor, before.status, status),
+        )
+        .await?;
+        let event = DomainEvent::ConversationStatus(ConversationStatusChanged {
+            conversation_id,
+            status,
+            message: Some(line),
+            conversation: conversation.clone(),
+        });
+        let event = append(&mut tx, org_id, event).await?;
+        tx.commit().await?;
+        Ok(Written {
+            value: conversation,
+            events: vec![event],
+        })
+    }
+
+    async fn assign_conversation(
+        &self,
+        org_id: Id,
+        conversation_id: Id,
+        assignee_id: Option<Id>,
+        actor: &User,
+    ) -> StoreResult<Written<Conversation>> {
+        let mut tx = self.writer.begin().await?;
+        let before = conversation_for_update::<B>(&mut tx, org_id, conversation_id).await?;
+        let assignee_name = match assignee_id {
+            Some(id) => Some(
+                member_name(&mut tx, org_id, id)
+                    .await?
+                    .ok_or_else(|| StoreError::Invalid("no such agent in this organization".into()))?,
+            ),
+            None => None,
+        };
+        if before.assignee_id == assignee_id {
+            tx.rollback().await?;
+            return Ok(Written::unchanged(before));
+        }
+        sqlx::query("UPDATE conversations SET assignee_id = $1 WHERE id = $2")
+            .bind(assignee_id)
+            .bind(conversation_id)
+            .execute(&mut *tx)
+            .await?;
+        let conversation = conversation_in(&mut tx, org_id, conversation_id).await?;
+        let assignee = assignee_id.zip(assignee_name.as_deref());
+        let line = system_message(&mut tx, &conversation, org_id, &assignment_line(actor, assignee)).await?;
+        let event = DomainEvent::ConversationAssigned(ConversationAssigned {
+            conversation_id,
+            assigned_to: assignee_id,
+            assignee_name,
+            message: line,
+            conversation: conversation.clone(),
+        });
+        let event = append(&mut tx, org_id, event).await?;
+        tx.commit().await?;
+        Ok(Written {
+            value: conversation,
+            events: vec![event],
+        })
+    }
+
+    async fn mark_read(&self, org_id: Id, conversation_id: Id) -> StoreResult<Written<Conversation>> {
+        let mut tx = self.writer.begin().await?;
+        let before = conversation_for_update::<B>(&mut tx, org_id, conversation_id).await?;
+        if before.unread_count == 0 {
+            tx.rollback().await?;
+            return Ok(Written::unchanged(before));
+        }
+        sqlx::query("UPDATE conversations SET unread_count = 0 WHERE id = $1")
+            .bind(conversation_id)
+            .execute(&mut *tx)
+            .await?;
+        let conversation = conversation_in(&mut tx, org_id, conversation_id).await?;
+        let event = DomainEvent::ConversationUpdated(ConversationChanged {
+            conversation: conversation.clone(),
+        });
+        let event = append(&mut tx, org_id, event).await?;
+        tx.commit().await?;
+        Ok(Written {
+            value: conversation,
+            events: vec![event],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{decode_cursor, encode_cursor};
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        assert_eq!(
+            decode_cursor(&encode_cursor(1_700_000_000_000, 42)).unwrap(),
+            (1_700_000_000_000, 42)
+        );
+        assert!(decode_cursor("yesterday").is_err());
+        assert!(decode_cursor("1.x").is_err());
+    }
+}

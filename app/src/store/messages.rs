@@ -1,0 +1,556 @@
+//! Threads, and what the platforms deliver into them: customers' messages, our own messages
+//! echoed back (sent from the platform's app, or by Messio), delivery statuses and
+//! reactions. Each delivery is idempotent by the platform's message id, enforced by the
+//! unique key on (channel, platform message id): a retried or concurrent duplicate leaves no
+//! trace.
+
+use super::backend::{Backend, SqlStore};
+use super::channels::channel_in;
+use super::contacts::{contact_in, resolve_identity};
+use super::conversations::{activity, conversation_for_update, conversation_in, open_conversation, save_activity};
+use super::events::{append, append_all};
+use super::sql::{Conn, json_text, map_unique, parse};
+use super::{StoreError, StoreResult, Written, now_millis};
+use crate::domain::reactions::with_customer_reaction;
+use crate::events::{ConversationOpened, ConversationStatusChanged, DeliveryChanged, DomainEvent, MessageChanged};
+use crate::model::{Attachment, Id, Message, MessageKind, MessageStatus, Millis, Page, Reaction, ReplyTo, preview};
+use async_trait::async_trait;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+/// A customer's message as a channel adapter normalized it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct InboundMessage {
+    pub external_user_id: String,
+    pub contact_name: Option<String>,
+    pub platform_message_id: String,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub kind: MessageKind,
+    /// The platform id of the message this one answers (WhatsApp context, Instagram and
+    /// Messenger reply_to).
+    pub reply_to_platform_id: Option<String>,
+    pub sent_at: Millis,
+}
+
+/// A customer reacting to a message (or taking the reaction back: `emoji` is `None`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReactionUpdate {
+    pub external_user_id: String,
+    /// The reaction's own id; used when the target message is unknown and the reaction
+    /// is kept as a message of its own, so nothing the customer did is dropped.
+    pub platform_message_id: String,
+    pub target_platform_message_id: String,
+    pub emoji: Option<String>,
+    pub sent_at: Millis,
+}
+
+/// A message sent from the platform account outside Messio (an echo), or by Messio itself.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct EchoMessage {
+    pub external_user_id: String,
+    pub platform_message_id: String,
+    pub body: String,
+    pub attachments: Vec<Attachment>,
+    pub kind: MessageKind,
+    pub sent_at: Millis,
+    /// The metadata Messio attached when it sent the message itself.
+    pub our_message_id: Option<Id>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatusUpdate {
+    /// Specific platform message ids reached a status.
+    Messages {
+        platform_message_ids: Vec<String>,
+        status: MessageStatus,
+        error: Option<String>,
+    },
+    /// Everything sent to this customer up to `watermark` reached a status.
+    Watermark {
+        external_user_id: String,
+        watermark: Millis,
+        status: MessageStatus,
+    },
+}
+
+#[async_trait]
+pub trait MessageStore: Send + Sync {
+    /// A page of a thread, oldest first; `before` is a message id from `next_cursor`.
+    async fn messages(
+        &self,
+        org_id: Id,
+        conversation_id: Id,
+        before: Option<Id>,
+        limit: i64,
+    ) -> StoreResult<Page<Message>>;
+    /// Stores a customer's message; `None` when the platform message id was already stored.
+    async fn ingest_inbound(&self, channel_id: Id, msg: InboundMessage) -> StoreResult<Option<Written<Message>>>;
+    /// Stores a message from our side that the platform echoed; `None` when it is ours and
+    /// already stored (only its platform id is recorded) or a duplicate.
+    async fn ingest_echo(&self, channel_id: Id, msg: EchoMessage) -> StoreResult<Option<Written<Message>>>;
+    /// Moves statuses forward only. Reports for ids not recorded yet are kept and applied
+    /// when `finish_outbound` records the id.
+    async fn apply_status(&self, channel_id: Id, update: StatusUpdate) -> StoreResult<Written<Vec<Id>>>;
+    /// Sets (or removes) the customer's reaction on a message; an unknown target becomes a
+    /// message of its own. `None` when the reaction was already stored.
+    async fn apply_reaction(&self, channel_id: Id, reaction: ReactionUpdate) -> StoreResult<Option<Written<Message>>>;
+}
+
+const MESSAGE_SELECT: &str = "SELECT m.id, m.conversation_id, m.direction, m.sender_user_id, \
+    m.sender_name, m.body, m.attachments, m.kind, m.reply_to_platform_id, m.reply_to_id, r.body AS reply_to_body, \
+    r.attachments AS reply_to_attachments, m.reactions, m.status, m.error, m.platform_message_id, m.client_id, m.tag, \
+    m.created_at, m.edited_at, m.deleted_at FROM messages m LEFT JOIN messages r ON r.id = m.reply_to_id";
+
+fn message_from_row(row: &AnyRow) -> StoreResult<Message> {
+    let attachments: String = row.try_get("attachments")?;
+    let reactions: String = row.try_get("reactions")?;
+    let reply_to = match row.try_get::<Option<String>, _>("reply_to_platform_id")? {
+        Some(platform_message_id) => {
+            let quoted_attachments: Vec<Attachment> = row
+                .try_get::<Option<String>, _>("reply_to_attachments")?
+                .and_then(|a| serde_json::from_str(&a).ok())
+                .unwrap_or_default();
+            Some(ReplyTo {
+                message_id: row.try_get("reply_to_id")?,
+                preview: row
+                    .try_get::<Option<String>, _>("reply_to_body")?
+                    .map(|body| preview(&body, &quoted_attachments)),
+                platform_message_id,
+            })
+        }
+        None => None,
+    };
+    Ok(Message {
+        kind: parse(&row.try_get::<String, _>("kind")?, "message kind")?,
+        reply_to,
+        reactions: serde_json::from_str(&reactions).unwrap_or_default(),
+        id: row.try_get("id")?,
+        conversation_id: row.try_get("conversation_id")?,
+        direction: parse(&row.try_get::<String, _>("direction")?, "direction")?,
+        sender_user_id: row.try_get("sender_user_id")?,
+        sender_name: row.try_get("sender_name")?,
+        body: row.try_get("body")?,
+        attachments: serde_json::from_str(&attachments).unwrap_or_default(),
+        status: parse(&row.try_get::<String, _>("status")?, "message status")?,
+        error: row.try_get("error")?,
+        platform_message_id: row.try_get("platform_message_id")?,
+        client_id: row.try_get("client_id")?,
+        tag: row.try_get("tag")?,
+        created_at: row.try_get("created_at")?,
+        edited_at: row.try_get("edited_at")?,
+        deleted_at: row.try_get("deleted_at")?,
+    })
+}
+
+pub(super) async fn message_in(conn: &mut Conn, message_id: Id) -> StoreResult<Message> {
+    let sql = format!("{MESSAGE_SELECT} WHERE m.id = $1");
+    let row = sqlx::query(&sql).bind(message_id).fetch_optional(&mut *conn).await?;
+    message_from_row(&row.ok_or(StoreError::NotFound)?)
+}
+
+/// Applies a status report to our message with that platform id, never moving it
+/// backwards. Returns (message id, conversation id) when something changed.
+pub(super) async fn raise_status(
+    conn: &mut Conn,
+    channel_id: Id,
+    platform_message_id: &str,
+    status: MessageStatus,
+    error: Option<&str>,
+) -> StoreResult<Option<(Id, Id)>> {
+    let row = sqlx::query(
+        "UPDATE messages SET status = $1, status_rank = $2, error = COALESCE($3, error) \
+         WHERE channel_id = $4 AND platform_message_id = $5 AND direction = 'outbound' AND status_rank < $2 \
+         RETURNING id, conversation_id",
+    )
+    .bind(status.as_str())
+    .bind(status.rank())
+    .bind(error)
+    .bind(channel_id)
+    .bind(platform_message_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|r| Ok((r.try_get("id")?, r.try_get("conversation_id")?)))
+        .transpose()
+}
+
+/// Applies a status report that arrived before our message's platform id was recorded.
+pub(super) async fn apply_early_status(conn: &mut Conn, message_id: Id, platform_message_id: &str) -> StoreResult<()> {
+    let early = sqlx::query(
+        "DELETE FROM early_statuses WHERE platform_message_id = $1 \
+         AND channel_id = (SELECT channel_id FROM messages WHERE id = $2) RETURNING channel_id, status, error",
+    )
+    .bind(platform_message_id)
+    .bind(message_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(early) = early {
+        let status: MessageStatus = parse(&early.try_get::<String, _>("status")?, "message status")?;
+        let error: Option<String> = early.try_get("error")?;
+        raise_status(
+            conn,
+            early.try_get("channel_id")?,
+            platform_message_id,
+            status,
+            error.as_deref(),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Keeps a status report for a platform id no message carries yet, the highest one winning.
+async fn keep_early_status(
+    conn: &mut Conn,
+    channel_id: Id,
+    platform_message_id: &str,
+    status: MessageStatus,
+    error: Option<&str>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO early_statuses (channel_id, platform_message_id, status, status_rank, error, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (channel_id, platform_message_id) DO UPDATE \
+         SET status = excluded.status, status_rank = excluded.status_rank, \
+         error = COALESCE(excluded.error, early_statuses.error) \
+         WHERE early_statuses.status_rank < excluded.status_rank",
+    )
+    .bind(channel_id)
+    .bind(platform_message_id)
+    .bind(status.as_str())
+    .bind(status.rank())
+    .bind(error)
+    .bind(now_millis())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Records the platform id of one of our messages, once the platform told it.
+async fn record_platform_id(conn: &mut Conn, message_id: Id, platform_message_id: &str) -> StoreResult<()> {
+    sqlx::query("UPDATE messages SET platform_message_id = $1 WHERE id = $2 AND platform_message_id IS NULL")
+        .bind(platform_message_id)
+        .bind(message_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| map_unique(e, "message already recorded"))?;
+    Ok(())
+}
+
+#[async_trait]
+impl<B: Backend> MessageStore for SqlStore<B> {
+    async fn messages(
+        &self,
+        org_id: Id,
+        conversation_id: Id,
+        before: Option<Id>,
+        limit: i64,
+    ) -> StoreResult<Page<Message>> {
+        let limit = limit.clamp(1, 200);
+        let exists: Option<Id> =
+            sqlx::query_scalar("SELECT id FROM conversations WHERE organization_id = $1 AND id = $2")
+                .bind(org_id)
+                .bind(conversation_id)
+                .fetch_optional(&self.reader)
+                .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let sql = format!(
+            "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND ($2 IS NULL OR m.id < $2) ORDER BY m.id DESC LIMIT $3"
+        );
+        let rows = sqlx::query(&sql)
+            .bind(conversation_id)
+            .bind(before)
+            .bind(limit + 1)
+            .fetch_all(&self.reader)
+            .await?;
+        let mut items = rows.iter().map(message_from_row).collect::<StoreResult<Vec<_>>>()?;
+        let next_cursor = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|m| m.id.to_string())
+        } else {
+            None
+        };
+        items.reverse();
+        Ok(Page { items, next_cursor })
+    }
+
+    async fn ingest_inbound(&self, channel_id: Id, msg: InboundMessage) -> StoreResult<Option<Written<Message>>> {
+        let now = now_millis();
+        let mut tx = self.writer.begin().await?;
+        let org_id = channel_in(&mut tx, channel_id).await?.organization_id;
+        let (contact_id, _) = resolve_identity(
+            &mut tx,
+            org_id,
+            channel_id,
+            &msg.external_user_id,
+            msg.contact_name.as_deref(),
+            now,
+        )
+        .await?;
+        let (conversation_id, opened) =
+            open_conversation(&mut tx, org_id, channel_id, contact_id, msg.sent_at, now).await?;
+        let message_id: Option<Id> = sqlx::query_scalar(
+            "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, body, attachments, status, \
+             platform_message_id, created_at, kind, reply_to_platform_id, reply_to_id) \
+             VALUES ($1, $2, $3, 'inbound', $4, $5, 'received', $6, $7, $8, $9, \
+             (SELECT id FROM messages WHERE channel_id = $3 AND platform_message_id = $9)) \
+             ON CONFLICT (channel_id, platform_message_id) DO NOTHING RETURNING id",
+        )
+        .bind(org_id)
+        .bind(conversation_id)
+        .bind(channel_id)
+        .bind(&msg.body)
+        .bind(json_text(&msg.attachments, "[]"))
+        .bind(&msg.platform_message_id)
+        .bind(msg.sent_at)
+        .bind(msg.kind.as_str())
+        .bind(msg.reply_to_platform_id.as_deref())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(message_id) = message_id else {
+            // Already stored: a platform retry or a concurrent duplicate. Leave no trace.
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let before = activity(&conversation_for_update::<B>(&mut tx, org_id, conversation_id).await?);
+        let after = before.after_inbound(msg.sent_at, preview(&msg.body, &msg.attachments));
+        save_activity(&mut tx, conversation_id, &after).await?;
+        let conversation = conversation_in(&mut tx, org_id, conversation_id).await?;
+        let message = message_in(&mut tx, message_id).await?;
+        let mut events = Vec::new();
+        if opened {
+            let contact = contact_in(&mut tx, org_id, contact_id).await?;
+            events.push(DomainEvent::ConversationNew(ConversationOpened {
+                conversation: conversation.clone(),
+                contact,
+            }));
+        } else if after.reopened_from(&before) {
+            events.push(DomainEvent::ConversationStatus(ConversationStatusChanged {
+                conversation_id,
+                status: conversation.status,
+                message: None,
+                conversation: conversation.clone(),
+            }));
+        }
+        events.push(DomainEvent::message_received(message.clone(), conversation));
+        let events = append_all(&mut tx, org_id, events).await?;
+        tx.commit().await?;
+        Ok(Some(Written { value: message, events }))
+    }
+
+    async fn ingest_echo(&self, channel_id: Id, msg: EchoMessage) -> StoreResult<Option<Written<Message>>> {
+        let now = now_millis();
+        let mut tx = self.writer.begin().await?;
+        let channel = channel_in(&mut tx, channel_id).await?;
+        let org_id = channel.organization_id;
+        if let Some(ours) = msg.our_message_id {
+            // Our own send coming back: just make sure the platform id is recorded.
+            sqlx::query(
+                "UPDATE messages SET platform_message_id = $1 WHERE id = $2 AND channel_id = $3 \
+                 AND platform_message_id IS NULL",
+            )
+            .bind(&msg.platform_message_id)
+            .bind(ours)
+            .bind(channel_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| map_unique(e, "message already recorded"))?;
+            tx.commit().await?;
+            return Ok(None);
+        }
+        // Platforms that do not echo our metadata (Instagram) may echo a reply while its
+        // send is still in flight: that is our message, not a new one from elsewhere.
+        let in_flight: Option<Id> = sqlx::query_scalar(
+            "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+             JOIN contact_identities i ON i.contact_id = c.contact_id AND i.channel_id = c.channel_id \
+             WHERE m.channel_id = $1 AND i.external_id = $2 AND m.direction = 'outbound' \
+             AND m.status IN ('pending', 'sending') AND m.platform_message_id IS NULL AND m.body = $3 \
+             ORDER BY m.id LIMIT 1",
+        )
+        .bind(channel_id)
+        .bind(&msg.external_user_id)
+        .bind(&msg.body)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(ours) = in_flight {
+            record_platform_id(&mut tx, ours, &msg.platform_message_id).await?;
+            tx.commit().await?;
+            return Ok(None);
+        }
+        let (contact_id, _) = resolve_identity(&mut tx, org_id, channel_id, &msg.external_user_id, None, now).await?;
+        let (conversation_id, opened) =
+            open_conversation(&mut tx, org_id, channel_id, contact_id, msg.sent_at, now).await?;
+        let message_id: Option<Id> = sqlx::query_scalar(
+            "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, sender_name, body, \
+             attachments, status, status_rank, platform_message_id, created_at, kind) \
+             VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'sent', $7, $8, $9, $10) \
+             ON CONFLICT (channel_id, platform_message_id) DO NOTHING RETURNING id",
+        )
+        .bind(org_id)
+        .bind(conversation_id)
+        .bind(channel_id)
+        .bind(&channel.channel.name)
+        .bind(&msg.body)
+        .bind(json_text(&msg.attachments, "[]"))
+        .bind(MessageStatus::Sent.rank())
+        .bind(&msg.platform_message_id)
+        .bind(msg.sent_at)
+        .bind(msg.kind.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(message_id) = message_id else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        let before = activity(&conversation_for_update::<B>(&mut tx, org_id, conversation_id).await?);
+        let after = before.after_echo(msg.sent_at, preview(&msg.body, &msg.attachments));
+        save_activity(&mut tx, conversation_id, &after).await?;
+        let conversation = conversation_in(&mut tx, org_id, conversation_id).await?;
+        let message = message_in(&mut tx, message_id).await?;
+        let mut events = Vec::new();
+        if opened {
+            // The page wrote first (from elsewhere): the conversation is new to the inbox too.
+            let contact = contact_in(&mut tx, org_id, contact_id).await?;
+            events.push(DomainEvent::ConversationNew(ConversationOpened {
+                conversation: conversation.clone(),
+                contact,
+            }));
+        }
+        events.push(DomainEvent::message_sent(message.clone(), conversation));
+        let events = append_all(&mut tx, org_id, events).await?;
+        tx.commit().await?;
+        Ok(Some(Written { value: message, events }))
+    }
+
+    async fn apply_status(&self, channel_id: Id, update: StatusUpdate) -> StoreResult<Written<Vec<Id>>> {
+        let mut tx = self.writer.begin().await?;
+        let org_id = channel_in(&mut tx, channel_id).await?.organization_id;
+        let mut changed: Vec<DeliveryChanged> = Vec::new();
+        match update {
+            StatusUpdate::Messages {
+                platform_message_ids,
+                status,
+                error,
+            } => {
+                for mid in platform_message_ids {
+                    if let Some((id, conversation_id)) =
+                        raise_status(&mut tx, channel_id, &mid, status, error.as_deref()).await?
+                    {
+                        changed.push(DeliveryChanged {
+                            message_id: id,
+                            conversation_id,
+                            status,
+                            error: error.clone(),
+                            platform_message_id: Some(mid),
+                        });
+                        continue;
+                    }
+                    let known: Option<Id> = sqlx::query_scalar(
+                        "SELECT id FROM messages WHERE channel_id = $1 AND platform_message_id = $2",
+                    )
+                    .bind(channel_id)
+                    .bind(&mid)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if known.is_none() {
+                        // The send that produced this id has not recorded it yet: keep the report.
+                        keep_early_status(&mut tx, channel_id, &mid, status, error.as_deref()).await?;
+                    }
+                }
+            }
+            StatusUpdate::Watermark {
+                external_user_id,
+                watermark,
+                status,
+            } => {
+                let rows = sqlx::query(
+                    "UPDATE messages SET status = $1, status_rank = $2 \
+                     WHERE conversation_id IN (SELECT c.id FROM conversations c JOIN contact_identities i \
+                         ON i.contact_id = c.contact_id AND i.channel_id = c.channel_id \
+                         WHERE i.channel_id = $3 AND i.external_id = $4) \
+                     AND direction = 'outbound' AND created_at <= $5 AND status_rank < $2 \
+                     AND status_rank >= $6 AND status <> 'failed' \
+                     RETURNING id, conversation_id, platform_message_id",
+                )
+                .bind(status.as_str())
+                .bind(status.rank())
+                .bind(channel_id)
+                .bind(&external_user_id)
+                .bind(watermark)
+                .bind(MessageStatus::Sent.rank())
+                .fetch_all(&mut *tx)
+                .await?;
+                for r in rows {
+                    changed.push(DeliveryChanged {
+                        message_id: r.try_get("id")?,
+                        conversation_id: r.try_get("conversation_id")?,
+                        status,
+                        error: None,
+                        platform_message_id: r.try_get("platform_message_id")?,
+                    });
+                }
+            }
+        }
+        let ids = changed.iter().map(|c| c.message_id).collect();
+        let events = append_all(&mut tx, org_id, changed.into_iter().map(DomainEvent::MessageStatus)).await?;
+        tx.commit().await?;
+        Ok(Written { value: ids, events })
+    }
+
+    async fn apply_reaction(&self, channel_id: Id, reaction: ReactionUpdate) -> StoreResult<Option<Written<Message>>> {
+        let mut tx = self.writer.begin().await?;
+        let org_id = channel_in(&mut tx, channel_id).await?.organization_id;
+        let target = sqlx::query(
+            "SELECT m.id, m.conversation_id, m.reactions FROM messages m \
+             JOIN conversations c ON c.id = m.conversation_id \
+             JOIN contact_identities i ON i.contact_id = c.contact_id AND i.channel_id = c.channel_id \
+             WHERE m.channel_id = $1 AND m.platform_message_id = $2 AND i.external_id = $3",
+        )
+        .bind(channel_id)
+        .bind(&reaction.target_platform_message_id)
+        .bind(&reaction.external_user_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(target) = target else {
+            tx.rollback().await?;
+            // A reaction to a message we never saw (sent before the channel was connected):
+            // keep it as a message of its own rather than dropping it.
+            let Some(emoji) = reaction.emoji else { return Ok(None) };
+            let kept = InboundMessage {
+                external_user_id: reaction.external_user_id,
+                platform_message_id: reaction.platform_message_id,
+                body: format!("Reacted {emoji} to a message"),
+                kind: MessageKind::Reaction,
+                sent_at: reaction.sent_at,
+                ..Default::default()
+            };
+            return self.ingest_inbound(channel_id, kept).await;
+        };
+        let message_id: Id = target.try_get("id")?;
+        let conversation_id: Id = target.try_get("conversation_id")?;
+        let reactions: Vec<Reaction> =
+            serde_json::from_str(&target.try_get::<String, _>("reactions")?).unwrap_or_default();
+        let Some(reactions) = with_customer_reaction(&reactions, reaction.emoji, reaction.sent_at) else {
+            tx.rollback().await?;
+            return Ok(None);
+        };
+        sqlx::query("UPDATE messages SET reactions = $1 WHERE id = $2")
+            .bind(json_text(&reactions, "[]"))
+            .bind(message_id)
+            .execute(&mut *tx)
+            .await?;
+        let message = message_in(&mut tx, message_id).await?;
+        let event = DomainEvent::MessageUpdated(MessageChanged {
+            message_id,
+            conversation_id,
+            message: message.clone(),
+        });
+        let event = append(&mut tx, org_id, event).await?;
+        tx.commit().await?;
+        Ok(Some(Written {
+            value: message,
+            events: vec![event],
+        }))
+    }
+}
