@@ -25,6 +25,7 @@ pub fn learned_name(current: &str, offered: Option<&str>) -> Option<String> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -90,6 +90,7 @@ pub fn assignment_line(actor: &User, assignee: Option<(Id, &str)>) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::model::Role;

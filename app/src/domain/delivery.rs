@@ -22,6 +22,7 @@ pub fn recovered(platform_id_known: bool, kind: ChannelKind) -> (MessageStatus, 
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

@@ -27,6 +27,7 @@ pub fn with_customer_reaction(reactions: &[Reaction], emoji: Option<String>, at:
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

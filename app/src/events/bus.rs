@@ -67,6 +67,7 @@ impl Subscription {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

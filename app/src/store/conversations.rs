@@ -355,6 +355,7 @@ impl<B: Backend> ConversationStore for SqlStore<B> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::{decode_cursor, encode_cursor};
 

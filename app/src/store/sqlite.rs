@@ -68,6 +68,7 @@ fn with_mode(url: &str, mode: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::with_mode;
 
