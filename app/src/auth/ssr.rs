@@ -3,8 +3,8 @@
 
 use crate::error::{AppError, AppResult};
 use crate::model::{Millis, User};
+use crate::store::Store;
 use crate::store::now_millis;
-use crate::store::prelude::*;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::http::{HeaderMap, header};

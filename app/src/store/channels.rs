@@ -139,10 +139,7 @@ impl<B: Backend> ChannelStore for SqlStore<B> {
         let channel = channel_in(&mut tx, id).await?.channel;
         let event = append(&mut tx, org_id, DomainEvent::channel(channel.clone())).await?;
         tx.commit().await?;
-        Ok(Written {
-            value: channel,
-            events: vec![event],
-        })
+        Ok(Written::one(channel, event))
     }
 
     async fn channels(&self, org_id: Id) -> StoreResult<Vec<Channel>> {
@@ -198,9 +195,6 @@ impl<B: Backend> ChannelStore for SqlStore<B> {
         )
         .await?;
         tx.commit().await?;
-        Ok(Written {
-            value: record.channel,
-            events: vec![event],
-        })
+        Ok(Written::one(record.channel, event))
     }
 }

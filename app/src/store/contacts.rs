@@ -154,9 +154,6 @@ impl<B: Backend> ContactStore for SqlStore<B> {
         let contact = contact_in(&mut tx, org_id, contact_id).await?;
         let event = append(&mut tx, org_id, DomainEvent::contact(contact.clone())).await?;
         tx.commit().await?;
-        Ok(Written {
-            value: contact,
-            events: vec![event],
-        })
+        Ok(Written::one(contact, event))
     }
 }

@@ -155,7 +155,13 @@ pub(super) fn activity(conversation: &Conversation) -> Activity {
     }
 }
 
-pub(super) async fn save_activity(conn: &mut Conn, conversation_id: Id, activity: &Activity) -> StoreResult<()> {
+/// Stores the conversation's new activity and returns the conversation as it now stands
+/// (read under `conversation_for_update`, so nothing else changed it meanwhile).
+pub(super) async fn save_activity(
+    conn: &mut Conn,
+    mut conversation: Conversation,
+    activity: Activity,
+) -> StoreResult<Conversation> {
     sqlx::query(
         "UPDATE conversations SET status = $1, unread_count = $2, last_message_preview = $3, last_message_at = $4, \
          last_inbound_at = $5 WHERE id = $6",
@@ -165,10 +171,15 @@ pub(super) async fn save_activity(conn: &mut Conn, conversation_id: Id, activity
     .bind(activity.last_message_preview.as_deref())
     .bind(activity.last_message_at)
     .bind(activity.last_inbound_at)
-    .bind(conversation_id)
+    .bind(conversation.id)
     .execute(&mut *conn)
     .await?;
-    Ok(())
+    conversation.status = activity.status;
+    conversation.unread_count = activity.unread_count;
+    conversation.last_message_preview = activity.last_message_preview;
+    conversation.last_message_at = activity.last_message_at;
+    conversation.last_inbound_at = activity.last_inbound_at;
+    Ok(conversation)
 }
 
 /// Adds a quiet line ("Ana resolved the conversation") to a thread.
@@ -280,10 +291,7 @@ impl<B: Backend> ConversationStore for SqlStore<B> {
         });
         let event = append(&mut tx, org_id, event).await?;
         tx.commit().await?;
-        Ok(Written {
-            value: conversation,
-            events: vec![event],
-        })
+        Ok(Written::one(conversation, event))
     }
 
     async fn assign_conversation(
@@ -324,10 +332,7 @@ impl<B: Backend> ConversationStore for SqlStore<B> {
         });
         let event = append(&mut tx, org_id, event).await?;
         tx.commit().await?;
-        Ok(Written {
-            value: conversation,
-            events: vec![event],
-        })
+        Ok(Written::one(conversation, event))
     }
 
     async fn mark_read(&self, org_id: Id, conversation_id: Id) -> StoreResult<Written<Conversation>> {
@@ -347,10 +352,7 @@ impl<B: Backend> ConversationStore for SqlStore<B> {
         });
         let event = append(&mut tx, org_id, event).await?;
         tx.commit().await?;
-        Ok(Written {
-            value: conversation,
-            events: vec![event],
-        })
+        Ok(Written::one(conversation, event))
     }
 }
 

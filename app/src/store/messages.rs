@@ -7,13 +7,15 @@
 use super::backend::{Backend, SqlStore};
 use super::channels::channel_in;
 use super::contacts::{contact_in, resolve_identity};
-use super::conversations::{activity, conversation_for_update, conversation_in, open_conversation, save_activity};
+use super::conversations::{activity, conversation_for_update, open_conversation, save_activity};
 use super::events::{append, append_all};
 use super::sql::{Conn, json_text, map_unique, parse};
 use super::{StoreError, StoreResult, Written, now_millis};
 use crate::domain::reactions::with_customer_reaction;
 use crate::events::{ConversationOpened, ConversationStatusChanged, DeliveryChanged, DomainEvent, MessageChanged};
-use crate::model::{Attachment, Id, Message, MessageKind, MessageStatus, Millis, Page, Reaction, ReplyTo, preview};
+use crate::model::{
+    Attachment, Conversation, Id, Message, MessageKind, MessageStatus, Millis, Page, Reaction, ReplyTo, preview,
+};
 use async_trait::async_trait;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -225,6 +227,14 @@ async fn keep_early_status(
     Ok(())
 }
 
+/// The `conversation:new` event of a delivery that opened `conversation`, with its contact.
+async fn opening(conn: &mut Conn, org_id: Id, contact_id: Id, conversation: &Conversation) -> StoreResult<DomainEvent> {
+    Ok(DomainEvent::ConversationNew(ConversationOpened {
+        conversation: conversation.clone(),
+        contact: contact_in(conn, org_id, contact_id).await?,
+    }))
+}
+
 /// Records the platform id of one of our messages, once the platform told it.
 async fn record_platform_id(conn: &mut Conn, message_id: Id, platform_message_id: &str) -> StoreResult<()> {
     sqlx::query("UPDATE messages SET platform_message_id = $1 WHERE id = $2 AND platform_message_id IS NULL")
@@ -313,19 +323,16 @@ impl<B: Backend> MessageStore for SqlStore<B> {
             tx.rollback().await?;
             return Ok(None);
         };
-        let before = activity(&conversation_for_update::<B>(&mut tx, org_id, conversation_id).await?);
+        let locked = conversation_for_update::<B>(&mut tx, org_id, conversation_id).await?;
+        let before = activity(&locked);
         let after = before.after_inbound(msg.sent_at, preview(&msg.body, &msg.attachments));
-        save_activity(&mut tx, conversation_id, &after).await?;
-        let conversation = conversation_in(&mut tx, org_id, conversation_id).await?;
+        let reopened = after.reopened_from(&before);
+        let conversation = save_activity(&mut tx, locked, after).await?;
         let message = message_in(&mut tx, message_id).await?;
         let mut events = Vec::new();
         if opened {
-            let contact = contact_in(&mut tx, org_id, contact_id).await?;
-            events.push(DomainEvent::ConversationNew(ConversationOpened {
-                conversation: conversation.clone(),
-                contact,
-            }));
-        } else if after.reopened_from(&before) {
+            events.push(opening(&mut tx, org_id, contact_id, &conversation).await?);
+        } else if reopened {
             events.push(DomainEvent::ConversationStatus(ConversationStatusChanged {
                 conversation_id,
                 status: conversation.status,
@@ -403,19 +410,14 @@ impl<B: Backend> MessageStore for SqlStore<B> {
             tx.rollback().await?;
             return Ok(None);
         };
-        let before = activity(&conversation_for_update::<B>(&mut tx, org_id, conversation_id).await?);
-        let after = before.after_echo(msg.sent_at, preview(&msg.body, &msg.attachments));
-        save_activity(&mut tx, conversation_id, &after).await?;
-        let conversation = conversation_in(&mut tx, org_id, conversation_id).await?;
+        let locked = conversation_for_update::<B>(&mut tx, org_id, conversation_id).await?;
+        let after = activity(&locked).after_echo(msg.sent_at, preview(&msg.body, &msg.attachments));
+        let conversation = save_activity(&mut tx, locked, after).await?;
         let message = message_in(&mut tx, message_id).await?;
         let mut events = Vec::new();
         if opened {
             // The page wrote first (from elsewhere): the conversation is new to the inbox too.
-            let contact = contact_in(&mut tx, org_id, contact_id).await?;
-            events.push(DomainEvent::ConversationNew(ConversationOpened {
-                conversation: conversation.clone(),
-                contact,
-            }));
+            events.push(opening(&mut tx, org_id, contact_id, &conversation).await?);
         }
         events.push(DomainEvent::message_sent(message.clone(), conversation));
         let events = append_all(&mut tx, org_id, events).await?;
@@ -548,9 +550,6 @@ impl<B: Backend> MessageStore for SqlStore<B> {
         });
         let event = append(&mut tx, org_id, event).await?;
         tx.commit().await?;
-        Ok(Some(Written {
-            value: message,
-            events: vec![event],
-        }))
+        Ok(Some(Written::one(message, event)))
     }
 }

@@ -57,14 +57,6 @@ pub use crate::domain::delivery::INTERRUPTED_SEND;
 use crate::model::{Event, Millis};
 use std::sync::Arc;
 
-/// Brings every concern's methods into scope: `use app::store::prelude::*;`.
-pub mod prelude {
-    pub use super::{
-        ChannelStore, ContactStore, ConversationStore, EventStore, MessageStore, OrganizationStore, OutboxStore,
-        SessionStore, Store, TemplateStore, UploadStore,
-    };
-}
-
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
@@ -92,6 +84,14 @@ impl<T> Written<T> {
     /// A write that changed nothing, so there is nothing to tell.
     pub fn unchanged(value: T) -> Self {
         Self { value, events: vec![] }
+    }
+
+    /// A write that logged one event.
+    pub fn one(value: T, event: Event) -> Self {
+        Self {
+            value,
+            events: vec![event],
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 
 use super::backend::{Backend, SqlStore};
 use super::channels::{ChannelRecord, channel_in};
-use super::conversations::{activity, conversation_for_update, conversation_in, save_activity};
+use super::conversations::{activity, conversation_for_update, save_activity};
 use super::events::append;
 use super::messages::{apply_early_status, message_in};
 use super::sql::{json_text, map_unique, parse};
@@ -118,8 +118,7 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
             .await?;
         }
         let after = activity(&conversation).after_reply(now, preview(&new.body, &new.attachments));
-        save_activity(&mut tx, conversation.id, &after).await?;
-        let conversation = conversation_in(&mut tx, org_id, conversation.id).await?;
+        let conversation = save_activity(&mut tx, conversation, after).await?;
         let message = message_in(&mut tx, message_id).await?;
         let event = append(
             &mut tx,
@@ -128,10 +127,7 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
         )
         .await?;
         tx.commit().await?;
-        Ok(Written {
-            value: message,
-            events: vec![event],
-        })
+        Ok(Written::one(message, event))
     }
 
     async fn claim_outbound(&self, limit: i64) -> StoreResult<Vec<OutboundJob>> {
@@ -217,10 +213,7 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
             .await?;
         let event = append(&mut tx, org_id, DomainEvent::delivery(&message)).await?;
         tx.commit().await?;
-        Ok(Written {
-            value: message,
-            events: vec![event],
-        })
+        Ok(Written::one(message, event))
     }
 
     async fn retry_outbound(&self, org_id: Id, message_id: Id) -> StoreResult<Written<Message>> {
@@ -248,10 +241,7 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
         let message = message_in(&mut tx, message_id).await?;
         let event = append(&mut tx, org_id, DomainEvent::delivery(&message)).await?;
         tx.commit().await?;
-        Ok(Written {
-            value: message,
-            events: vec![event],
-        })
+        Ok(Written::one(message, event))
     }
 
     async fn recover_stale_outbound(&self, timeout: Duration, limit: i64) -> StoreResult<Written<Vec<Message>>> {

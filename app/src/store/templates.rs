@@ -151,10 +151,7 @@ impl<B: Backend> TemplateStore for SqlStore<B> {
         let (_, template) = template_in(&mut tx, id).await?;
         let event = append(&mut tx, org_id, DomainEvent::template(template.clone(), false)).await?;
         tx.commit().await?;
-        Ok(Written {
-            value: (template, created),
-            events: vec![event],
-        })
+        Ok(Written::one((template, created), event))
     }
 
     async fn templates(
@@ -235,10 +232,7 @@ impl<B: Backend> TemplateStore for SqlStore<B> {
         gone.status = TemplateStatus::Deleted;
         let event = append(&mut tx, org_id, DomainEvent::template(gone, true)).await?;
         tx.commit().await?;
-        Ok(Written {
-            value: (),
-            events: vec![event],
-        })
+        Ok(Written::one((), event))
     }
 
     async fn templates_in_review(&self, limit: i64) -> StoreResult<Vec<(Id, WhatsAppTemplate)>> {
