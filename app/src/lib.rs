@@ -11,6 +11,8 @@ pub mod channels;
 pub mod domain;
 pub mod error;
 pub mod events;
+#[cfg(feature = "ssr")]
+pub mod inbound;
 pub mod inbox;
 pub mod realtime;
 #[cfg(feature = "ssr")]

@@ -1,8 +1,10 @@
 //! `messio demo`: a sample organization with a simulated channel and a few customers, so
 //! a newcomer sees a working inbox without any platform account. Seeding is idempotent.
 
+use crate::inbound::deliver;
 use crate::state::AppState;
 use app::auth::ssr::hash_password;
+use app::inbound::{InboundEvent, NormalizedEvent, Source};
 use app::model::{ChannelKind, MessageStatus};
 use app::store::{InboundMessage, NewChannel, StatusUpdate, now_millis};
 use std::time::Duration;
@@ -62,32 +64,34 @@ pub async fn seed(state: &AppState) -> Result<DemoLogin, crate::BoxError> {
         )
         .await?
         .value;
+    let channel = store.channel(owner.organization_id, channel.id).await?;
     let start = now_millis() - 3 * 60 * 60 * 1000;
+    let mut history = Vec::new();
     for (i, (id, name, lines)) in CUSTOMERS.iter().enumerate() {
         for (j, line) in lines.iter().enumerate() {
-            let written = store
-                .ingest_inbound(
-                    channel.id,
-                    InboundMessage {
-                        external_user_id: (*id).to_string(),
-                        contact_name: Some((*name).to_string()),
-                        platform_message_id: format!("{id}-seed-{j}"),
-                        body: (*line).to_string(),
-                        attachments: vec![],
-                        sent_at: start + (i as i64) * 20 * 60 * 1000 + (j as i64) * 60 * 1000,
-                        ..Default::default()
-                    },
-                )
-                .await?;
-            if let Some(written) = written {
-                state.services.events.publish(&written.events);
-            }
+            history.push(customer_writes(InboundMessage {
+                external_user_id: (*id).to_string(),
+                contact_name: Some((*name).to_string()),
+                platform_message_id: format!("{id}-seed-{j}"),
+                body: (*line).to_string(),
+                attachments: vec![],
+                sent_at: start + (i as i64) * 20 * 60 * 1000 + (j as i64) * 60 * 1000,
+                ..Default::default()
+            }));
         }
     }
+    deliver(state, Source::Channel(&channel), history).await?;
     Ok(DemoLogin {
         email: DEMO_EMAIL,
         password: DEMO_PASSWORD,
     })
+}
+
+fn customer_writes(message: InboundMessage) -> NormalizedEvent {
+    NormalizedEvent {
+        account_id: String::new(),
+        event: InboundEvent::Message(message),
+    }
 }
 
 /// The simulated customers: they read agents' replies within seconds, and every half
@@ -106,32 +110,32 @@ pub fn spawn_customers(state: AppState) {
             let Ok(Some(channel)) = store.channel_by_account(ChannelKind::Demo, &account).await else {
                 continue;
             };
-            for (id, _, _) in CUSTOMERS {
-                let read = StatusUpdate::Watermark {
-                    external_user_id: (*id).to_string(),
-                    watermark: now_millis() - 1500,
-                    status: MessageStatus::Read,
-                };
-                if let Ok(written) = store.apply_status(channel.channel.id, read).await {
-                    state.services.events.publish(&written.events);
-                }
+            let mut events: Vec<NormalizedEvent> = CUSTOMERS
+                .iter()
+                .map(|(id, _, _)| NormalizedEvent {
+                    account_id: account.clone(),
+                    event: InboundEvent::Status(StatusUpdate::Watermark {
+                        external_user_id: (*id).to_string(),
+                        watermark: now_millis() - 1500,
+                        status: MessageStatus::Read,
+                    }),
+                })
+                .collect();
+            if tick.is_multiple_of(10) {
+                let turn = (tick / 10) as usize;
+                let (id, name, _) = CUSTOMERS[turn % CUSTOMERS.len()];
+                events.push(customer_writes(InboundMessage {
+                    external_user_id: id.to_string(),
+                    contact_name: Some(name.to_string()),
+                    platform_message_id: format!("{id}-live-{}", now_millis()),
+                    body: FOLLOW_UPS[turn % FOLLOW_UPS.len()].to_string(),
+                    attachments: vec![],
+                    sent_at: now_millis(),
+                    ..Default::default()
+                }));
             }
-            if !tick.is_multiple_of(10) {
-                continue;
-            }
-            let turn = (tick / 10) as usize;
-            let (id, name, _) = CUSTOMERS[turn % CUSTOMERS.len()];
-            let message = InboundMessage {
-                external_user_id: id.to_string(),
-                contact_name: Some(name.to_string()),
-                platform_message_id: format!("{id}-live-{}", now_millis()),
-                body: FOLLOW_UPS[turn % FOLLOW_UPS.len()].to_string(),
-                attachments: vec![],
-                sent_at: now_millis(),
-                ..Default::default()
-            };
-            if let Ok(Some(written)) = store.ingest_inbound(channel.channel.id, message).await {
-                state.services.events.publish(&written.events);
+            if let Err(error) = deliver(&state, Source::Channel(&channel), events).await {
+                tracing::warn!(%error, "the demo customers could not write");
             }
         }
     });

@@ -8,6 +8,7 @@ pub mod config;
 pub mod crypto;
 pub mod csrf;
 pub mod demo;
+pub mod inbound;
 pub mod media;
 pub mod outbox;
 pub mod realtime;

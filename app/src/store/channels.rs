@@ -13,7 +13,7 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 /// A channel as the server needs it: with its owner and its (encrypted) credentials.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ChannelRecord {
     pub organization_id: Id,
     pub channel: Channel,

@@ -60,6 +60,20 @@ pub struct EchoMessage {
     pub our_message_id: Option<Id>,
 }
 
+/// What storing a delivered message changed, so that follow-up work (asking the platform for
+/// a new customer's profile, keeping media) starts from facts rather than from event JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delivered {
+    pub message: Message,
+    pub contact_id: Id,
+    /// The sender was new to this channel: a contact was created for them.
+    pub contact_created: bool,
+    /// The message started a conversation (`conversation:new` was logged).
+    pub conversation_opened: bool,
+    /// A customer's message moved a resolved or closed conversation back to active.
+    pub conversation_reopened: bool,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatusUpdate {
     /// Specific platform message ids reached a status.
@@ -87,16 +101,17 @@ pub trait MessageStore: Send + Sync {
         limit: i64,
     ) -> StoreResult<Page<Message>>;
     /// Stores a customer's message; `None` when the platform message id was already stored.
-    async fn ingest_inbound(&self, channel_id: Id, msg: InboundMessage) -> StoreResult<Option<Written<Message>>>;
+    async fn ingest_inbound(&self, channel_id: Id, msg: InboundMessage) -> StoreResult<Option<Written<Delivered>>>;
     /// Stores a message from our side that the platform echoed; `None` when it is ours and
     /// already stored (only its platform id is recorded) or a duplicate.
-    async fn ingest_echo(&self, channel_id: Id, msg: EchoMessage) -> StoreResult<Option<Written<Message>>>;
+    async fn ingest_echo(&self, channel_id: Id, msg: EchoMessage) -> StoreResult<Option<Written<Delivered>>>;
     /// Moves statuses forward only. Reports for ids not recorded yet are kept and applied
     /// when `finish_outbound` records the id.
     async fn apply_status(&self, channel_id: Id, update: StatusUpdate) -> StoreResult<Written<Vec<Id>>>;
     /// Sets (or removes) the customer's reaction on a message; an unknown target becomes a
     /// message of its own. `None` when the reaction was already stored.
-    async fn apply_reaction(&self, channel_id: Id, reaction: ReactionUpdate) -> StoreResult<Option<Written<Message>>>;
+    async fn apply_reaction(&self, channel_id: Id, reaction: ReactionUpdate)
+    -> StoreResult<Option<Written<Delivered>>>;
 }
 
 const MESSAGE_SELECT: &str = "SELECT m.id, m.conversation_id, m.direction, m.sender_user_id, \
@@ -285,11 +300,11 @@ impl<B: Backend> MessageStore for SqlStore<B> {
         Ok(Page { items, next_cursor })
     }
 
-    async fn ingest_inbound(&self, channel_id: Id, msg: InboundMessage) -> StoreResult<Option<Written<Message>>> {
+    async fn ingest_inbound(&self, channel_id: Id, msg: InboundMessage) -> StoreResult<Option<Written<Delivered>>> {
         let now = now_millis();
         let mut tx = self.writer.begin().await?;
         let org_id = channel_in(&mut tx, channel_id).await?.organization_id;
-        let (contact_id, _) = resolve_identity(
+        let (contact_id, contact_created) = resolve_identity(
             &mut tx,
             org_id,
             channel_id,
@@ -343,10 +358,20 @@ impl<B: Backend> MessageStore for SqlStore<B> {
         events.push(DomainEvent::message_received(message.clone(), conversation));
         let events = append_all(&mut tx, org_id, events).await?;
         tx.commit().await?;
-        Ok(Some(Written { value: message, events }))
+        let delivered = Delivered {
+            message,
+            contact_id,
+            contact_created,
+            conversation_opened: opened,
+            conversation_reopened: reopened && !opened,
+        };
+        Ok(Some(Written {
+            value: delivered,
+            events,
+        }))
     }
 
-    async fn ingest_echo(&self, channel_id: Id, msg: EchoMessage) -> StoreResult<Option<Written<Message>>> {
+    async fn ingest_echo(&self, channel_id: Id, msg: EchoMessage) -> StoreResult<Option<Written<Delivered>>> {
         let now = now_millis();
         let mut tx = self.writer.begin().await?;
         let channel = channel_in(&mut tx, channel_id).await?;
@@ -385,7 +410,8 @@ impl<B: Backend> MessageStore for SqlStore<B> {
             tx.commit().await?;
             return Ok(None);
         }
-        let (contact_id, _) = resolve_identity(&mut tx, org_id, channel_id, &msg.external_user_id, None, now).await?;
+        let (contact_id, contact_created) =
+            resolve_identity(&mut tx, org_id, channel_id, &msg.external_user_id, None, now).await?;
         let (conversation_id, opened) =
             open_conversation(&mut tx, org_id, channel_id, contact_id, msg.sent_at, now).await?;
         let message_id: Option<Id> = sqlx::query_scalar(
@@ -422,7 +448,17 @@ impl<B: Backend> MessageStore for SqlStore<B> {
         events.push(DomainEvent::message_sent(message.clone(), conversation));
         let events = append_all(&mut tx, org_id, events).await?;
         tx.commit().await?;
-        Ok(Some(Written { value: message, events }))
+        let delivered = Delivered {
+            message,
+            contact_id,
+            contact_created,
+            conversation_opened: opened,
+            conversation_reopened: false,
+        };
+        Ok(Some(Written {
+            value: delivered,
+            events,
+        }))
     }
 
     async fn apply_status(&self, channel_id: Id, update: StatusUpdate) -> StoreResult<Written<Vec<Id>>> {
@@ -500,11 +536,15 @@ impl<B: Backend> MessageStore for SqlStore<B> {
         Ok(Written { value: ids, events })
     }
 
-    async fn apply_reaction(&self, channel_id: Id, reaction: ReactionUpdate) -> StoreResult<Option<Written<Message>>> {
+    async fn apply_reaction(
+        &self,
+        channel_id: Id,
+        reaction: ReactionUpdate,
+    ) -> StoreResult<Option<Written<Delivered>>> {
         let mut tx = self.writer.begin().await?;
         let org_id = channel_in(&mut tx, channel_id).await?.organization_id;
         let target = sqlx::query(
-            "SELECT m.id, m.conversation_id, m.reactions FROM messages m \
+            "SELECT m.id, m.conversation_id, m.reactions, c.contact_id FROM messages m \
              JOIN conversations c ON c.id = m.conversation_id \
              JOIN contact_identities i ON i.contact_id = c.contact_id AND i.channel_id = c.channel_id \
              WHERE m.channel_id = $1 AND m.platform_message_id = $2 AND i.external_id = $3",
@@ -531,6 +571,7 @@ impl<B: Backend> MessageStore for SqlStore<B> {
         };
         let message_id: Id = target.try_get("id")?;
         let conversation_id: Id = target.try_get("conversation_id")?;
+        let contact_id: Id = target.try_get("contact_id")?;
         let reactions: Vec<Reaction> =
             serde_json::from_str(&target.try_get::<String, _>("reactions")?).unwrap_or_default();
         let Some(reactions) = with_customer_reaction(&reactions, reaction.emoji, reaction.sent_at) else {
@@ -550,6 +591,13 @@ impl<B: Backend> MessageStore for SqlStore<B> {
         });
         let event = append(&mut tx, org_id, event).await?;
         tx.commit().await?;
-        Ok(Some(Written::one(message, event)))
+        let delivered = Delivered {
+            message,
+            contact_id,
+            contact_created: false,
+            conversation_opened: false,
+            conversation_reopened: false,
+        };
+        Ok(Some(Written::one(delivered, event)))
     }
 }

@@ -43,7 +43,7 @@ pub use channels::{ChannelRecord, ChannelStore, NewChannel};
 pub use contacts::ContactStore;
 pub use conversations::ConversationStore;
 pub use events::EventStore;
-pub use messages::{EchoMessage, InboundMessage, MessageStore, ReactionUpdate, StatusUpdate};
+pub use messages::{Delivered, EchoMessage, InboundMessage, MessageStore, ReactionUpdate, StatusUpdate};
 pub use organizations::{Credentials, OrganizationStore};
 pub use outbox::{NewOutbound, OutboundJob, OutboxStore};
 pub use postgres::{Postgres, PostgresStore};

@@ -96,8 +96,15 @@ async fn inbound_reopens_resolved_conversation(store: DynStore) {
         .await
         .unwrap();
 
-    let written = receive(&store, &channel, "cust", "mid-2", "one more thing", at + 1_000).await;
-    assert_eq!(written.value.conversation_id, first.conversation_id);
+    let written = store
+        .ingest_inbound(channel.id, inbound("cust", "mid-2", "one more thing", at + 1_000))
+        .await
+        .unwrap()
+        .expect("stored");
+    let delivered = &written.value;
+    assert!(delivered.conversation_reopened, "the delivery tells that it reopened");
+    assert!(!delivered.conversation_opened && !delivered.contact_created);
+    assert_eq!(delivered.message.conversation_id, first.conversation_id);
     assert_eq!(
         names(&written.events),
         vec![events::CONVERSATION_STATUS, events::MESSAGE_RECEIVED]

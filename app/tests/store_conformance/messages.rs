@@ -35,7 +35,13 @@ async fn first_inbound_creates_contact_and_conversation(store: DynStore) {
     let mut msg = inbound("customer-9876", "mid-1", "Hello, is my order shipped?", at);
     msg.contact_name = Some("Maria".into());
     let written = store.ingest_inbound(channel.id, msg).await.unwrap().expect("stored");
-    let message = &written.value;
+    let delivered = &written.value;
+    assert!(delivered.contact_created && delivered.conversation_opened);
+    assert!(
+        !delivered.conversation_reopened,
+        "a new conversation is opened, not reopened"
+    );
+    let message = &delivered.message;
     assert_eq!(
         (message.direction, message.status),
         (Direction::Inbound, MessageStatus::Received)
@@ -111,7 +117,13 @@ async fn first_inbound_creates_contact_and_conversation(store: DynStore) {
         mime_type: None,
     };
     named.attachments = vec![photo.clone()];
-    let with_photo = store.ingest_inbound(channel.id, named).await.unwrap().unwrap().value;
+    let with_photo = store
+        .ingest_inbound(channel.id, named)
+        .await
+        .unwrap()
+        .unwrap()
+        .value
+        .message;
     assert_eq!(with_photo.attachments, vec![photo.clone()]);
     assert_eq!(
         thread(&store, &acme, conversation.id).await.pop().unwrap().attachments,
@@ -252,7 +264,9 @@ async fn foreign_echo_becomes_a_sent_message(store: DynStore) {
         .await
         .unwrap()
         .expect("stored");
-    let message = &written.value;
+    let delivered = &written.value;
+    assert!(!delivered.contact_created && !delivered.conversation_opened);
+    let message = &delivered.message;
     assert_eq!(message.conversation_id, first.conversation_id);
     assert_eq!(
         (message.direction, message.status),
@@ -409,7 +423,8 @@ async fn watermark_marks_earlier_messages(store: DynStore) {
         .await
         .unwrap()
         .unwrap()
-        .value;
+        .value
+        .message;
 
     let watermark = |watermark, status| StatusUpdate::Watermark {
         external_user_id: "cust".into(),
@@ -422,7 +437,7 @@ async fn watermark_marks_earlier_messages(store: DynStore) {
         .unwrap();
     let mut changed = read.value.clone();
     changed.sort();
-    assert_eq!(changed, vec![sent[0].id, sent[1].id]);
+    assert_eq!(changed, vec![sent[0].message.id, sent[1].message.id]);
     assert_eq!(
         names(&read.events),
         vec![events::MESSAGE_STATUS, events::MESSAGE_STATUS]
@@ -432,9 +447,13 @@ async fn watermark_marks_earlier_messages(store: DynStore) {
     let messages = thread(&store, &acme, incoming.conversation_id).await;
     let status_of = |id: Id| messages.iter().find(|m| m.id == id).unwrap().status;
     assert_eq!(status_of(incoming.id), MessageStatus::Received);
-    assert_eq!(status_of(sent[0].id), MessageStatus::Read);
-    assert_eq!(status_of(sent[1].id), MessageStatus::Read);
-    assert_eq!(status_of(sent[2].id), MessageStatus::Sent, "after the watermark");
+    assert_eq!(status_of(sent[0].message.id), MessageStatus::Read);
+    assert_eq!(status_of(sent[1].message.id), MessageStatus::Read);
+    assert_eq!(
+        status_of(sent[2].message.id),
+        MessageStatus::Sent,
+        "after the watermark"
+    );
     assert_eq!(
         message(&store, &acme, other.conversation_id, other_reply.id)
             .await
@@ -517,7 +536,8 @@ async fn rich_inbound_keeps_kind_and_quoted_message(store: DynStore) {
         .await
         .unwrap()
         .unwrap()
-        .value;
+        .value
+        .message;
     assert_eq!(
         (reply.kind, reply.attachments.clone()),
         (MessageKind::Media, vec![photo])
@@ -548,7 +568,8 @@ async fn rich_inbound_keeps_kind_and_quoted_message(store: DynStore) {
         .await
         .unwrap()
         .unwrap()
-        .value;
+        .value
+        .message;
     let quoted = orphan.reply_to.unwrap();
     assert_eq!((quoted.message_id, quoted.preview), (None, None));
 }
@@ -573,10 +594,11 @@ async fn reactions_replace_and_remove(store: DynStore) {
         .await
         .unwrap()
         .unwrap();
-    assert_eq!(liked.value.id, ours.id);
+    assert_eq!(liked.value.message.id, ours.id);
     assert_eq!(
         liked
             .value
+            .message
             .reactions
             .iter()
             .map(|r| (r.emoji.as_str(), r.direction))
@@ -597,7 +619,8 @@ async fn reactions_replace_and_remove(store: DynStore) {
         .await
         .unwrap()
         .unwrap()
-        .value;
+        .value
+        .message;
     assert_eq!(loved.reactions.len(), 1, "a customer has one reaction per message");
     assert_eq!(loved.reactions[0].emoji, "❤️");
     let removed = store
@@ -605,7 +628,8 @@ async fn reactions_replace_and_remove(store: DynStore) {
         .await
         .unwrap()
         .unwrap()
-        .value;
+        .value
+        .message;
     assert!(removed.reactions.is_empty());
     assert_eq!(message(&store, &acme, id, ours.id).await.reactions, vec![]);
 
@@ -617,7 +641,8 @@ async fn reactions_replace_and_remove(store: DynStore) {
         .await
         .unwrap()
         .unwrap()
-        .value;
+        .value
+        .message;
     assert_eq!((kept.kind, kept.direction), (MessageKind::Reaction, Direction::Inbound));
     assert!(kept.body.contains("😂"));
     assert!(store.apply_reaction(channel.id, orphan).await.unwrap().is_none());

@@ -70,11 +70,15 @@ pub(crate) async fn receive(
     body: &str,
     sent_at: Millis,
 ) -> Written<Message> {
-    store
+    let written = store
         .ingest_inbound(channel.id, inbound(customer, platform_id, body, sent_at))
         .await
         .unwrap()
-        .expect("a new platform message id is stored")
+        .expect("a new platform message id is stored");
+    Written {
+        value: written.value.message,
+        events: written.events,
+    }
 }
 
 pub(crate) fn reply(conversation_id: Id, sender: &User, body: &str, client_id: Option<&str>) -> NewOutbound {

@@ -10,36 +10,11 @@ pub mod messenger;
 pub mod whatsapp;
 pub mod whatsapp_templates;
 
+pub use app::inbound::{InboundEvent, NormalizedEvent, TemplateStatusUpdate};
 use app::model::ChannelKind;
-use app::store::{ChannelRecord, EchoMessage, InboundMessage, OutboundJob, ReactionUpdate, StatusUpdate};
-use app::templates::TemplateStatus;
+use app::store::{ChannelRecord, OutboundJob};
 use async_trait::async_trait;
 use axum::http::HeaderMap;
-
-/// One thing a webhook delivery told us, for the platform account `account_id`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NormalizedEvent {
-    pub account_id: String,
-    pub event: InboundEvent,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum InboundEvent {
-    Message(InboundMessage),
-    Echo(EchoMessage),
-    Status(StatusUpdate),
-    Reaction(ReactionUpdate),
-    /// Meta reviewed a WhatsApp template; `account_id` is the WhatsApp Business Account.
-    TemplateStatus(TemplateStatusUpdate),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct TemplateStatusUpdate {
-    pub platform_template_id: String,
-    pub status: TemplateStatus,
-    /// Meta's rejection reason (`INVALID_FORMAT`, …); `None` for "NONE".
-    pub reason: Option<String>,
-}
 
 /// What a channel keeps (encrypted) to reach its platform account, as JSON.
 pub trait StoredCredentials: serde::Serialize + serde::de::DeserializeOwned {
