@@ -7,7 +7,6 @@ pub mod channels;
 pub mod config;
 pub mod crypto;
 pub mod csrf;
-pub mod demo;
 pub mod inbound;
 pub mod media;
 pub mod outbox;
@@ -16,14 +15,12 @@ pub mod state;
 pub mod uploads;
 pub mod webhooks;
 
-use crate::channels::demo::DemoAdapter;
 use crate::channels::gateway::{PendingLogins, PlatformGateway};
-use crate::channels::instagram::InstagramAdapter;
-use crate::channels::messenger::MessengerAdapter;
-use crate::channels::whatsapp::WhatsAppAdapter;
+use crate::channels::poller::{self, Pollers};
+use crate::channels::registry::Registry;
 use crate::config::Config;
 use crate::crypto::SecretBox;
-use crate::state::{Adapters, AppState};
+use crate::state::AppState;
 use app::auth::ssr::LoginLimiter;
 use app::events::bus::EventBus;
 use app::services::{Services, SharedServices};
@@ -48,7 +45,8 @@ pub struct Messio {
 }
 
 impl Messio {
-    /// Stops the background workers (outbox, template review poll) after their current batch.
+    /// Stops the background workers (outbox, template review poll, channel pollers) after their
+    /// current batch.
     pub async fn stop(self) {
         let _ = self.shutdown.send(true);
         for worker in self.workers {
@@ -66,12 +64,8 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
     let (socket_layer, io) = realtime::layer(store.clone());
     let events = EventBus::new();
     realtime::connect_sockets(&events, io, config.redis_url.as_deref()).await?;
-    let adapters = Adapters {
-        messenger: Arc::new(MessengerAdapter::new(config.meta.clone())),
-        instagram: Arc::new(InstagramAdapter::new(config.meta.clone())),
-        whatsapp: Arc::new(WhatsAppAdapter::new(config.meta.clone())),
-        demo: Arc::new(DemoAdapter),
-    };
+    let adapters = Registry::new(&config.meta);
+    let pollers = Arc::new(Pollers::default());
     let pending_logins = Arc::new(PendingLogins::default());
     let gateway = Arc::new(PlatformGateway {
         store: store.clone(),
@@ -79,6 +73,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
         secrets: secrets.clone(),
         adapters: adapters.clone(),
         pending: pending_logins.clone(),
+        pollers: pollers.clone(),
     });
     let services: SharedServices = Arc::new(Services {
         store,
@@ -96,6 +91,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
         services: services.clone(),
         secrets: secrets.clone(),
         adapters: adapters.clone(),
+        pollers,
         gateway: gateway.clone(),
         pending_logins,
         media: media::MediaCache::new(config.data_dir.join("media")),
@@ -115,7 +111,8 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
             state.uploads.clone(),
             shutdown_rx.clone(),
         ),
-        channels::whatsapp_templates::spawn_review_poller(gateway, config.template_poll_every, shutdown_rx),
+        channels::whatsapp_templates::spawn_review_poller(gateway, config.template_poll_every, shutdown_rx.clone()),
+        poller::spawn(state.clone(), shutdown_rx),
     ];
 
     let routes = generate_route_list(App);

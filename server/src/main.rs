@@ -56,12 +56,11 @@ async fn run(cli: Cli) -> Result<(), server::BoxError> {
     let demo = cli.command == Some(Command::Demo);
     let messio = server::build(config, leptos_options).await?;
     if demo {
-        let login = server::demo::seed(&messio.state).await?;
+        let login = server::channels::demo::seed::seed(&messio.state).await?;
         println!(
             "Demo organization ready: log in as {} with password {}",
             login.email, login.password
         );
-        server::demo::spawn_customers(messio.state.clone());
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("Messio is running on http://{addr}");

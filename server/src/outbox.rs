@@ -3,9 +3,9 @@
 //! with their reason for the agent to retry; an expired token flags the channel. A claim
 //! left in `sending` by a process that died mid-send is recovered after `CLAIM_TIMEOUT`.
 
+use crate::channels::registry::Registry;
 use crate::channels::{ChannelAdapter, SendError};
 use crate::crypto::SecretBox;
-use crate::state::Adapters;
 use crate::uploads::Uploads;
 use app::model::ChannelStatus;
 use app::services::SharedServices;
@@ -25,7 +25,7 @@ const RECOVERY_BATCH: i64 = 100;
 
 pub fn spawn(
     services: SharedServices,
-    adapters: Adapters,
+    adapters: Registry,
     secrets: SecretBox,
     uploads: Uploads,
     mut shutdown: watch::Receiver<bool>,
@@ -118,7 +118,7 @@ async fn send_with_files(
 
 async fn deliver(
     services: &SharedServices,
-    adapters: &Adapters,
+    adapters: &Registry,
     secrets: &SecretBox,
     uploads: &Uploads,
     job: OutboundJob,

@@ -1,14 +1,10 @@
 //! The one state every route shares.
 
-use crate::channels::ChannelAdapter;
-use crate::channels::demo::DemoAdapter;
 use crate::channels::gateway::{PendingLogins, PlatformGateway};
-use crate::channels::instagram::InstagramAdapter;
-use crate::channels::messenger::MessengerAdapter;
-use crate::channels::whatsapp::WhatsAppAdapter;
+use crate::channels::poller::Pollers;
+use crate::channels::registry::Registry;
 use crate::config::Config;
 use crate::crypto::SecretBox;
-use app::model::ChannelKind;
 use app::services::SharedServices;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -20,7 +16,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub services: SharedServices,
     pub secrets: SecretBox,
-    pub adapters: Adapters,
+    pub adapters: Registry,
+    pub pollers: Arc<Pollers>,
     pub gateway: Arc<PlatformGateway>,
     pub pending_logins: Arc<PendingLogins>,
     pub media: crate::media::MediaCache,
@@ -30,25 +27,5 @@ pub struct AppState {
 impl FromRef<AppState> for LeptosOptions {
     fn from_ref(state: &AppState) -> Self {
         state.leptos_options.clone()
-    }
-}
-
-/// Picks the adapter for a channel kind; shared by the outbox and the gateway.
-#[derive(Clone)]
-pub struct Adapters {
-    pub messenger: Arc<MessengerAdapter>,
-    pub instagram: Arc<InstagramAdapter>,
-    pub whatsapp: Arc<WhatsAppAdapter>,
-    pub demo: Arc<DemoAdapter>,
-}
-
-impl Adapters {
-    pub fn get(&self, kind: ChannelKind) -> Arc<dyn ChannelAdapter> {
-        match kind {
-            ChannelKind::Messenger => self.messenger.clone(),
-            ChannelKind::Instagram => self.instagram.clone(),
-            ChannelKind::WhatsApp => self.whatsapp.clone(),
-            ChannelKind::Demo => self.demo.clone(),
-        }
     }
 }

@@ -18,6 +18,8 @@ pub struct ChannelRecord {
     pub organization_id: Id,
     pub channel: Channel,
     pub credentials: String,
+    /// Names the channel in its own webhook route, `/api/webhooks/{kind}/{webhook_key}`.
+    pub webhook_key: String,
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +40,10 @@ pub trait ChannelStore: Send + Sync {
     async fn channel(&self, org_id: Id, channel_id: Id) -> StoreResult<ChannelRecord>;
     /// The live channel that receives a platform account's webhooks, whatever organization owns it.
     async fn channel_by_account(&self, kind: ChannelKind, external_id: &str) -> StoreResult<Option<ChannelRecord>>;
+    /// The live channel a per-channel webhook route names, whatever organization owns it.
+    async fn channel_by_webhook_key(&self, kind: ChannelKind, key: &str) -> StoreResult<Option<ChannelRecord>>;
+    /// Every live channel of some kinds, across organizations: what the pollers run for.
+    async fn live_channels(&self, kinds: &[ChannelKind]) -> StoreResult<Vec<ChannelRecord>>;
     async fn set_channel_status(
         &self,
         channel_id: Id,
@@ -47,12 +53,13 @@ pub trait ChannelStore: Send + Sync {
 }
 
 const CHANNEL_SELECT: &str = "SELECT id, organization_id, kind, external_id, name, credentials, \
-    status, last_error, parent_account_id, created_at FROM channels";
+    status, last_error, parent_account_id, created_at, webhook_key FROM channels";
 
 fn channel_from_row(row: &AnyRow) -> StoreResult<ChannelRecord> {
     Ok(ChannelRecord {
         organization_id: row.try_get("organization_id")?,
         credentials: row.try_get("credentials")?,
+        webhook_key: row.try_get::<Option<String>, _>("webhook_key")?.unwrap_or_default(),
         channel: Channel {
             id: row.try_get("id")?,
             kind: parse(&row.try_get::<String, _>("kind")?, "channel kind")?,
@@ -64,6 +71,14 @@ fn channel_from_row(row: &AnyRow) -> StoreResult<ChannelRecord> {
             created_at: row.try_get("created_at")?,
         },
     })
+}
+
+/// 128 random bits, hex: unguessable, so a route cannot be found by counting.
+fn new_webhook_key() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    hex::encode(bytes)
 }
 
 pub(super) async fn channel_in(conn: &mut Conn, channel_id: Id) -> StoreResult<ChannelRecord> {
@@ -123,7 +138,8 @@ impl<B: Backend> ChannelStore for SqlStore<B> {
             }
             None => sqlx::query_scalar(
                 "INSERT INTO channels (organization_id, kind, external_id, name, credentials, status, created_at, \
-                 updated_at, parent_account_id) VALUES ($1, $2, $3, $4, $5, 'active', $6, $6, $7) RETURNING id",
+                 updated_at, parent_account_id, webhook_key) VALUES ($1, $2, $3, $4, $5, 'active', $6, $6, $7, $8) \
+                 RETURNING id",
             )
             .bind(org_id)
             .bind(new.kind.as_str())
@@ -132,6 +148,7 @@ impl<B: Backend> ChannelStore for SqlStore<B> {
             .bind(&new.credentials)
             .bind(now)
             .bind(new.parent_account_id.as_deref())
+            .bind(new_webhook_key())
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| map_unique(e, "this account is already connected"))?,
@@ -166,6 +183,28 @@ impl<B: Backend> ChannelStore for SqlStore<B> {
             .fetch_optional(&self.reader)
             .await?;
         row.as_ref().map(channel_from_row).transpose()
+    }
+
+    async fn channel_by_webhook_key(&self, kind: ChannelKind, key: &str) -> StoreResult<Option<ChannelRecord>> {
+        let sql = format!("{CHANNEL_SELECT} WHERE kind = $1 AND webhook_key = $2 AND status <> 'disconnected'");
+        let row = sqlx::query(&sql)
+            .bind(kind.as_str())
+            .bind(key)
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(channel_from_row).transpose()
+    }
+
+    async fn live_channels(&self, kinds: &[ChannelKind]) -> StoreResult<Vec<ChannelRecord>> {
+        let mut found = Vec::new();
+        for kind in kinds {
+            let sql = format!("{CHANNEL_SELECT} WHERE kind = $1 AND status <> 'disconnected' ORDER BY id");
+            let rows = sqlx::query(&sql).bind(kind.as_str()).fetch_all(&self.reader).await?;
+            for row in &rows {
+                found.push(channel_from_row(row)?);
+            }
+        }
+        Ok(found)
     }
 
     async fn set_channel_status(

@@ -6,7 +6,11 @@ use crate::support::*;
 use app::model::*;
 use app::store::*;
 
-conformance!(channel_ownership, channel_status_changes_emit_events);
+conformance!(
+    channel_ownership,
+    channel_status_changes_emit_events,
+    webhook_keys_route_to_live_channels
+);
 
 async fn channel_ownership(store: DynStore) {
     let (alpha, _) = new_org(&store, "alpha").await;
@@ -128,5 +132,61 @@ async fn channel_status_changes_emit_events(store: DynStore) {
             .set_channel_status(channel.id + 1000, ChannelStatus::Active, None)
             .await,
         "unknown channel",
+    );
+}
+
+async fn webhook_keys_route_to_live_channels(store: DynStore) {
+    let (alpha, _) = new_org(&store, "alpha").await;
+    let (beta, _) = new_org(&store, "beta").await;
+    let one = connect(&store, &alpha, "page-1").await;
+    let two = connect(&store, &beta, "page-2").await;
+    let one = store.channel(alpha.id, one.id).await.unwrap();
+    let two = store.channel(beta.id, two.id).await.unwrap();
+    assert_eq!(one.webhook_key.len(), 32, "128 random bits, hex");
+    assert_ne!(one.webhook_key, two.webhook_key);
+
+    let kind = one.channel.kind;
+    let found = store.channel_by_webhook_key(kind, &one.webhook_key).await.unwrap();
+    assert_eq!(
+        found.map(|c| (c.organization_id, c.channel.id)),
+        Some((alpha.id, one.channel.id))
+    );
+    let other_kind = ChannelKind::ALL.iter().copied().find(|k| *k != kind).unwrap();
+    assert!(
+        store
+            .channel_by_webhook_key(other_kind, &one.webhook_key)
+            .await
+            .unwrap()
+            .is_none(),
+        "a key routes only within its platform"
+    );
+    assert!(store.channel_by_webhook_key(kind, "nope").await.unwrap().is_none());
+
+    let live = store.live_channels(&[kind]).await.unwrap();
+    assert_eq!(
+        live.iter().map(|c| c.channel.id).collect::<Vec<_>>(),
+        [one.channel.id, two.channel.id]
+    );
+
+    store
+        .set_channel_status(one.channel.id, ChannelStatus::Disconnected, None)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .channel_by_webhook_key(kind, &one.webhook_key)
+            .await
+            .unwrap()
+            .is_none(),
+        "a disconnected channel takes no deliveries"
+    );
+    assert_eq!(store.live_channels(&[kind]).await.unwrap().len(), 1);
+    let mut again = new_channel("page-1");
+    again.name = "Back".into();
+    store.connect_channel(alpha.id, again).await.unwrap();
+    let back = store.channel(alpha.id, one.channel.id).await.unwrap();
+    assert_eq!(
+        back.webhook_key, one.webhook_key,
+        "reconnecting keeps the route the platform knows"
     );
 }

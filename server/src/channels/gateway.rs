@@ -7,8 +7,9 @@ use super::instagram::InstagramCredentials;
 use super::messenger::{ManagedPage, PageCredentials};
 use super::whatsapp::{ManagedNumber, WhatsAppCredentials};
 use super::{SendError, StoredCredentials};
+use crate::channels::poller::Pollers;
+use crate::channels::registry::Registry;
 use crate::crypto::SecretBox;
-use crate::state::Adapters;
 use app::auth::ssr::require_manager;
 use app::error::{AppError, AppResult};
 use app::events::bus::EventBus;
@@ -110,8 +111,9 @@ pub struct PlatformGateway {
     pub store: DynStore,
     pub events: EventBus,
     pub secrets: SecretBox,
-    pub adapters: Adapters,
+    pub adapters: Registry,
     pub pending: Arc<PendingLogins>,
+    pub pollers: Arc<Pollers>,
 }
 
 pub fn upstream(error: SendError) -> AppError {
@@ -447,6 +449,13 @@ impl ChannelGateway for PlatformGateway {
             }
             Err(e) => Err(SendError::Auth(e.to_string())),
         };
+        // A channel that polls is only as healthy as its last run.
+        let check = check.and_then(|()| match self.pollers.health(channel_id) {
+            Some(health) => health
+                .last_error
+                .map_or(Ok(()), |error| Err(SendError::Unavailable(error))),
+            None => Ok(()),
+        });
         match check {
             Ok(()) if record.channel.status != ChannelStatus::Active => {
                 self.set_status(channel_id, ChannelStatus::Active, None).await

@@ -7,12 +7,12 @@ use super::{
     ChannelAdapter, CustomerProfile, InboundEvent, MediaFile, NormalizedEvent, Rejection, SendError, StoredCredentials,
     media_url,
 };
+use crate::channels::meta::webhook as meta_webhook;
+use crate::channels::webhook::{Handshake, RoutedChannel, WebhookReceiver, WebhookRequest};
 use crate::config::MetaConfig;
-use crate::webhooks::signature::verify_hub_signature;
 use app::model::{Attachment, AttachmentKind, ChannelKind, MessageKind, MessageStatus};
 use app::store::{ChannelRecord, EchoMessage, InboundMessage, OutboundJob, ReactionUpdate, StatusUpdate, now_millis};
 use async_trait::async_trait;
-use axum::http::HeaderMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::{Deserialize, Serialize};
@@ -78,18 +78,33 @@ fn profile_from(body: &Value) -> CustomerProfile {
     }
 }
 
+/// Meta's app-level webhook: every account of the app posts to one URL.
+impl WebhookReceiver for InstagramAdapter {
+    fn handshake(&self, request: &WebhookRequest) -> Handshake {
+        meta_webhook::handshake(&self.graph.config().verify_token, request)
+    }
+
+    fn verify(&self, request: &WebhookRequest, _channel: Option<RoutedChannel<'_>>) -> Result<(), Rejection> {
+        meta_webhook::verify_hub_signature(&self.graph.config().app_secret, &request.headers, &request.body)
+    }
+
+    fn normalize(
+        &self,
+        request: &WebhookRequest,
+        _channel: Option<RoutedChannel<'_>>,
+    ) -> Result<Vec<NormalizedEvent>, Rejection> {
+        normalize(&request.body)
+    }
+}
+
 #[async_trait]
 impl ChannelAdapter for InstagramAdapter {
     fn kind(&self) -> ChannelKind {
         ChannelKind::Instagram
     }
 
-    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), Rejection> {
-        verify_hub_signature(&self.graph.config().app_secret, headers, body)
-    }
-
-    fn normalize(&self, body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection> {
-        normalize(body)
+    fn webhook(&self) -> Option<&dyn WebhookReceiver> {
+        Some(self)
     }
 
     async fn send(&self, job: &OutboundJob, credentials: &str) -> Result<String, SendError> {
@@ -899,6 +914,7 @@ mod tests {
                 deleted_at: None,
             },
             channel: ChannelRecord {
+                webhook_key: String::new(),
                 organization_id: 1,
                 channel: Channel {
                     id: 3,

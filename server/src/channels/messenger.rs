@@ -4,12 +4,12 @@
 //! the Graph calls behind Facebook login (long-lived token, managed pages).
 
 use super::{ChannelAdapter, CustomerProfile, InboundEvent, NormalizedEvent, Rejection, SendError, StoredCredentials};
+use crate::channels::meta::webhook as meta_webhook;
+use crate::channels::webhook::{Handshake, RoutedChannel, WebhookReceiver, WebhookRequest};
 use crate::config::MetaConfig;
-use crate::webhooks::signature::verify_hub_signature;
 use app::model::{Attachment, AttachmentKind, ChannelKind, MessageKind, MessageStatus};
 use app::store::{ChannelRecord, EchoMessage, InboundMessage, OutboundJob, StatusUpdate};
 use async_trait::async_trait;
-use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -343,18 +343,33 @@ fn attachment_type(kind: AttachmentKind) -> &'static str {
     }
 }
 
+/// Meta's app-level webhook: every account of the app posts to one URL.
+impl WebhookReceiver for MessengerAdapter {
+    fn handshake(&self, request: &WebhookRequest) -> Handshake {
+        meta_webhook::handshake(&self.graph.config.verify_token, request)
+    }
+
+    fn verify(&self, request: &WebhookRequest, _channel: Option<RoutedChannel<'_>>) -> Result<(), Rejection> {
+        meta_webhook::verify_hub_signature(&self.graph.config.app_secret, &request.headers, &request.body)
+    }
+
+    fn normalize(
+        &self,
+        request: &WebhookRequest,
+        _channel: Option<RoutedChannel<'_>>,
+    ) -> Result<Vec<NormalizedEvent>, Rejection> {
+        normalize(&request.body, &self.graph.config.app_id)
+    }
+}
+
 #[async_trait]
 impl ChannelAdapter for MessengerAdapter {
     fn kind(&self) -> ChannelKind {
         ChannelKind::Messenger
     }
 
-    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), Rejection> {
-        verify_hub_signature(&self.graph.config.app_secret, headers, body)
-    }
-
-    fn normalize(&self, body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection> {
-        normalize(body, &self.graph.config.app_id)
+    fn webhook(&self) -> Option<&dyn WebhookReceiver> {
+        Some(self)
     }
 
     async fn send(&self, job: &OutboundJob, credentials: &str) -> Result<String, SendError> {

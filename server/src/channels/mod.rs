@@ -7,6 +7,10 @@ pub mod facebook_login;
 pub mod gateway;
 pub mod instagram;
 pub mod messenger;
+pub mod meta;
+pub mod poller;
+pub mod registry;
+pub mod webhook;
 pub mod whatsapp;
 pub mod whatsapp_templates;
 
@@ -14,7 +18,9 @@ pub use app::inbound::{InboundEvent, NormalizedEvent, TemplateStatusUpdate};
 use app::model::ChannelKind;
 use app::store::{ChannelRecord, OutboundJob};
 use async_trait::async_trait;
-use axum::http::HeaderMap;
+use poller::Poller;
+use std::sync::Arc;
+use webhook::WebhookReceiver;
 
 /// What a channel keeps (encrypted) to reach its platform account, as JSON.
 pub trait StoredCredentials: serde::Serialize + serde::de::DeserializeOwned {
@@ -90,9 +96,14 @@ pub enum SendError {
 #[async_trait]
 pub trait ChannelAdapter: Send + Sync {
     fn kind(&self) -> ChannelKind;
-    /// Checks a webhook delivery's signature over the raw body, in constant time.
-    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), Rejection>;
-    fn normalize(&self, body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection>;
+    /// How the platform calls us, if it does (`webhook.rs`).
+    fn webhook(&self) -> Option<&dyn WebhookReceiver> {
+        None
+    }
+    /// How we fetch from the platform, if we must (`poller.rs`): one run per live channel.
+    fn poller(&self) -> Option<Arc<dyn Poller>> {
+        None
+    }
     /// Hands an agent's file to the platform before `send`; returns what replaces the
     /// attachment's URL in the job. By default the platform fetches the file from its signed
     /// link, as Meta's Send API does with `payload.url`.

@@ -9,13 +9,13 @@ use super::{
     ChannelAdapter, InboundEvent, MediaFile, NormalizedEvent, Rejection, SendError, StoredCredentials,
     TemplateStatusUpdate, media_url,
 };
+use crate::channels::meta::webhook as meta_webhook;
+use crate::channels::webhook::{Handshake, RoutedChannel, WebhookReceiver, WebhookRequest};
 use crate::config::MetaConfig;
-use crate::webhooks::signature::verify_hub_signature;
 use app::model::{Attachment, AttachmentKind, ChannelKind, MessageKind, MessageStatus};
 use app::store::{ChannelRecord, InboundMessage, OutboundJob, ReactionUpdate, StatusUpdate};
 use app::templates::{TemplateCategory, TemplateStatus};
 use async_trait::async_trait;
-use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -746,18 +746,33 @@ fn media_type(kind: AttachmentKind) -> Option<&'static str> {
 
 /// Customer names arrive with every webhook (`contacts[].profile.name`), so the default
 /// `customer_profile` (none) is kept.
+/// Meta's app-level webhook: every account of the app posts to one URL.
+impl WebhookReceiver for WhatsAppAdapter {
+    fn handshake(&self, request: &WebhookRequest) -> Handshake {
+        meta_webhook::handshake(&self.cloud.config.verify_token, request)
+    }
+
+    fn verify(&self, request: &WebhookRequest, _channel: Option<RoutedChannel<'_>>) -> Result<(), Rejection> {
+        meta_webhook::verify_hub_signature(&self.cloud.config.app_secret, &request.headers, &request.body)
+    }
+
+    fn normalize(
+        &self,
+        request: &WebhookRequest,
+        _channel: Option<RoutedChannel<'_>>,
+    ) -> Result<Vec<NormalizedEvent>, Rejection> {
+        normalize(&request.body)
+    }
+}
+
 #[async_trait]
 impl ChannelAdapter for WhatsAppAdapter {
     fn kind(&self) -> ChannelKind {
         ChannelKind::WhatsApp
     }
 
-    fn verify(&self, headers: &HeaderMap, body: &[u8]) -> Result<(), Rejection> {
-        verify_hub_signature(&self.cloud.config.app_secret, headers, body)
-    }
-
-    fn normalize(&self, body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection> {
-        normalize(body)
+    fn webhook(&self) -> Option<&dyn WebhookReceiver> {
+        Some(self)
     }
 
     /// Uploads the file to the number's media store, so Meta never has to reach us for it.
@@ -1224,7 +1239,7 @@ mod tests {
     use app::model::{Channel, ChannelStatus, Direction, Message, ReplyTo};
     use axum::body::Bytes;
     use axum::extract::State;
-    use axum::http::{Method, StatusCode, Uri};
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
     use axum::response::{IntoResponse, Response};
     use std::sync::{Arc, Mutex};
 
@@ -1764,6 +1779,7 @@ mod tests {
                 deleted_at: None,
             },
             channel: ChannelRecord {
+                webhook_key: String::new(),
                 organization_id: 1,
                 channel: Channel {
                     id: 2,

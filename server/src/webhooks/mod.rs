@@ -1,101 +1,154 @@
-//! Webhook routes under `/api/webhooks/{channel}`. A delivery is verified over its raw
-//! body before anything is parsed; what is acknowledged with 200 is already committed.
+//! Webhook routes: `/api/webhooks/{kind}` for platforms that call one app-level URL for every
+//! account (Meta), and `/api/webhooks/{kind}/{key}` for platforms that call each channel's
+//! own URL (the key is the channel's `webhook_key`). The route only verifies, normalizes and
+//! answers: the channel's receiver (`crate::channels::webhook`) checks the delivery before
+//! anything is parsed, the inbound pipeline stores it, and 200 means it is committed.
 
-pub mod signature;
-
+use crate::api::ApiPath;
+use crate::channels::webhook::{Handshake, RoutedChannel, WebhookReceiver, WebhookRequest};
 use crate::channels::{ChannelAdapter, Rejection};
 use crate::state::AppState;
 use app::error::AppError;
 use app::inbound::Source;
+use app::model::ChannelKind;
+use app::store::ChannelRecord;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use serde::Deserialize;
 use std::sync::Arc;
 
 pub fn router(max_body: usize) -> Router<AppState> {
     Router::new()
-        .route(
-            "/api/webhooks/messenger",
-            get(verify_subscription).post(messenger_delivery),
-        )
-        .route(
-            "/api/webhooks/whatsapp",
-            get(verify_subscription).post(whatsapp_delivery),
-        )
-        .route(
-            "/api/webhooks/instagram",
-            get(verify_subscription).post(instagram_delivery),
-        )
+        .route("/api/webhooks/{kind}", get(platform_route).post(platform_route))
+        .route("/api/webhooks/{kind}/{key}", get(channel_route).post(channel_route))
         .layer(DefaultBodyLimit::max(max_body))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct SubscriptionCheck {
-    #[serde(rename = "hub.mode")]
-    mode: Option<String>,
-    #[serde(rename = "hub.verify_token")]
-    verify_token: Option<String>,
-    #[serde(rename = "hub.challenge")]
-    challenge: Option<String>,
+/// The public address of this route for a channel: what a platform is told to call.
+pub fn channel_webhook_url(public_url: &str, channel: &ChannelRecord) -> String {
+    format!(
+        "{public_url}/api/webhooks/{}/{}",
+        channel.channel.kind, channel.webhook_key
+    )
 }
 
-/// Meta's subscription handshake: echo `hub.challenge` when the verify token matches.
-async fn verify_subscription(State(state): State<AppState>, Query(check): Query<SubscriptionCheck>) -> Response {
-    let expected = &state.config.meta.verify_token;
-    let token_ok = !expected.is_empty()
-        && check
-            .verify_token
-            .as_deref()
-            .is_some_and(|t| subtle::ConstantTimeEq::ct_eq(t.as_bytes(), expected.as_bytes()).into());
-    match (check.mode.as_deref(), token_ok, check.challenge) {
-        (Some("subscribe"), true, Some(challenge)) => (StatusCode::OK, challenge).into_response(),
-        _ => (StatusCode::FORBIDDEN, "verification failed").into_response(),
+async fn platform_route(
+    State(state): State<AppState>,
+    ApiPath(kind): ApiPath<String>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some((kind, adapter)) = receiver_of(&state, &kind) else {
+        return AppError::NotFound.into_response();
+    };
+    let request = whole_request(&state, method, &uri, headers, body);
+    receive(&state, kind, adapter, &request, None).await
+}
+
+async fn channel_route(
+    State(state): State<AppState>,
+    ApiPath((kind, key)): ApiPath<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some((kind, adapter)) = receiver_of(&state, &kind) else {
+        return AppError::NotFound.into_response();
+    };
+    let channel = match state.services.store.channel_by_webhook_key(kind, &key).await {
+        Ok(Some(channel)) => channel,
+        Ok(None) => return AppError::NotFound.into_response(),
+        Err(e) => return storage_failure(e.into()),
+    };
+    let Ok(credentials) = state.secrets.open(&channel.credentials) else {
+        tracing::error!(
+            channel_id = channel.channel.id,
+            "a channel's credentials cannot be opened"
+        );
+        return AppError::Internal.into_response();
+    };
+    let request = whole_request(&state, method, &uri, headers, body);
+    let routed = RoutedChannel {
+        record: &channel,
+        credentials: &credentials,
+    };
+    receive(&state, kind, adapter, &request, Some(routed)).await
+}
+
+/// The channel kind named in the path, if it is one that receives webhooks.
+fn receiver_of(state: &AppState, kind: &str) -> Option<(ChannelKind, Arc<dyn ChannelAdapter>)> {
+    let kind: ChannelKind = kind.parse().ok()?;
+    let adapter = state.adapters.get(kind);
+    adapter.webhook().is_some().then_some((kind, adapter))
+}
+
+fn whole_request(state: &AppState, method: Method, uri: &Uri, headers: HeaderMap, body: Bytes) -> WebhookRequest {
+    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    WebhookRequest {
+        method,
+        url: format!("{}{path}", state.config.public_url),
+        headers,
+        body,
     }
 }
 
-async fn messenger_delivery(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let adapter = state.adapters.messenger.clone();
-    receive(&state, adapter, &headers, &body).await
-}
-
-async fn whatsapp_delivery(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let adapter = state.adapters.whatsapp.clone();
-    receive(&state, adapter, &headers, &body).await
-}
-
-async fn instagram_delivery(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let adapter = state.adapters.instagram.clone();
-    receive(&state, adapter, &headers, &body).await
-}
-
-/// Verifies, normalizes and hands one delivery to the inbound pipeline. Events for accounts
-/// no organization connected are dropped (200, so the platform stops retrying); a storage
-/// failure answers 500 so it retries.
-pub async fn receive(state: &AppState, adapter: Arc<dyn ChannelAdapter>, headers: &HeaderMap, body: &[u8]) -> Response {
-    let kind = adapter.kind();
-    if adapter.verify(headers, body).is_err() {
+/// Answers a subscription check, or verifies, normalizes and hands one delivery to the inbound
+/// pipeline. Events for accounts no organization connected are dropped (200, so the platform
+/// stops retrying); a storage failure answers 500 so it retries.
+async fn receive(
+    state: &AppState,
+    kind: ChannelKind,
+    adapter: Arc<dyn ChannelAdapter>,
+    request: &WebhookRequest,
+    channel: Option<RoutedChannel<'_>>,
+) -> Response {
+    let Some(receiver) = adapter.webhook() else {
+        return AppError::NotFound.into_response();
+    };
+    if request.method == Method::GET {
+        return match receiver.handshake(request) {
+            Handshake::Accepted(challenge) => (StatusCode::OK, challenge).into_response(),
+            Handshake::Refused => (StatusCode::FORBIDDEN, "verification failed").into_response(),
+            Handshake::NotOffered => AppError::MethodNotAllowed.into_response(),
+        };
+    }
+    if receiver.verify(request, channel).is_err() {
         tracing::warn!(channel = %kind, "webhook rejected: bad or missing signature");
-        return AppError::Unauthorized.into_response_with(StatusCode::UNAUTHORIZED, "invalid signature");
+        return rejection(AppError::Unauthorized, StatusCode::UNAUTHORIZED, "invalid signature");
     }
-    let events = match adapter.normalize(body) {
+    let events = match receiver.normalize(request, channel) {
         Ok(events) => events,
         Err(Rejection::Malformed(reason)) => {
             tracing::warn!(channel = %kind, %reason, "webhook rejected: malformed body");
-            return AppError::invalid("malformed webhook body")
-                .into_response_with(StatusCode::BAD_REQUEST, "malformed webhook body");
+            return rejection(
+                AppError::invalid("malformed webhook body"),
+                StatusCode::BAD_REQUEST,
+                "malformed webhook body",
+            );
         }
         Err(Rejection::BadSignature) => {
-            return AppError::Unauthorized.into_response_with(StatusCode::UNAUTHORIZED, "invalid signature");
+            return rejection(AppError::Unauthorized, StatusCode::UNAUTHORIZED, "invalid signature");
         }
     };
-    match crate::inbound::deliver(state, Source::Platform(kind), events).await {
-        Ok(_) => (StatusCode::OK, "EVENT_RECEIVED").into_response(),
+    let source = match channel {
+        Some(routed) => Source::Channel(routed.record),
+        None => Source::Platform(kind),
+    };
+    match crate::inbound::deliver(state, source, events).await {
+        Ok(_) => acknowledge(receiver),
         Err(e) => storage_failure(e.into()),
     }
+}
+
+fn acknowledge(receiver: &dyn WebhookReceiver) -> Response {
+    let (content_type, body) = receiver.acknowledgement();
+    (StatusCode::OK, [(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
 fn storage_failure(error: AppError) -> Response {
@@ -103,13 +156,8 @@ fn storage_failure(error: AppError) -> Response {
     error.into_response()
 }
 
-trait RejectionResponse {
-    fn into_response_with(self, status: StatusCode, message: &str) -> Response;
-}
-
-impl RejectionResponse for AppError {
-    fn into_response_with(self, status: StatusCode, message: &str) -> Response {
-        let body = serde_json::json!({ "error": { "code": self.code(), "message": message } });
-        (status, axum::Json(body)).into_response()
-    }
+/// Our JSON error shape with the status a platform expects for this refusal.
+fn rejection(error: AppError, status: StatusCode, message: &str) -> Response {
+    let body = serde_json::json!({ "error": { "code": error.code(), "message": message } });
+    (status, axum::Json(body)).into_response()
 }

@@ -1,7 +1,10 @@
-//! Meta signs every webhook delivery: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of
-//! the raw body, keyed with the app secret>`. The check is constant-time.
+//! Meta's app-level webhooks. Every delivery is signed: `X-Hub-Signature-256: sha256=<hex
+//! HMAC-SHA256 of the raw body, keyed with the app secret>`, checked in constant time. Meta
+//! subscribes a URL by calling it with `GET ?hub.mode=subscribe&hub.verify_token=…&
+//! hub.challenge=…` and expects the challenge back when the token is ours.
 
 use crate::channels::Rejection;
+use crate::channels::webhook::{Handshake, WebhookRequest};
 use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -22,6 +25,19 @@ pub fn verify_hub_signature(app_secret: &str, headers: &HeaderMap, body: &[u8]) 
     let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).map_err(|_| Rejection::BadSignature)?;
     mac.update(body);
     mac.verify_slice(&expected).map_err(|_| Rejection::BadSignature)
+}
+
+/// Meta's subscription handshake: echo `hub.challenge` when the verify token matches.
+pub fn handshake(verify_token: &str, request: &WebhookRequest) -> Handshake {
+    let query = request.query();
+    let param = |name: &str| query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+    let token_ok = !verify_token.is_empty()
+        && param("hub.verify_token")
+            .is_some_and(|t| subtle::ConstantTimeEq::ct_eq(t.as_bytes(), verify_token.as_bytes()).into());
+    match (param("hub.mode"), token_ok, param("hub.challenge")) {
+        (Some("subscribe"), true, Some(challenge)) => Handshake::Accepted(challenge.to_string()),
+        _ => Handshake::Refused,
+    }
 }
 
 #[cfg(test)]

@@ -1,11 +1,16 @@
-//! The simulated channel behind `messio demo`: replies are "delivered" at once, so a
-//! newcomer sees the whole inbox working without any platform account.
+//! The simulated channel behind `messio demo`: replies are "delivered" at once, and simulated
+//! customers (its poller, `customers.rs`) read them and write again, so a newcomer sees the
+//! whole inbox working without any platform account. `seed.rs` fills the sample organization.
 
-use super::{ChannelAdapter, NormalizedEvent, Rejection, SendError};
+mod customers;
+pub mod seed;
+
+use super::poller::Poller;
+use super::{ChannelAdapter, SendError};
 use app::model::ChannelKind;
 use app::store::{ChannelRecord, OutboundJob};
 use async_trait::async_trait;
-use axum::http::HeaderMap;
+use std::sync::Arc;
 
 pub struct DemoAdapter;
 
@@ -15,13 +20,8 @@ impl ChannelAdapter for DemoAdapter {
         ChannelKind::Demo
     }
 
-    fn verify(&self, _headers: &HeaderMap, _body: &[u8]) -> Result<(), Rejection> {
-        // The demo channel has no webhook; nothing outside may post to it.
-        Err(Rejection::BadSignature)
-    }
-
-    fn normalize(&self, _body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection> {
-        Ok(vec![])
+    fn poller(&self) -> Option<Arc<dyn Poller>> {
+        Some(Arc::new(customers::SimulatedCustomers))
     }
 
     /// Idempotent (`ChannelKind::idempotent_send`): sending the same message again has no

@@ -1,0 +1,64 @@
+//! The channel registry: which adapter serves each platform. The webhook routes, the outbox,
+//! the gateway, the pollers and the media route all find a kind's adapter here, and read
+//! what the kind can do from the adapter (`webhook()`, `poller()`) and from the kind's facts
+//! (`app::model::ChannelKind`). Adding a platform is its folder under `channels/`, one field
+//! and one arm here, and its fake in `testkit/`.
+
+use super::ChannelAdapter;
+use super::demo::DemoAdapter;
+use super::instagram::InstagramAdapter;
+use super::messenger::MessengerAdapter;
+use super::whatsapp::WhatsAppAdapter;
+use crate::config::MetaConfig;
+use app::model::ChannelKind;
+use std::sync::Arc;
+
+/// One adapter per kind. The Meta adapters are also reached by type, for what only Meta has
+/// (Facebook login, WhatsApp templates).
+#[derive(Clone)]
+pub struct Registry {
+    pub messenger: Arc<MessengerAdapter>,
+    pub instagram: Arc<InstagramAdapter>,
+    pub whatsapp: Arc<WhatsAppAdapter>,
+    pub demo: Arc<DemoAdapter>,
+}
+
+impl Registry {
+    pub fn new(meta: &MetaConfig) -> Self {
+        Self {
+            messenger: Arc::new(MessengerAdapter::new(meta.clone())),
+            instagram: Arc::new(InstagramAdapter::new(meta.clone())),
+            whatsapp: Arc::new(WhatsAppAdapter::new(meta.clone())),
+            demo: Arc::new(DemoAdapter),
+        }
+    }
+
+    pub fn get(&self, kind: ChannelKind) -> Arc<dyn ChannelAdapter> {
+        match kind {
+            ChannelKind::Messenger => self.messenger.clone(),
+            ChannelKind::Instagram => self.instagram.clone(),
+            ChannelKind::WhatsApp => self.whatsapp.clone(),
+            ChannelKind::Demo => self.demo.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_is_served_by_its_own_adapter() {
+        let meta = MetaConfig {
+            app_id: String::new(),
+            app_secret: String::new(),
+            verify_token: String::new(),
+            graph_url: "http://127.0.0.1:9/v21.0".into(),
+            dialog_url: "http://127.0.0.1:9/dialog".into(),
+        };
+        let registry = Registry::new(&meta);
+        for kind in ChannelKind::ALL {
+            assert_eq!(registry.get(*kind).kind(), *kind);
+        }
+    }
+}
