@@ -1,0 +1,125 @@
+//! The channel registry over HTTP, on both backends: webhook routes exist only for kinds that
+//! receive webhooks, a per-channel route (`/api/webhooks/{kind}/{key}`) delivers into the
+//! channel its key names after the platform's own check, and a kind that polls gets a run per
+//! live channel that stops when the channel is disconnected.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use app::model::{ChannelKind, ChannelStatus};
+use app::store::NewChannel;
+use fake_meta::{encode_body, now_ms, sign, text_message_event};
+use reqwest::StatusCode;
+use serde_json::Value;
+use support::{Backend, TestApp};
+
+async fn post_raw(app: &TestApp, path: &str, body: &[u8], signature: Option<String>) -> (StatusCode, Value) {
+    let mut request = app
+        .http
+        .post(app.url(path))
+        .header("content-type", "application/json")
+        .body(body.to_vec());
+    if let Some(signature) = signature {
+        request = request.header(fake_meta::SIGNATURE_HEADER, signature);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn only_kinds_that_receive_webhooks_have_routes(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    for path in ["/api/webhooks/telegram", "/api/webhooks/demo", "/api/webhooks/demo/abc"] {
+        let (status, body) = post_raw(&app, path, b"{}", None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(body["error"]["code"], "not_found", "{path}: {body}");
+    }
+}
+
+async fn a_channel_route_delivers_into_its_channel(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (token, signup) = app.signup("Acme", "owner@acme.test").await;
+    let organization_id = signup["organization"]["id"].as_i64().unwrap();
+    let channel_id = app.connect_page(&token, "101").await["id"].as_i64().unwrap();
+    let channel = app
+        .state
+        .services
+        .store
+        .channel(organization_id, channel_id)
+        .await
+        .unwrap();
+    let route = format!("/api/webhooks/messenger/{}", channel.webhook_key);
+
+    let payload = text_message_event("101", "psid-1", "m-keyed", "hello by key", now_ms());
+    let body = encode_body(&payload);
+    let secret = app.fake.app_secret();
+
+    let (status, _) = post_raw(
+        &app,
+        "/api/webhooks/messenger/not-a-key",
+        &body,
+        Some(sign(&secret, &body)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "an unknown key names no channel");
+    let (status, body_of_refusal) = post_raw(&app, &route, &body, Some(sign("wrong-secret", &body))).await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "the platform's own check still applies"
+    );
+    assert_eq!(body_of_refusal["error"]["code"], "unauthorized");
+    assert!(
+        app.conversations(&token).await.is_empty(),
+        "refused deliveries leave no trace"
+    );
+
+    let (status, _) = post_raw(&app, &route, &body, Some(sign(&secret, &body))).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = post_raw(&app, &route, &body, Some(sign(&secret, &body))).await;
+    assert_eq!(status, StatusCode::OK, "a retry is acknowledged");
+    let conversations = app.conversations(&token).await;
+    assert_eq!(conversations.len(), 1);
+    assert_eq!(conversations[0]["channelId"], channel_id);
+    let conversation_id = conversations[0]["id"].as_i64().unwrap();
+    let messages = app.messages(&token, conversation_id).await;
+    assert_eq!(messages.len(), 1, "and stored once");
+    assert_eq!(messages[0]["body"], "hello by key");
+}
+
+async fn a_polling_channel_runs_while_it_is_live(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_, signup) = app.signup("Acme", "owner@acme.test").await;
+    let organization_id = signup["organization"]["id"].as_i64().unwrap();
+    let services = &app.state.services;
+    let demo = NewChannel {
+        kind: ChannelKind::Demo,
+        external_id: "demo-acme".into(),
+        name: "Demo".into(),
+        credentials: app.state.secrets.seal("{}"),
+        parent_account_id: None,
+    };
+    let channel = services.publish(services.store.connect_channel(organization_id, demo).await.unwrap());
+    let pollers = app.state.pollers.clone();
+    app.eventually("the demo channel's customers to start", || async {
+        pollers.is_running(channel.id)
+    })
+    .await;
+
+    let disconnected = services
+        .store
+        .set_channel_status(channel.id, ChannelStatus::Disconnected, None)
+        .await
+        .unwrap();
+    services.publish(disconnected);
+    app.eventually("the demo channel's customers to stop", || async {
+        !pollers.is_running(channel.id)
+    })
+    .await;
+}
+
+on_both_backends!(
+    only_kinds_that_receive_webhooks_have_routes,
+    a_channel_route_delivers_into_its_channel,
+    a_polling_channel_runs_while_it_is_live
+);
