@@ -10,7 +10,7 @@ use app::model::{ChannelKind, ChannelStatus};
 use app::store::NewChannel;
 use fake_meta::{encode_body, now_ms, sign, text_message_event};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use support::{Backend, TestApp};
 
 async fn post_raw(app: &TestApp, path: &str, body: &[u8], signature: Option<String>) -> (StatusCode, Value) {
@@ -118,7 +118,55 @@ async fn a_polling_channel_runs_while_it_is_live(backend: Backend) {
     .await;
 }
 
+async fn form_connect_answers_clearly(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (token, signup) = app.signup("Acme", "owner@acme.test").await;
+    let organization_id = signup["organization"]["id"].as_i64().unwrap();
+    let connect = |path: &'static str, body: Value| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let response = app.post(&token, path, body).await;
+            let status = response.status();
+            (status, response.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let (status, body) = connect("/api/inbox/channels/nonsense", json!({})).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (status, body) = connect("/api/inbox/channels/messenger", json!({ "pageId": "101" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not connected with a form"),
+        "{body}"
+    );
+    let (status, body) = connect("/api/inbox/channels/demo", json!({ "token": 7 })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"]["message"], "token must be text");
+    let (status, _) = connect("/api/inbox/channels/demo", json!([1])).await;
+    assert!(
+        status.is_client_error(),
+        "a body that is not an object is refused: {status}"
+    );
+    assert!(
+        app.state
+            .services
+            .store
+            .channels(organization_id)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing stored"
+    );
+}
+
 on_both_backends!(
+    form_connect_answers_clearly,
     only_kinds_that_receive_webhooks_have_routes,
     a_channel_route_delivers_into_its_channel,
     a_polling_channel_runs_while_it_is_live

@@ -1,9 +1,10 @@
 use super::{ApiJson, ApiPath, CurrentUser};
+use crate::channels::ConnectFields;
 use crate::channels::gateway::upstream;
 use crate::state::AppState;
 use app::auth::ssr::require_manager;
 use app::error::{AppError, AppResult};
-use app::model::{Channel, Id};
+use app::model::{Channel, ChannelKind, Id};
 use app::services::ChannelGateway;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -16,7 +17,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/inbox/channels", get(list))
         .route("/api/inbox/channels/social", post(connect_social))
         .route("/api/inbox/channels/whatsapp", post(connect_whatsapp))
-        .route("/api/inbox/channels/{id}", delete(disconnect))
+        // `{id}` is a channel id to disconnect, or the kind of channel a form connects.
+        .route("/api/inbox/channels/{id}", delete(disconnect).post(connect_with_form))
         .route("/api/inbox/channels/{id}/health", get(health))
 }
 
@@ -89,6 +91,30 @@ async fn connect_whatsapp(
     let channel = state
         .gateway
         .connect_whatsapp(&user, &body.phone_number_id, &body.access_token, &body.waba_id)
+        .await?;
+    Ok((StatusCode::CREATED, Json(channel)))
+}
+
+/// Connects a channel of a kind that connects with a form (`{"botToken": "…"}` for Telegram):
+/// the kind's adapter checks the values with the platform first.
+async fn connect_with_form(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(kind): ApiPath<String>,
+    ApiJson(fields): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> AppResult<(StatusCode, Json<Channel>)> {
+    require_manager(&user)?;
+    let kind: ChannelKind = kind.parse().map_err(|_| AppError::NotFound)?;
+    let mut values = ConnectFields::new();
+    for (name, value) in fields {
+        let serde_json::Value::String(text) = value else {
+            return Err(AppError::invalid(format!("{name} must be text")));
+        };
+        values.insert(name, text.trim().to_string());
+    }
+    let channel = state
+        .gateway
+        .connect_with_form(&user, kind, &values, &state.config.public_url)
         .await?;
     Ok((StatusCode::CREATED, Json(channel)))
 }

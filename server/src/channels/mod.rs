@@ -2,6 +2,7 @@
 //! normalizes the platform's webhooks, sends replies, and checks credentials. The inbox
 //! never sees a platform's wire format; it sees `store::InboundMessage` and friends.
 
+pub mod connect;
 pub mod demo;
 pub mod facebook_login;
 pub mod gateway;
@@ -115,6 +116,25 @@ pub trait ChannelAdapter: Send + Sync {
     ) -> Result<String, SendError> {
         Ok(file.public_url.clone())
     }
+    /// Checks what an admin typed into the kind's connect form with the platform and names the
+    /// account it reaches. Kinds connected otherwise (Facebook login, `messio demo`) keep the
+    /// default.
+    async fn connect_form(&self, _fields: &ConnectFields) -> Result<ConnectedAccount, SendError> {
+        Err(SendError::Rejected(format!(
+            "{} channels are not connected with a form",
+            self.kind().label()
+        )))
+    }
+    /// Runs once the channel is stored, so it has its own webhook route: tells the platform
+    /// where to deliver (`webhook_url` is `/api/webhooks/{kind}/{key}` under our public URL).
+    async fn on_connected(
+        &self,
+        _channel: &ChannelRecord,
+        _credentials: &str,
+        _webhook_url: &str,
+    ) -> Result<(), SendError> {
+        Ok(())
+    }
     /// Sends one queued reply; returns the platform's message id.
     async fn send(&self, job: &OutboundJob, credentials: &str) -> Result<String, SendError>;
     async fn health(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError>;
@@ -130,6 +150,20 @@ pub trait ChannelAdapter: Send + Sync {
             "this channel does not keep media at the platform".into(),
         ))
     }
+}
+
+/// A connect form's values by field name (`botToken`, `accountSid`…), trimmed.
+pub type ConnectFields = std::collections::BTreeMap<String, String>;
+
+/// The platform account a connect form reaches, ready to be stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectedAccount {
+    /// The platform's id for the account (a bot id, a phone number): unique per kind.
+    pub external_id: String,
+    pub name: String,
+    /// What the adapter needs to reach the account again, as JSON; sealed before storing.
+    pub credentials: String,
+    pub parent_account_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
