@@ -1,6 +1,7 @@
-//! Files agents attach to replies: what each platform accepts (its published types and
-//! size limits), the upload answer, and the URLs uploads live at. The composer checks a
-//! file against these rules before uploading; the server checks again on upload.
+//! Files agents attach to replies: checking a file against what its platform accepts (the
+//! published types and size limits each kind declares in `platforms`), the upload answer,
+//! and the URLs uploads live at. The composer checks a file before uploading; the server
+//! checks again on upload.
 
 use crate::model::{Attachment, AttachmentKind, ChannelKind};
 use serde::{Deserialize, Serialize};
@@ -12,7 +13,8 @@ pub const UPLOAD_URL_PREFIX: &str = "/api/media/uploads/";
 /// A reply carries at most this many files: Meta's platforms take one per message.
 pub const MAX_ATTACHMENTS: usize = 1;
 
-const MB: u64 = 1024 * 1024;
+/// A mebibyte, the unit platforms state their limits in.
+pub const MB: u64 = 1024 * 1024;
 
 /// The largest file any platform takes (a WhatsApp document): bigger uploads are refused
 /// before they are read to the end.
@@ -69,133 +71,10 @@ pub struct MediaRule {
     pub max_bytes: u64,
 }
 
-const WHATSAPP: &[MediaRule] = &[
-    MediaRule {
-        kind: AttachmentKind::Image,
-        types: &["image/jpeg", "image/png"],
-        max_bytes: 5 * MB,
-    },
-    MediaRule {
-        kind: AttachmentKind::Video,
-        types: &["video/mp4", "video/3gpp"],
-        max_bytes: 16 * MB,
-    },
-    MediaRule {
-        kind: AttachmentKind::Audio,
-        types: &["audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"],
-        max_bytes: 16 * MB,
-    },
-    MediaRule {
-        kind: AttachmentKind::File,
-        types: &[
-            "text/plain",
-            "application/pdf",
-            "application/msword",
-            "application/vnd.ms-excel",
-            "application/vnd.ms-powerpoint",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-        ],
-        max_bytes: 100 * MB,
-    },
-];
-
-const INSTAGRAM: &[MediaRule] = &[
-    MediaRule {
-        kind: AttachmentKind::Image,
-        types: &["image/png", "image/jpeg", "image/gif"],
-        max_bytes: 8 * MB,
-    },
-    MediaRule {
-        kind: AttachmentKind::Video,
-        types: &[
-            "video/mp4",
-            "video/ogg",
-            "video/x-msvideo",
-            "video/quicktime",
-            "video/webm",
-        ],
-        max_bytes: 25 * MB,
-    },
-    MediaRule {
-        kind: AttachmentKind::Audio,
-        types: &["audio/aac", "audio/mp4", "audio/x-m4a", "audio/wav", "audio/x-wav"],
-        max_bytes: 25 * MB,
-    },
-    MediaRule {
-        kind: AttachmentKind::File,
-        types: &["application/pdf"],
-        max_bytes: 25 * MB,
-    },
-];
-
-const MESSENGER: &[MediaRule] = &[
-    MediaRule {
-        kind: AttachmentKind::Image,
-        types: &["image/jpeg", "image/png", "image/gif"],
-        max_bytes: 8 * MB,
-    },
-    MediaRule {
-        kind: AttachmentKind::Video,
-        types: &[
-            "video/mp4",
-            "video/ogg",
-            "video/quicktime",
-            "video/webm",
-            "video/x-msvideo",
-        ],
-        max_bytes: 25 * MB,
-    },
-    MediaRule {
-        kind: AttachmentKind::Audio,
-        types: &[
-            "audio/aac",
-            "audio/mp4",
-            "audio/x-m4a",
-            "audio/mpeg",
-            "audio/wav",
-            "audio/x-wav",
-            "audio/ogg",
-        ],
-        max_bytes: 25 * MB,
-    },
-    MediaRule {
-        kind: AttachmentKind::File,
-        types: &[],
-        max_bytes: 25 * MB,
-    },
-];
-
-/// What `channel` accepts from an agent, in the order the composer lists it.
-pub fn rules(channel: ChannelKind) -> &'static [MediaRule] {
-    match channel {
-        ChannelKind::WhatsApp => WHATSAPP,
-        ChannelKind::Instagram => INSTAGRAM,
-        ChannelKind::Messenger | ChannelKind::Demo => MESSENGER,
-    }
-}
-
-fn platform(channel: ChannelKind) -> &'static str {
-    match channel {
-        ChannelKind::WhatsApp => "WhatsApp",
-        ChannelKind::Instagram => "Instagram",
-        ChannelKind::Messenger => "Messenger",
-        ChannelKind::Demo => "This channel",
-    }
-}
-
 /// Whether `channel` shows a reply's text under a file of `kind` (WhatsApp's caption);
 /// where it does not, the text goes as a message of its own after the file.
 pub fn takes_caption(channel: ChannelKind, kind: AttachmentKind) -> bool {
-    match channel {
-        ChannelKind::WhatsApp => matches!(
-            kind,
-            AttachmentKind::Image | AttachmentKind::Video | AttachmentKind::File
-        ),
-        ChannelKind::Demo => true,
-        ChannelKind::Messenger | ChannelKind::Instagram => false,
-    }
+    channel.platform().takes_caption(kind)
 }
 
 /// "5 MB", "100 KB", "2.5 MB".
@@ -220,7 +99,8 @@ fn essence(mime: &str) -> String {
 /// or why the platform would refuse it (in words an agent understands).
 pub fn check(channel: ChannelKind, mime: &str, size: u64) -> Result<AttachmentKind, String> {
     let mime = essence(mime);
-    let rules = rules(channel);
+    let platform = channel.platform();
+    let rules = platform.media;
     let rule = rules
         .iter()
         .find(|r| r.types.contains(&mime.as_str()))
@@ -241,7 +121,7 @@ pub fn check(channel: ChannelKind, mime: &str, size: u64) -> Result<AttachmentKi
         .ok_or_else(|| {
             format!(
                 "{} does not accept {} files; it takes {}",
-                platform(channel),
+                platform.attachment_subject,
                 if mime.is_empty() { "these" } else { mime.as_str() },
                 accepted_summary(channel)
             )
@@ -252,7 +132,7 @@ pub fn check(channel: ChannelKind, mime: &str, size: u64) -> Result<AttachmentKi
     if size > rule.max_bytes {
         return Err(format!(
             "{} accepts {} files up to {}; this one is {}",
-            platform(channel),
+            platform.attachment_subject,
             kind_noun(rule.kind),
             human_size(rule.max_bytes),
             human_size(size)
@@ -273,7 +153,9 @@ fn kind_noun(kind: AttachmentKind) -> &'static str {
 /// "images (JPEG, PNG) up to 5 MB, videos (MP4, 3GPP) up to 16 MB, …" for error messages
 /// and the composer's hint.
 pub fn accepted_summary(channel: ChannelKind) -> String {
-    rules(channel)
+    channel
+        .platform()
+        .media
         .iter()
         .map(|r| {
             let noun = match r.kind {
@@ -313,7 +195,7 @@ fn short_type(mime: &str) -> String {
 
 /// The `accept` attribute of the composer's file input for `channel`.
 pub fn accept_attribute(channel: ChannelKind) -> String {
-    let rules = rules(channel);
+    let rules = channel.platform().media;
     if rules.iter().any(|r| r.types.is_empty()) {
         return String::new();
     }

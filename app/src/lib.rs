@@ -14,6 +14,7 @@ pub mod events;
 #[cfg(feature = "ssr")]
 pub mod inbound;
 pub mod inbox;
+pub mod platforms;
 pub mod realtime;
 #[cfg(feature = "ssr")]
 pub mod services;

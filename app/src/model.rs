@@ -1,6 +1,7 @@
 //! Shared data types: what the browser, the REST API and the socket all speak.
 //! Field names are camelCase on the wire, as in the brief's endpoint and event tables.
 
+use crate::platforms::WindowRule;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -10,7 +11,8 @@ pub type Millis = i64;
 
 pub const HOUR_MS: Millis = 60 * 60 * 1000;
 pub const DAY_MS: Millis = 24 * HOUR_MS;
-/// The standard messaging window (Messenger, Instagram, WhatsApp), counted from the customer's last message.
+/// The standard messaging window of kinds that have one (`platforms::WindowRule`), counted
+/// from the customer's last message.
 pub const STANDARD_WINDOW_MS: Millis = DAY_MS;
 /// With the HUMAN_AGENT tag a reply may still go out this long after the customer's last message.
 pub const HUMAN_AGENT_WINDOW_MS: Millis = 7 * DAY_MS;
@@ -99,40 +101,24 @@ impl MessageStatus {
 
 string_enum!(ChannelKind { Messenger => "messenger", Instagram => "instagram", WhatsApp => "whatsapp", Demo => "demo" });
 
+// What each kind is (names, icon, window, files, capabilities) is declared in `platforms`;
+// these read the facts most callers want.
 impl ChannelKind {
+    /// The kind's full name ("Facebook Messenger").
     pub fn label(self) -> &'static str {
-        match self {
-            ChannelKind::Messenger => "Facebook Messenger",
-            ChannelKind::Instagram => "Instagram Direct",
-            ChannelKind::WhatsApp => "WhatsApp",
-            ChannelKind::Demo => "Demo channel",
-        }
+        self.platform().name
     }
 
     /// Whether the platform lets a business write first (or late) only with approved templates.
     pub fn uses_templates(self) -> bool {
-        self == ChannelKind::WhatsApp
+        self.platform().uses_templates
     }
 
     /// Whether the platform de-duplicates a repeated send of the same reply, so a send cut
     /// off before its answer was recorded can simply be sent again without the customer
     /// getting it twice. Where it does not, such a send ends `failed` for an agent to check.
     pub fn idempotent_send(self) -> bool {
-        match self {
-            // Meta's Send API (Messenger, and Instagram through the linked page) takes
-            // `recipient`, `messaging_type`, `message`, `notification_type`, `sender_action`,
-            // `tag` and `reply_to`, but no idempotency key; `message.metadata` only comes back
-            // in the echo webhook. https://developers.facebook.com/docs/messenger-platform/reference/send-api
-            // and https://developers.facebook.com/docs/graph-api/reference/page/messages
-            ChannelKind::Messenger | ChannelKind::Instagram => false,
-            // The Cloud API's POST /{phone-number-id}/messages takes `messaging_product`, `to`,
-            // `recipient_type`, `type`, `context` and the content, but no idempotency key;
-            // `biz_opaque_callback_data` is only handed back in status webhooks, never used to
-            // drop a repeat. https://developers.facebook.com/documentation/business-messaging/whatsapp/messages/send-messages
-            ChannelKind::WhatsApp => false,
-            // Ours: a send has no effect beyond its id, which is derived from the message id.
-            ChannelKind::Demo => true,
-        }
+        self.platform().idempotent_send
     }
 }
 
@@ -284,15 +270,18 @@ pub enum ReplyWindow {
     HumanAgentOnly { closes_at: Millis },
     /// No reply may be sent until the customer writes again.
     Closed,
-    /// WhatsApp outside its 24-hour window: only approved templates may be sent.
+    /// After the standard window on a kind that falls back to templates (WhatsApp): only
+    /// approved templates may be sent.
     TemplatesOnly,
 }
 
 impl ReplyWindow {
+    /// The window of a `kind` conversation whose customer last wrote at `last_inbound_at`,
+    /// by the rule the kind declares (`Platform::window`).
     pub fn at(kind: ChannelKind, last_inbound_at: Option<Millis>, now: Millis) -> Self {
-        match kind {
-            ChannelKind::Demo => return ReplyWindow::Open { closes_at: Millis::MAX },
-            ChannelKind::WhatsApp => {
+        match kind.platform().window {
+            WindowRule::Always => return ReplyWindow::Open { closes_at: Millis::MAX },
+            WindowRule::StandardThenTemplates => {
                 return match last_inbound_at {
                     Some(last) if now <= last + STANDARD_WINDOW_MS => ReplyWindow::Open {
                         closes_at: last + STANDARD_WINDOW_MS,
@@ -300,7 +289,7 @@ impl ReplyWindow {
                     _ => ReplyWindow::TemplatesOnly,
                 };
             }
-            ChannelKind::Messenger | ChannelKind::Instagram => {}
+            WindowRule::StandardThenHumanAgent => {}
         }
         let Some(last) = last_inbound_at else {
             return ReplyWindow::Closed;

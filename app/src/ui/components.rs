@@ -4,6 +4,7 @@
 
 use crate::error::AppError;
 use crate::model::{AttachmentKind, ChannelKind, ChannelStatus, ConversationStatus, Millis, Role};
+use crate::platforms::Shape;
 use leptos::prelude::*;
 
 // ---------------------------------------------------------------------------------------
@@ -346,29 +347,9 @@ pub fn ChannelIcon(
         kind.as_str(),
         if large { " channel-badge-lg" } else { "" }
     );
-    let label = kind.label();
-    let glyph = match kind {
-        ChannelKind::Messenger => view! {
-            <path class="cb-stroke" d="M12 3.6c-4.7 0-8.4 3.5-8.4 7.9 0 2.4 1.1 4.6 3 6.1v3l2.8-1.5c.8.2 1.7.3 2.6.3 4.7 0 8.4-3.5 8.4-7.9S16.7 3.6 12 3.6z"/>
-            <path class="cb-fill" d="M7.4 13.9l3.1-3.3 1.9 1.9 3.3-1.9-3.1 3.3-1.9-1.9z"/>
-        }
-        .into_any(),
-        ChannelKind::Instagram => view! {
-            <rect class="cb-stroke" x="4.5" y="4.5" width="15" height="15" rx="4.2"/>
-            <circle class="cb-stroke" cx="12" cy="12" r="3.4"/>
-            <circle class="cb-fill" cx="16.4" cy="7.6" r="1"/>
-        }
-        .into_any(),
-        ChannelKind::WhatsApp => view! {
-            <path class="cb-stroke" d="M12 3.8a8.2 8.2 0 0 0-7 12.5l-1.2 4 4.1-1.1A8.2 8.2 0 1 0 12 3.8z"/>
-            <path class="cb-fill" d="M9.3 7.9c.2-.3.4-.3.6-.3h.5c.2 0 .3 0 .5.4l.7 1.6c.1.2 0 .4-.1.5l-.5.6c-.1.1-.2.3 0 .5.6 1 1.4 1.8 2.5 2.3.2.1.4.1.5-.1l.6-.7c.2-.2.3-.2.5-.1l1.5.7c.3.1.4.2.4.4 0 .5-.2 1.1-.7 1.4-.5.4-1.3.6-2.3.2-2.2-.8-3.8-2.4-4.6-4.3-.5-1.1-.4-1.9.1-2.5z"/>
-        }
-        .into_any(),
-        ChannelKind::Demo => view! {
-            <path class="cb-fill" d="M12 4.5l1.9 4.6 4.6 1.9-4.6 1.9L12 17.5l-1.9-4.6L5.5 11l4.6-1.9z"/>
-        }
-        .into_any(),
-    };
+    let platform = kind.platform();
+    let label = platform.name;
+    let glyph = glyph(platform.icon);
     view! {
         <span
             class=class
@@ -383,13 +364,29 @@ pub fn ChannelIcon(
     }
 }
 
-/// The platform's short name, for tight spots (filter groups, badges).
-pub fn channel_kind_short(kind: ChannelKind) -> &'static str {
-    match kind {
-        ChannelKind::Messenger => "Messenger",
-        ChannelKind::Instagram => "Instagram",
-        ChannelKind::WhatsApp => "WhatsApp",
-        ChannelKind::Demo => "Demo",
+/// The shapes of a platform's mark as SVG elements. They are paired up one by one rather
+/// than collected into a `Vec`, which would add a hydration marker after them: the markup
+/// stays exactly what it was when each kind's glyph was written out by hand.
+fn glyph(shapes: &'static [Shape]) -> AnyView {
+    shapes
+        .iter()
+        .map(|shape| shape_view(*shape))
+        .reduce(|drawn, next| (drawn, next).into_any())
+        .unwrap_or_else(|| ().into_any())
+}
+
+fn shape_view(shape: Shape) -> AnyView {
+    match shape {
+        Shape::Path { ink, d } => view! { <path class=ink.class() d=d/> }.into_any(),
+        Shape::Rect {
+            ink,
+            x,
+            y,
+            width,
+            height,
+            rx,
+        } => view! { <rect class=ink.class() x=x y=y width=width height=height rx=rx/> }.into_any(),
+        Shape::Circle { ink, cx, cy, r } => view! { <circle class=ink.class() cx=cx cy=cy r=r/> }.into_any(),
     }
 }
 
@@ -613,6 +610,61 @@ mod tests {
         assert_eq!(time_until(now + 5 * 3_600_000, now), "5h");
         assert_eq!(time_until(now + 30_000, now), "1m");
         assert_eq!(time_until(now + 6 * 86_400_000, now), "6d");
+    }
+
+    #[test]
+    fn channel_icons_draw_their_declared_shapes() {
+        for kind in ChannelKind::ALL {
+            let platform = kind.platform();
+            let html = view! { <ChannelIcon kind=*kind/> }.to_html();
+            for attr in [
+                format!(r#"data-channel-kind="{kind}""#),
+                format!(r#"aria-label="{}""#, platform.name),
+                r#"role="img""#.to_string(),
+            ] {
+                assert!(html.contains(&attr), "{kind}: no {attr} in {html}");
+            }
+            let svg = &html[html.find("<svg").unwrap_or_default()..];
+            assert_eq!(
+                svg.matches(r#"class="cb-"#).count(),
+                platform.icon.len(),
+                "{kind}: {svg}"
+            );
+            // Hydration markers inside the mark would differ from the markup browser tests know.
+            assert!(!svg.contains("<!"), "{kind}: {svg}");
+            for shape in platform.icon {
+                let (tag, ink, attrs): (&str, _, Vec<(&str, &str)>) = match *shape {
+                    Shape::Path { ink, d } => ("<path ", ink, vec![("d", d)]),
+                    Shape::Rect {
+                        ink,
+                        x,
+                        y,
+                        width,
+                        height,
+                        rx,
+                    } => (
+                        "<rect ",
+                        ink,
+                        vec![("x", x), ("y", y), ("width", width), ("height", height), ("rx", rx)],
+                    ),
+                    Shape::Circle { ink, cx, cy, r } => ("<circle ", ink, vec![("cx", cx), ("cy", cy), ("r", r)]),
+                };
+                let element = svg
+                    .split(tag)
+                    .skip(1)
+                    .map(|rest| &rest[..rest.find('>').unwrap_or(rest.len())])
+                    .find(|el| {
+                        attrs
+                            .iter()
+                            .all(|(name, value)| el.contains(&format!(r#"{name}="{value}""#)))
+                    });
+                let element = element.unwrap_or_else(|| panic!("{kind}: {shape:?} not drawn in {svg}"));
+                assert!(
+                    element.contains(&format!(r#"class="{}""#, ink.class())),
+                    "{kind}: {element}"
+                );
+            }
+        }
     }
 
     #[test]

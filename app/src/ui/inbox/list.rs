@@ -6,8 +6,7 @@ use crate::error::AppError;
 use crate::inbox::list_conversations;
 use crate::model::{Channel, ChannelKind, Conversation, ConversationFilter, ConversationStatus, Id, InboxView, Page};
 use crate::ui::components::{
-    Avatar, ChannelIcon, EmptyState, ErrorState, RelTime, channel_kind_short, conversation_status_label, toast_error,
-    use_hydrated,
+    Avatar, ChannelIcon, EmptyState, ErrorState, RelTime, conversation_status_label, toast_error, use_hydrated,
 };
 use leptos::prelude::*;
 use leptos_router::NavigateOptions;
@@ -204,7 +203,7 @@ fn Filters() -> impl IntoView {
                                                 })
                                                 .collect_view();
                                             if grouped {
-                                                view! { <optgroup label=channel_kind_short(kind)>{options}</optgroup> }.into_any()
+                                                view! { <optgroup label=kind.platform().short_name>{options}</optgroup> }.into_any()
                                             } else {
                                                 options.into_any()
                                             }

@@ -367,7 +367,7 @@ fn ChannelRow(channel: Channel, rows: RwSignal<Vec<Channel>>, can_manage: bool) 
                         "Paste a new token"
                     </button>
                 })}
-                {(status == ChannelStatus::NeedsReconnect && kind != ChannelKind::Demo && can_manage).then(|| view! {
+                {(status == ChannelStatus::NeedsReconnect && kind.platform().connects_by_facebook_login() && can_manage).then(|| view! {
                     <a class="btn btn-sm btn-warn" href=CONNECT_FACEBOOK_PATH rel="external" data-testid="reconnect-channel">
                         "Reconnect"
                     </a>
@@ -390,39 +390,32 @@ fn ChannelRow(channel: Channel, rows: RwSignal<Vec<Channel>>, can_manage: bool) 
     }
 }
 
-/// The platform-specific part of a channel card's second line.
+/// The platform-specific part of a channel card's second line: the account as its kind
+/// describes it (`Platform::account`), then the account above it, if any.
 fn channel_meta(kind: ChannelKind, name: &str, external_id: String, parent: Option<String>) -> AnyView {
+    let account = kind.platform().account;
     let sep = || view! { <span class="sep" aria-hidden="true">"·"</span> };
-    match kind {
-        ChannelKind::WhatsApp => view! {
+    let id = if account.handle_name && name.starts_with('@') {
+        view! { <span>{name.to_string()}</span> }.into_any()
+    } else if account.id_prefix.is_empty() {
+        view! { <span title=account.id_title><code>{external_id}</code></span> }.into_any()
+    } else {
+        view! { <span title=account.id_title>{account.id_prefix}<code>{external_id}</code></span> }.into_any()
+    };
+    // Only kinds that have parents get the slot, so the others' markup has no empty one.
+    match account.parent {
+        Some(about) => view! {
             {sep()}
-            <span title="Phone number ID">"Number " <code>{external_id}</code></span>
-            {parent.map(|waba| view! {
+            {id}
+            {parent.map(|parent| view! {
                 {sep()}
-                <span title="WhatsApp Business Account" data-testid="channel-parent">"WABA " <code>{waba}</code></span>
+                <span title=about.title data-testid="channel-parent">{about.prefix}<code>{parent}</code></span>
             })}
         }
         .into_any(),
-        ChannelKind::Instagram => {
-            // The gateway names Instagram channels after the account's @username when it has one.
-            let handle = if name.starts_with('@') {
-                view! { <span>{name.to_string()}</span> }.into_any()
-            } else {
-                view! { <span title="Instagram account id"><code>{external_id}</code></span> }.into_any()
-            };
-            view! {
-                {sep()}
-                {handle}
-                {parent.map(|page| view! {
-                    {sep()}
-                    <span title="The Facebook page it is linked to" data-testid="channel-parent">"via page " <code>{page}</code></span>
-                })}
-            }
-            .into_any()
-        }
-        ChannelKind::Messenger | ChannelKind::Demo => view! {
+        None => view! {
             {sep()}
-            <span title="Account id on the platform"><code>{external_id}</code></span>
+            {id}
         }
         .into_any(),
     }

@@ -122,32 +122,19 @@ pub fn FacebookPickPage() -> impl IntoView {
     }
 }
 
-/// The picker's sections, in this order; empty ones are left out.
+/// The picker's sections, one per kind in `ChannelKind::ALL` order; empty ones are left out.
 fn grouped(pages: Vec<PageCandidate>) -> Vec<(ChannelKind, Vec<(usize, PageCandidate)>)> {
     // The index keeps input ids and form field names unique across groups.
     let indexed: Vec<(usize, PageCandidate)> = pages.into_iter().enumerate().collect();
-    [
-        ChannelKind::Messenger,
-        ChannelKind::Instagram,
-        ChannelKind::WhatsApp,
-        ChannelKind::Demo,
-    ]
-    .into_iter()
-    .map(|kind| {
-        let group: Vec<(usize, PageCandidate)> = indexed.iter().filter(|(_, p)| p.kind == kind).cloned().collect();
-        (kind, group)
-    })
-    .filter(|(_, group)| !group.is_empty())
-    .collect()
-}
-
-fn group_heading(kind: ChannelKind) -> &'static str {
-    match kind {
-        ChannelKind::Messenger => "Facebook pages (Messenger)",
-        ChannelKind::Instagram => "Instagram accounts",
-        ChannelKind::WhatsApp => "WhatsApp numbers",
-        ChannelKind::Demo => "Demo channels",
-    }
+    ChannelKind::ALL
+        .iter()
+        .copied()
+        .map(|kind| {
+            let group: Vec<(usize, PageCandidate)> = indexed.iter().filter(|(_, p)| p.kind == kind).cloned().collect();
+            (kind, group)
+        })
+        .filter(|(_, group)| !group.is_empty())
+        .collect()
 }
 
 #[component]
@@ -160,7 +147,7 @@ fn CandidateGroup(
         <fieldset class="candidate-group" data-kind=kind.as_str()>
             <legend>
                 <ChannelIcon kind decorative=true/>
-                {group_heading(kind)}
+                {kind.platform().accounts_heading}
             </legend>
             <ul class="page-options">
                 {group
