@@ -3,7 +3,6 @@
 //! never sees a platform's wire format; it sees `store::InboundMessage` and friends.
 
 pub mod demo;
-pub mod facebook_login;
 pub mod gateway;
 pub mod instagram;
 pub mod messenger;
@@ -12,7 +11,6 @@ pub mod poller;
 pub mod registry;
 pub mod webhook;
 pub mod whatsapp;
-pub mod whatsapp_templates;
 
 pub use app::inbound::{InboundEvent, NormalizedEvent, TemplateStatusUpdate};
 use app::model::ChannelKind;

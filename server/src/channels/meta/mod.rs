@@ -2,4 +2,5 @@
 //! webhook (one signed URL per platform for every account, with a subscription handshake).
 //! The Graph API client, its error classifier and the Facebook login move here next.
 
+pub mod login;
 pub mod webhook;

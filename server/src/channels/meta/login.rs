@@ -2,7 +2,7 @@
 //! user manages — pages, the Instagram accounts linked to them, WhatsApp numbers — which
 //! the Settings page then offers to pick from.
 
-use super::gateway::{LoginFindings, upstream};
+use crate::channels::gateway::{LoginFindings, upstream};
 use crate::state::AppState;
 use app::auth::ssr::{authenticate, require_manager};
 use axum::Router;

@@ -2,9 +2,9 @@
 //! (on demand and by a background poll, besides the template-status webhook), importing
 //! templates created elsewhere, and deleting them.
 
-use super::StoredCredentials;
-use super::gateway::{PlatformGateway, upstream};
-use super::whatsapp::{MetaTemplate, WhatsAppCredentials};
+use super::{MetaTemplate, WhatsAppCredentials};
+use crate::channels::StoredCredentials;
+use crate::channels::gateway::{PlatformGateway, upstream};
 use app::auth::ssr::require_manager;
 use app::error::{AppError, AppResult};
 use app::model::{ChannelKind, ChannelStatus, Id, User};

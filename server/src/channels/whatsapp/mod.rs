@@ -5,6 +5,8 @@
 //! Every Cloud API call carries the token as `Authorization: Bearer …`, never in the
 //! query string, so it does not end up in logs or error texts with the URL.
 
+pub mod templates;
+
 use super::{
     ChannelAdapter, InboundEvent, MediaFile, NormalizedEvent, Rejection, SendError, StoredCredentials,
     TemplateStatusUpdate, media_url,
