@@ -15,7 +15,8 @@ pub mod state;
 pub mod uploads;
 pub mod webhooks;
 
-use crate::channels::gateway::{PendingLogins, PlatformGateway};
+use crate::channels::gateway::PlatformGateway;
+use crate::channels::meta::login::PendingLogins;
 use crate::channels::poller::{self, Pollers};
 use crate::channels::registry::Registry;
 use crate::config::Config;

@@ -1,10 +1,17 @@
-//! "Connect Facebook": the OAuth dialog (oauth2 crate), the code exchange, and what the
-//! user manages — pages, the Instagram accounts linked to them, WhatsApp numbers — which
-//! the Settings page then offers to pick from.
+//! "Connect Facebook": the OAuth dialog (oauth2 crate), the code exchange (then a long-lived
+//! token, sent in a form body, never a URL), and what the user manages — pages, the
+//! Instagram accounts linked to them, WhatsApp numbers — kept for 30 minutes while the
+//! Settings page offers them to pick from (`connect.rs` connects the picks).
 
-use crate::channels::gateway::{LoginFindings, upstream};
+use super::graph::Graph;
+use crate::channels::SendError;
+use crate::channels::gateway::upstream;
+use crate::channels::instagram::{INSTAGRAM_ACCOUNT_FIELDS, InstagramAccount};
+use crate::channels::whatsapp::ManagedNumber;
 use crate::state::AppState;
 use app::auth::ssr::{authenticate, require_manager};
+use app::error::{AppError, AppResult};
+use app::model::{Id, User};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
@@ -15,7 +22,11 @@ use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, RedirectUrl, Scope, TokenResponse,
     TokenUrl,
 };
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 pub const START_PATH: &str = "/connect/facebook";
 /// Permissions asked for in the Facebook login dialog: pages (Messenger), their Instagram
@@ -131,14 +142,15 @@ async fn callback(State(state): State<AppState>, Query(query): Query<CallbackQue
         }
     };
     let short_lived = token.access_token().secret().clone();
-    let user_token = match state.adapters.messenger.graph.long_lived_user_token(&short_lived).await {
+    let graph = &state.adapters.messenger.graph;
+    let user_token = match long_lived_user_token(graph, &short_lived).await {
         Ok(long_lived) => long_lived,
         Err(error) => {
             tracing::warn!(%error, "could not exchange the Facebook login for a long-lived token");
             short_lived
         }
     };
-    let pages = match state.adapters.messenger.graph.managed_pages(&user_token).await {
+    let pages = match managed_pages(graph, &user_token).await {
         Ok(pages) => pages,
         Err(error) => return back_with_error(&upstream(error).to_string()),
     };
@@ -164,4 +176,207 @@ async fn callback(State(state): State<AppState>, Query(query): Query<CallbackQue
         .pending_logins
         .remember_findings(organization_id, user_id, findings);
     Redirect::to(&format!("/settings/channels/facebook?pick={pick}"))
+}
+
+/// A page listed by `/me/accounts` after Facebook login.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ManagedPage {
+    pub id: String,
+    pub name: String,
+    pub access_token: String,
+    #[serde(default)]
+    pub category: Option<String>,
+    /// The Instagram professional account linked to the page, when there is one.
+    #[serde(default)]
+    pub instagram_business_account: Option<InstagramAccount>,
+}
+
+/// Pages listed 100 at a time; 20 pages of them is more than anyone manages.
+const MAX_PAGE_LISTS: usize = 20;
+
+/// Exchanges a login's short-lived user token for a long-lived one (about 60 days); page
+/// tokens read with it do not expire, and WhatsApp numbers keep working. The app secret and
+/// the token go in the form body, where Graph reads parameters as it does from a query.
+pub async fn long_lived_user_token(graph: &Graph, user_token: &str) -> Result<String, SendError> {
+    let config = graph.config();
+    let body = graph
+        .call_as_app(graph.post("oauth/access_token").form(&[
+            ("grant_type", "fb_exchange_token"),
+            ("client_id", config.app_id.as_str()),
+            ("client_secret", config.app_secret.as_str()),
+            ("fb_exchange_token", user_token),
+        ]))
+        .await?;
+    body.get("access_token")
+        .and_then(Value::as_str)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| SendError::Rejected("Meta returned no long-lived token".into()))
+}
+
+/// The pages the logged-in user manages, with a page token and linked Instagram account
+/// each (follows paging).
+pub async fn managed_pages(graph: &Graph, user_token: &str) -> Result<Vec<ManagedPage>, SendError> {
+    let fields = format!("id,name,access_token,category,tasks,{INSTAGRAM_ACCOUNT_FIELDS}");
+    let query = [("fields", fields.as_str()), ("limit", "100")];
+    let items = graph.collect("me/accounts", &query, user_token, MAX_PAGE_LISTS).await?;
+    Ok(items
+        .into_iter()
+        .filter_map(|page| serde_json::from_value(page).ok())
+        .collect())
+}
+
+const LOGIN_TTL: Duration = Duration::from_secs(30 * 60);
+
+/// A Facebook login in progress: the OAuth `state` we sent, then the pages it found.
+struct Pending<T> {
+    organization_id: Id,
+    user_id: Id,
+    created: Instant,
+    value: T,
+}
+
+/// What a finished Facebook login found, waiting to be picked.
+#[derive(Debug, Clone, Default)]
+pub struct LoginFindings {
+    /// Pages, each with its page token and linked Instagram account (if any).
+    pub pages: Vec<ManagedPage>,
+    /// WhatsApp phone numbers of the businesses the user manages.
+    pub numbers: Vec<ManagedNumber>,
+    /// The user's token: WhatsApp numbers picked from this login are reached with it.
+    pub user_token: String,
+}
+
+/// Short-lived Facebook-login state, kept in memory for 30 minutes.
+#[derive(Default)]
+pub struct PendingLogins {
+    states: Mutex<HashMap<String, Pending<()>>>,
+    picks: Mutex<HashMap<String, Pending<LoginFindings>>>,
+}
+
+impl PendingLogins {
+    pub fn remember_state(&self, state: &str, user: &User) {
+        if let Ok(mut states) = self.states.lock() {
+            states.retain(|_, p| p.created.elapsed() < LOGIN_TTL);
+            states.insert(
+                state.to_string(),
+                Pending {
+                    organization_id: user.organization_id,
+                    user_id: user.id,
+                    created: Instant::now(),
+                    value: (),
+                },
+            );
+        }
+    }
+
+    /// Takes the OAuth state back (once); returns who started the login.
+    pub fn take_state(&self, state: &str) -> Option<(Id, Id)> {
+        let mut states = self.states.lock().ok()?;
+        let pending = states.remove(state)?;
+        (pending.created.elapsed() < LOGIN_TTL).then_some((pending.organization_id, pending.user_id))
+    }
+
+    pub fn remember_findings(&self, organization_id: Id, user_id: Id, findings: LoginFindings) -> String {
+        let pick_id = app::auth::ssr::new_token().0;
+        if let Ok(mut picks) = self.picks.lock() {
+            picks.retain(|_, p| p.created.elapsed() < LOGIN_TTL);
+            picks.insert(
+                pick_id.clone(),
+                Pending {
+                    organization_id,
+                    user_id,
+                    created: Instant::now(),
+                    value: findings,
+                },
+            );
+        }
+        pick_id
+    }
+
+    pub(crate) fn findings(&self, pick_id: &str, user: &User) -> AppResult<LoginFindings> {
+        let picks = self.picks.lock().map_err(|_| AppError::Internal)?;
+        match picks.get(pick_id) {
+            Some(p)
+                if p.organization_id == user.organization_id
+                    && p.user_id == user.id
+                    && p.created.elapsed() < LOGIN_TTL =>
+            {
+                Ok(p.value.clone())
+            }
+            _ => Err(AppError::invalid(
+                "this Facebook login has expired; please connect again",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn managed_pages_carry_their_instagram_account() {
+        // Shape of `GET /me/accounts?fields=…,instagram_business_account{…}`: the linked
+        // account is nested under the page, absent when none is linked.
+        let pages: Vec<ManagedPage> = serde_json::from_value(json!([
+            { "id": "134895793791914", "name": "Acme Shoes", "access_token": "EAAB", "category": "Shoes",
+              "instagram_business_account": { "id": "17841405822304914", "username": "acmeshoes",
+                "name": "Acme Shoes", "profile_picture_url": "https://scontent.xx.fbcdn.net/p.jpg" } },
+            { "id": "101", "name": "No Instagram", "access_token": "EAAC" }
+        ]))
+        .expect("pages");
+        assert_eq!(
+            pages[0]
+                .instagram_business_account
+                .as_ref()
+                .map(|a| (a.id.as_str(), a.username.as_deref())),
+            Some(("17841405822304914", Some("acmeshoes")))
+        );
+        assert_eq!(pages[1].instagram_business_account, None);
+    }
+
+    #[tokio::test]
+    async fn a_login_becomes_a_long_lived_token_and_its_pages() {
+        let fake = fake_meta::FakeMeta::spawn(fake_meta::FakeMetaConfig::default())
+            .await
+            .expect("fake Meta");
+        let graph = Graph::new(
+            crate::config::MetaConfig {
+                app_id: fake.app_id(),
+                app_secret: fake.app_secret(),
+                verify_token: "verify".into(),
+                graph_url: fake.graph_url(),
+                dialog_url: fake.dialog_url(),
+            },
+            super::super::errors::Wording::Pages,
+        );
+        let short_lived = fake.issue_user_token();
+        let long_lived = long_lived_user_token(&graph, &short_lived).await.expect("exchange");
+        assert!(fake.is_long_lived(&long_lived));
+        assert!(matches!(
+            long_lived_user_token(&graph, "stale").await,
+            Err(SendError::Auth(_))
+        ));
+        let pages = managed_pages(&graph, &long_lived).await.expect("pages");
+        let found: Vec<_> = pages
+            .iter()
+            .map(|p| {
+                (
+                    p.id.as_str(),
+                    p.access_token.as_str(),
+                    p.instagram_business_account.as_ref().map(|a| a.id.as_str()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("101", "page-token-101", Some("17841400000000101")),
+                ("102", "page-token-102", None)
+            ]
+        );
+        super::super::graph::assert_no_token_in_urls(&fake);
+    }
 }
