@@ -15,7 +15,8 @@ pub mod state;
 pub mod uploads;
 pub mod webhooks;
 
-use crate::channels::gateway::{PendingLogins, PlatformGateway};
+use crate::channels::gateway::PlatformGateway;
+use crate::channels::meta::login::PendingLogins;
 use crate::channels::poller::{self, Pollers};
 use crate::channels::registry::Registry;
 use crate::config::Config;
@@ -111,7 +112,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
             state.uploads.clone(),
             shutdown_rx.clone(),
         ),
-        channels::whatsapp_templates::spawn_review_poller(gateway, config.template_poll_every, shutdown_rx.clone()),
+        channels::whatsapp::templates::spawn_review_poller(gateway, config.template_poll_every, shutdown_rx.clone()),
         poller::spawn(state.clone(), shutdown_rx),
     ];
 
@@ -122,7 +123,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
         .merge(webhooks::router(config.max_webhook_bytes))
         .merge(media::router())
         .merge(uploads::router())
-        .merge(channels::facebook_login::router())
+        .merge(channels::meta::login::router())
         .route("/healthz", get(|| async { "ok" }))
         .leptos_routes_with_context(&state, routes, move || provide_context(context_services.clone()), {
             let options = leptos_options.clone();

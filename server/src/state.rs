@@ -1,6 +1,7 @@
 //! The one state every route shares.
 
-use crate::channels::gateway::{PendingLogins, PlatformGateway};
+use crate::channels::gateway::PlatformGateway;
+use crate::channels::meta::login::PendingLogins;
 use crate::channels::poller::Pollers;
 use crate::channels::registry::Registry;
 use crate::config::Config;

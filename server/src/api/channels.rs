@@ -63,7 +63,6 @@ async fn connect_social(
     let (page_id, name) = state
         .adapters
         .messenger
-        .graph
         .page(body.page_id.trim(), body.access_token.trim())
         .await
         .map_err(upstream)?;

@@ -1,12 +1,11 @@
-//! The server side of `ChannelGateway`: connecting what a Facebook login found (pages,
-//! their Instagram accounts, WhatsApp numbers) or what an admin pasted, health checks,
-//! disconnecting, and WhatsApp templates (`whatsapp_templates.rs`), on behalf of the web
-//! app's server functions and the REST API.
+//! The server side of `ChannelGateway`, on behalf of the web app's server functions and the
+//! REST API: what does not depend on the platform — health checks, disconnecting (keeping a
+//! platform subscription another channel still needs), status changes — and the dispatch to
+//! what does: connecting Meta accounts (`meta/connect.rs`) and WhatsApp templates
+//! (`whatsapp/templates.rs`).
 
-use super::instagram::InstagramCredentials;
-use super::messenger::{ManagedPage, PageCredentials};
-use super::whatsapp::{ManagedNumber, WhatsAppCredentials};
-use super::{SendError, StoredCredentials};
+use super::SendError;
+use super::meta::login::PendingLogins;
 use crate::channels::poller::Pollers;
 use crate::channels::registry::Registry;
 use crate::crypto::SecretBox;
@@ -18,94 +17,7 @@ use app::services::ChannelGateway;
 use app::store::{ChannelRecord, DynStore, NewChannel};
 use app::templates::{SyncReport, TemplateDraft, WhatsAppTemplate};
 use async_trait::async_trait;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
-
-const LOGIN_TTL: Duration = Duration::from_secs(30 * 60);
-
-/// A Facebook login in progress: the OAuth `state` we sent, then the pages it found.
-struct Pending<T> {
-    organization_id: Id,
-    user_id: Id,
-    created: Instant,
-    value: T,
-}
-
-/// What a finished Facebook login found, waiting to be picked.
-#[derive(Debug, Clone, Default)]
-pub struct LoginFindings {
-    /// Pages, each with its page token and linked Instagram account (if any).
-    pub pages: Vec<ManagedPage>,
-    /// WhatsApp phone numbers of the businesses the user manages.
-    pub numbers: Vec<ManagedNumber>,
-    /// The user's token: WhatsApp numbers picked from this login are reached with it.
-    pub user_token: String,
-}
-
-/// Short-lived Facebook-login state, kept in memory for 30 minutes.
-#[derive(Default)]
-pub struct PendingLogins {
-    states: Mutex<HashMap<String, Pending<()>>>,
-    picks: Mutex<HashMap<String, Pending<LoginFindings>>>,
-}
-
-impl PendingLogins {
-    pub fn remember_state(&self, state: &str, user: &User) {
-        if let Ok(mut states) = self.states.lock() {
-            states.retain(|_, p| p.created.elapsed() < LOGIN_TTL);
-            states.insert(
-                state.to_string(),
-                Pending {
-                    organization_id: user.organization_id,
-                    user_id: user.id,
-                    created: Instant::now(),
-                    value: (),
-                },
-            );
-        }
-    }
-
-    /// Takes the OAuth state back (once); returns who started the login.
-    pub fn take_state(&self, state: &str) -> Option<(Id, Id)> {
-        let mut states = self.states.lock().ok()?;
-        let pending = states.remove(state)?;
-        (pending.created.elapsed() < LOGIN_TTL).then_some((pending.organization_id, pending.user_id))
-    }
-
-    pub fn remember_findings(&self, organization_id: Id, user_id: Id, findings: LoginFindings) -> String {
-        let pick_id = app::auth::ssr::new_token().0;
-        if let Ok(mut picks) = self.picks.lock() {
-            picks.retain(|_, p| p.created.elapsed() < LOGIN_TTL);
-            picks.insert(
-                pick_id.clone(),
-                Pending {
-                    organization_id,
-                    user_id,
-                    created: Instant::now(),
-                    value: findings,
-                },
-            );
-        }
-        pick_id
-    }
-
-    fn findings(&self, pick_id: &str, user: &User) -> AppResult<LoginFindings> {
-        let picks = self.picks.lock().map_err(|_| AppError::Internal)?;
-        match picks.get(pick_id) {
-            Some(p)
-                if p.organization_id == user.organization_id
-                    && p.user_id == user.id
-                    && p.created.elapsed() < LOGIN_TTL =>
-            {
-                Ok(p.value.clone())
-            }
-            _ => Err(AppError::invalid(
-                "this Facebook login has expired; please connect again",
-            )),
-        }
-    }
-}
+use std::sync::Arc;
 
 pub struct PlatformGateway {
     pub store: DynStore,
@@ -125,105 +37,10 @@ pub fn upstream(error: SendError) -> AppError {
 }
 
 impl PlatformGateway {
-    async fn store_channel(&self, user: &User, new: NewChannel) -> AppResult<Channel> {
+    pub(crate) async fn store_channel(&self, user: &User, new: NewChannel) -> AppResult<Channel> {
         let written = self.store.connect_channel(user.organization_id, new).await?;
         self.events.publish(&written.events);
         Ok(written.value)
-    }
-
-    /// Subscribes a page to our webhook, then stores it with its token encrypted.
-    pub async fn connect_page(&self, user: &User, page_id: &str, name: &str, page_token: &str) -> AppResult<Channel> {
-        require_manager(user)?;
-        self.adapters
-            .messenger
-            .graph
-            .subscribe_page(page_id, page_token)
-            .await
-            .map_err(upstream)?;
-        let credentials = PageCredentials {
-            page_access_token: page_token.to_string(),
-        };
-        self.store_channel(
-            user,
-            NewChannel {
-                kind: ChannelKind::Messenger,
-                external_id: page_id.to_string(),
-                name: name.to_string(),
-                credentials: self.secrets.seal(&credentials.to_json()),
-                parent_account_id: None,
-            },
-        )
-        .await
-    }
-
-    /// Instagram DMs reach us through the linked page's subscription.
-    pub async fn connect_instagram_account(
-        &self,
-        user: &User,
-        account: &super::messenger::InstagramAccount,
-        page_id: &str,
-        page_token: &str,
-    ) -> AppResult<Channel> {
-        require_manager(user)?;
-        self.adapters
-            .messenger
-            .graph
-            .subscribe_page(page_id, page_token)
-            .await
-            .map_err(upstream)?;
-        let name = match (&account.username, &account.name) {
-            (Some(username), _) => format!("@{username}"),
-            (None, Some(name)) => name.clone(),
-            (None, None) => account.id.clone(),
-        };
-        let credentials = InstagramCredentials {
-            page_id: page_id.to_string(),
-            page_access_token: page_token.to_string(),
-        };
-        self.store_channel(
-            user,
-            NewChannel {
-                kind: ChannelKind::Instagram,
-                external_id: account.id.clone(),
-                name,
-                credentials: self.secrets.seal(&credentials.to_json()),
-                parent_account_id: Some(page_id.to_string()),
-            },
-        )
-        .await
-    }
-
-    /// Subscribes the number's WhatsApp Business Account to our webhook and stores the number.
-    pub async fn connect_number(
-        &self,
-        user: &User,
-        number: &super::whatsapp::PhoneNumberInfo,
-        waba_id: &str,
-        token: &str,
-    ) -> AppResult<Channel> {
-        require_manager(user)?;
-        let cloud = &self.adapters.whatsapp.cloud;
-        cloud.subscribe_waba(waba_id, token).await.map_err(upstream)?;
-        let name = if number.verified_name.is_empty() {
-            number.display_phone_number.clone()
-        } else {
-            format!("{} ({})", number.verified_name, number.display_phone_number)
-        };
-        let credentials = WhatsAppCredentials {
-            access_token: token.to_string(),
-            waba_id: waba_id.to_string(),
-        };
-        self.store_channel(
-            user,
-            NewChannel {
-                kind: ChannelKind::WhatsApp,
-                external_id: number.id.clone(),
-                name,
-                credentials: self.secrets.seal(&credentials.to_json()),
-                parent_account_id: Some(waba_id.to_string()),
-            },
-        )
-        .await
     }
 
     /// Whether another live channel of the organization still needs the platform
@@ -257,105 +74,11 @@ impl PlatformGateway {
 #[async_trait]
 impl ChannelGateway for PlatformGateway {
     async fn facebook_candidates(&self, user: &User, pick_id: &str) -> AppResult<Vec<PageCandidate>> {
-        let findings = self.pending.findings(pick_id, user)?;
-        let connected = self.store.channels(user.organization_id).await?;
-        let is_connected = |kind: ChannelKind, id: &str| {
-            connected
-                .iter()
-                .any(|c| c.kind == kind && c.external_id == id && c.status == ChannelStatus::Active)
-        };
-        let mut candidates = Vec::new();
-        for page in &findings.pages {
-            candidates.push(PageCandidate {
-                kind: ChannelKind::Messenger,
-                connected: is_connected(ChannelKind::Messenger, &page.id),
-                id: page.id.clone(),
-                name: page.name.clone(),
-                category: page.category.clone(),
-                detail: page.category.clone(),
-            });
-        }
-        for page in &findings.pages {
-            if let Some(account) = &page.instagram_business_account {
-                candidates.push(PageCandidate {
-                    kind: ChannelKind::Instagram,
-                    connected: is_connected(ChannelKind::Instagram, &account.id),
-                    id: account.id.clone(),
-                    name: account
-                        .username
-                        .as_ref()
-                        .map(|u| format!("@{u}"))
-                        .or_else(|| account.name.clone())
-                        .unwrap_or_else(|| account.id.clone()),
-                    category: None,
-                    detail: Some(format!("Linked to the page {}", page.name)),
-                });
-            }
-        }
-        for managed in &findings.numbers {
-            candidates.push(PageCandidate {
-                kind: ChannelKind::WhatsApp,
-                connected: is_connected(ChannelKind::WhatsApp, &managed.number.id),
-                id: managed.number.id.clone(),
-                name: managed.number.verified_name.clone(),
-                category: None,
-                detail: Some(format!(
-                    "{} · {}",
-                    managed.number.display_phone_number, managed.waba_name
-                )),
-            });
-        }
-        Ok(candidates)
+        self.login_candidates(user, pick_id).await
     }
 
     async fn connect_facebook_pages(&self, user: &User, pick_id: &str, keys: &[String]) -> AppResult<Vec<Channel>> {
-        require_manager(user)?;
-        if keys.is_empty() {
-            return Err(AppError::invalid("pick at least one account"));
-        }
-        let findings = self.pending.findings(pick_id, user)?;
-        let not_offered = |id: &str| AppError::invalid(format!("{id} was not offered by Facebook"));
-        let mut channels = Vec::new();
-        for key in keys {
-            let (kind, id) = PageCandidate::parse_key(key);
-            let channel = match kind {
-                ChannelKind::Messenger => {
-                    let page = findings
-                        .pages
-                        .iter()
-                        .find(|p| p.id == id)
-                        .ok_or_else(|| not_offered(id))?;
-                    self.connect_page(user, &page.id, &page.name, &page.access_token)
-                        .await?
-                }
-                ChannelKind::Instagram => {
-                    let (page, account) = findings
-                        .pages
-                        .iter()
-                        .find_map(|p| {
-                            p.instagram_business_account
-                                .as_ref()
-                                .filter(|a| a.id == id)
-                                .map(|a| (p, a))
-                        })
-                        .ok_or_else(|| not_offered(id))?;
-                    self.connect_instagram_account(user, account, &page.id, &page.access_token)
-                        .await?
-                }
-                ChannelKind::WhatsApp => {
-                    let managed = findings
-                        .numbers
-                        .iter()
-                        .find(|n| n.number.id == id)
-                        .ok_or_else(|| not_offered(id))?;
-                    self.connect_number(user, &managed.number, &managed.waba_id, &findings.user_token)
-                        .await?
-                }
-                ChannelKind::Demo => return Err(not_offered(id)),
-            };
-            channels.push(channel);
-        }
-        Ok(channels)
+        self.connect_login_picks(user, pick_id, keys).await
     }
 
     async fn connect_whatsapp(
@@ -365,37 +88,12 @@ impl ChannelGateway for PlatformGateway {
         access_token: &str,
         waba_id: &str,
     ) -> AppResult<Channel> {
-        require_manager(user)?;
-        let (phone_number_id, access_token, waba_id) = (phone_number_id.trim(), access_token.trim(), waba_id.trim());
-        if phone_number_id.is_empty() || access_token.is_empty() || waba_id.is_empty() {
-            return Err(AppError::invalid("phoneNumberId, accessToken and wabaId are required"));
-        }
-        let cloud = &self.adapters.whatsapp.cloud;
-        let number = cloud
-            .phone_number(phone_number_id, access_token)
+        self.connect_whatsapp_by_token(user, phone_number_id, access_token, waba_id)
             .await
-            .map_err(upstream)?;
-        // Proves the token reaches this WABA too, before we subscribe it.
-        cloud.waba_name(waba_id, access_token).await.map_err(upstream)?;
-        self.connect_number(user, &number, waba_id, access_token).await
     }
 
     async fn connect_instagram(&self, user: &User, page_id: &str, access_token: &str) -> AppResult<Channel> {
-        require_manager(user)?;
-        let (page_id, access_token) = (page_id.trim(), access_token.trim());
-        if page_id.is_empty() || access_token.is_empty() {
-            return Err(AppError::invalid("pageId and accessToken are required"));
-        }
-        let account = self
-            .adapters
-            .messenger
-            .graph
-            .linked_instagram(page_id, access_token)
-            .await
-            .map_err(upstream)?
-            .ok_or_else(|| AppError::invalid("this page has no Instagram professional account linked to it"))?;
-        self.connect_instagram_account(user, &account, page_id, access_token)
-            .await
+        self.connect_instagram_by_page(user, page_id, access_token).await
     }
 
     async fn submit_template(&self, user: &User, draft: TemplateDraft) -> AppResult<WhatsAppTemplate> {

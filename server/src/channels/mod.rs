@@ -4,7 +4,6 @@
 
 pub mod connect;
 pub mod demo;
-pub mod facebook_login;
 pub mod gateway;
 pub mod instagram;
 pub mod messenger;
@@ -13,7 +12,6 @@ pub mod poller;
 pub mod registry;
 pub mod webhook;
 pub mod whatsapp;
-pub mod whatsapp_templates;
 
 pub use app::inbound::{InboundEvent, NormalizedEvent, TemplateStatusUpdate};
 use app::model::ChannelKind;

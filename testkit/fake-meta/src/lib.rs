@@ -346,6 +346,13 @@ impl FakeMeta {
         self.shared.lock().sent.clone()
     }
 
+    /// Every request the fake received, as `METHOD /path?query`, oldest first: lets tests
+    /// check what travelled in URLs (Meta takes an access token in the query string or in
+    /// the `Authorization` header alike, so only the request shows which one the app used).
+    pub fn requests(&self) -> Vec<String> {
+        self.shared.lock().requests.clone()
+    }
+
     /// Whether `token` came from exchanging a login for a long-lived token.
     pub fn is_long_lived(&self, token: &str) -> bool {
         self.shared.lock().long_lived_tokens.contains(token)
@@ -384,7 +391,7 @@ impl FakeMeta {
         self.shared.lock().echo = enabled;
     }
 
-    /// Forgets everything that happened (sends, subscriptions, codes, tokens,
+    /// Forgets everything that happened (sends, requests seen, subscriptions, codes, tokens,
     /// expiries, windows, customers added on the fly, WhatsApp media and
     /// templates created since). Keeps the webhook URLs and switches.
     pub fn reset(&self) {
@@ -616,5 +623,27 @@ fn router(shared: Arc<Shared>) -> Router {
         .merge(control::routes())
         .merge(wa_control::routes())
         .merge(ig_control::routes())
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), record_request))
         .with_state(shared)
+}
+
+/// Notes each request in [`FakeMeta::requests`] before it is answered.
+async fn record_request(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let seen = format!(
+        "{} {}",
+        request.method(),
+        request.uri().path_and_query().map_or("", |p| p.as_str())
+    );
+    {
+        let mut world = shared.lock();
+        if world.requests.len() >= state::MAX_REQUESTS_SEEN {
+            world.requests.drain(..state::MAX_REQUESTS_SEEN / 2);
+        }
+        world.requests.push(seen);
+    }
+    next.run(request).await
 }

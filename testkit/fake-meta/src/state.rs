@@ -36,6 +36,9 @@ impl Shared {
     }
 }
 
+/// How many requests the fake remembers; the binary may serve for a long while.
+pub(crate) const MAX_REQUESTS_SEEN: usize = 10_000;
+
 /// A page as the fake currently sees it.
 #[derive(Clone, Debug)]
 pub(crate) struct PageState {
@@ -105,6 +108,9 @@ pub(crate) struct State {
     pub outside_window: HashSet<String>,
     /// Send API calls (Messenger and Instagram).
     pub sent: Vec<SentMessage>,
+    /// Every request received, as `METHOD /path?query`, oldest first (the newest
+    /// `MAX_REQUESTS_SEEN`).
+    pub requests: Vec<String>,
     pub wa: WaState,
     pub ig: IgState,
 }
@@ -143,6 +149,7 @@ impl State {
             subscriptions: BTreeMap::new(),
             outside_window: HashSet::new(),
             sent: Vec::new(),
+            requests: Vec::new(),
             wa: WaState::new(&config.businesses),
             ig: IgState::new(&config.instagram_accounts),
             initial: config,

@@ -501,3 +501,35 @@ async fn send_api_fetches_attachment_urls() {
     .await;
     assert_eq!(body["error"]["code"], 190);
 }
+
+#[tokio::test]
+async fn requests_are_recorded_with_their_query() {
+    let fake = FakeMeta::spawn(FakeMetaConfig::default()).await.unwrap();
+    let http = reqwest::Client::new();
+    let token = fake.issue_user_token();
+    let in_query = http
+        .get(format!("{}/me?fields=id&access_token={token}", fake.graph_url()))
+        .send()
+        .await
+        .unwrap();
+    let in_header = http
+        .get(format!("{}/me?fields=id", fake.graph_url()))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    // Graph takes the token either way; only the request log tells them apart.
+    assert_eq!(
+        (in_query.status(), in_header.status()),
+        (StatusCode::OK, StatusCode::OK)
+    );
+    assert_eq!(
+        fake.requests(),
+        vec![
+            format!("GET /v21.0/me?fields=id&access_token={token}"),
+            "GET /v21.0/me?fields=id".to_owned(),
+        ]
+    );
+    fake.reset();
+    assert!(fake.requests().is_empty());
+}
