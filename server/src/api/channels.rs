@@ -94,8 +94,9 @@ async fn connect_whatsapp(
     Ok((StatusCode::CREATED, Json(channel)))
 }
 
-/// Connects a channel of a kind that connects with a form (`{"botToken": "…"}` for Telegram):
-/// the kind's adapter checks the values with the platform first.
+/// Connects a channel of a kind that connects with a form (`{"botToken": "…"}` for Telegram).
+/// The fields the kind declares (`app::platforms`) are required; the kind's adapter then checks
+/// the values with the platform. Field names may be camelCase (REST) or snake_case (the form).
 async fn connect_with_form(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
@@ -104,18 +105,45 @@ async fn connect_with_form(
 ) -> AppResult<(StatusCode, Json<Channel>)> {
     require_manager(&user)?;
     let kind: ChannelKind = kind.parse().map_err(|_| AppError::NotFound)?;
+    let platform = kind.platform();
+    let Some(form) = platform.connect_form() else {
+        return Err(AppError::invalid(format!(
+            "{} channels are not connected with a form",
+            platform.short_name
+        )));
+    };
     let mut values = ConnectFields::new();
     for (name, value) in fields {
         let serde_json::Value::String(text) = value else {
             return Err(AppError::invalid(format!("{name} must be text")));
         };
-        values.insert(name, text.trim().to_string());
+        values.insert(snake_case(&name), text.trim().to_string());
+    }
+    if let Some(missing) = form
+        .iter()
+        .find(|field| values.get(field.name).is_none_or(|v| v.is_empty()))
+    {
+        return Err(AppError::invalid(format!("{} is required", missing.label)));
     }
     let channel = state
         .gateway
         .connect_with_form(&user, kind, &values, &state.config.public_url)
         .await?;
     Ok((StatusCode::CREATED, Json(channel)))
+}
+
+/// `botToken` → `bot_token`: REST bodies are camelCase, form fields are declared snake_case.
+fn snake_case(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 4);
+    for c in name.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('_');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 async fn disconnect(
@@ -132,4 +160,21 @@ async fn health(
     ApiPath(id): ApiPath<Id>,
 ) -> AppResult<Json<Channel>> {
     Ok(Json(state.services.gateway.health(&user, id).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snake_case;
+
+    #[test]
+    fn rest_field_names_become_form_field_names() {
+        for (rest, form) in [
+            ("botToken", "bot_token"),
+            ("accountSid", "account_sid"),
+            ("phone_number", "phone_number"),
+            ("pageId", "page_id"),
+        ] {
+            assert_eq!(snake_case(rest), form);
+        }
+    }
 }

@@ -119,7 +119,7 @@ pub trait ChannelAdapter: Send + Sync {
     /// default.
     async fn connect_form(&self, _fields: &ConnectFields) -> Result<ConnectedAccount, SendError> {
         Err(SendError::Rejected(format!(
-            "{} channels are not connected with a form",
+            "{} channels are connected from Settings → Channels (Facebook login or their own form)",
             self.kind().label()
         )))
     }

@@ -47,18 +47,36 @@ impl Registry {
 mod tests {
     use super::*;
 
-    #[test]
-    fn every_kind_is_served_by_its_own_adapter() {
-        let meta = MetaConfig {
+    fn meta() -> MetaConfig {
+        MetaConfig {
             app_id: String::new(),
             app_secret: String::new(),
             verify_token: String::new(),
             graph_url: "http://127.0.0.1:9/v21.0".into(),
             dialog_url: "http://127.0.0.1:9/dialog".into(),
-        };
-        let registry = Registry::new(&meta);
+        }
+    }
+
+    #[test]
+    fn every_kind_is_served_by_its_own_adapter() {
+        let registry = Registry::new(&meta());
         for kind in ChannelKind::ALL {
             assert_eq!(registry.get(*kind).kind(), *kind);
+        }
+    }
+
+    #[test]
+    fn what_a_kind_declares_is_what_its_adapter_does() {
+        let registry = Registry::new(&meta());
+        for kind in ChannelKind::ALL {
+            let adapter = registry.get(*kind);
+            let platform = kind.platform();
+            assert_eq!(
+                platform.receives_webhooks,
+                adapter.webhook().is_some(),
+                "{kind}: webhook routes follow the facts the settings page shows"
+            );
+            assert_eq!(platform.has_poller, adapter.poller().is_some(), "{kind}: poller");
         }
     }
 }
