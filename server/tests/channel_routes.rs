@@ -136,19 +136,19 @@ async fn form_connect_answers_clearly(backend: Backend) {
         (status, body["error"]["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("not_found"))
     );
-    let (status, body) = connect("/api/inbox/channels/messenger", json!({ "pageId": "101" })).await;
+    let (status, body) = connect("/api/inbox/channels/demo", json!({})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("not connected with a form"),
-        "{body}"
+    assert_eq!(body["error"]["message"], "Demo channels are not connected with a form");
+    let (status, body) = connect("/api/inbox/channels/instagram", json!({ "pageId": "101" })).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        body["error"]["message"], "Page access token is required",
+        "the kind's declared fields are required"
     );
-    let (status, body) = connect("/api/inbox/channels/demo", json!({ "token": 7 })).await;
+    let (status, body) = connect("/api/inbox/channels/instagram", json!({ "pageId": 101 })).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
-    assert_eq!(body["error"]["message"], "token must be text");
-    let (status, _) = connect("/api/inbox/channels/demo", json!([1])).await;
+    assert_eq!(body["error"]["message"], "pageId must be text");
+    let (status, _) = connect("/api/inbox/channels/instagram", json!([1])).await;
     assert!(
         status.is_client_error(),
         "a body that is not an object is refused: {status}"

@@ -12,7 +12,7 @@ use crate::crypto::SecretBox;
 use app::auth::ssr::require_manager;
 use app::error::{AppError, AppResult};
 use app::events::bus::EventBus;
-use app::model::{Channel, ChannelKind, ChannelStatus, Id, PageCandidate, User};
+use app::model::{Channel, ChannelStatus, Id, PageCandidate, User};
 use app::services::ChannelGateway;
 use app::store::{ChannelRecord, DynStore, NewChannel};
 use app::templates::{SyncReport, TemplateDraft, WhatsAppTemplate};
@@ -49,19 +49,11 @@ impl PlatformGateway {
     async fn subscription_shared(&self, record: &ChannelRecord) -> AppResult<bool> {
         let others = self.store.channels(record.organization_id).await?;
         let me = &record.channel;
+        let adapter = self.adapters.get(me.kind);
         Ok(others
             .iter()
             .filter(|c| c.id != me.id && c.status != ChannelStatus::Disconnected)
-            .any(|c| match me.kind {
-                ChannelKind::Messenger => {
-                    c.kind == ChannelKind::Instagram && c.parent_account_id.as_deref() == Some(me.external_id.as_str())
-                }
-                ChannelKind::Instagram => {
-                    c.kind == ChannelKind::Messenger && Some(c.external_id.as_str()) == me.parent_account_id.as_deref()
-                }
-                ChannelKind::WhatsApp => c.kind == ChannelKind::WhatsApp && c.parent_account_id == me.parent_account_id,
-                ChannelKind::Demo => false,
-            }))
+            .any(|other| adapter.shares_subscription(me, other)))
     }
 
     async fn set_status(&self, channel_id: Id, status: ChannelStatus, error: Option<&str>) -> AppResult<Channel> {

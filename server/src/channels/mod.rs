@@ -14,7 +14,7 @@ pub mod webhook;
 pub mod whatsapp;
 
 pub use app::inbound::{InboundEvent, NormalizedEvent, TemplateStatusUpdate};
-use app::model::ChannelKind;
+use app::model::{Channel, ChannelKind};
 use app::store::{ChannelRecord, OutboundJob};
 use async_trait::async_trait;
 use poller::Poller;
@@ -95,6 +95,11 @@ pub enum SendError {
 #[async_trait]
 pub trait ChannelAdapter: Send + Sync {
     fn kind(&self) -> ChannelKind;
+    /// Whether `other` (a live channel of the same organization) still needs the platform
+    /// subscription that disconnecting `channel` would drop.
+    fn shares_subscription(&self, _channel: &Channel, _other: &Channel) -> bool {
+        false
+    }
     /// How the platform calls us, if it does (`webhook.rs`).
     fn webhook(&self) -> Option<&dyn WebhookReceiver> {
         None

@@ -148,6 +148,11 @@ impl ChannelAdapter for InstagramAdapter {
         ChannelKind::Instagram
     }
 
+    /// An Instagram account is delivered through its linked page's subscription.
+    fn shares_subscription(&self, account: &app::model::Channel, other: &app::model::Channel) -> bool {
+        other.kind == ChannelKind::Messenger && Some(other.external_id.as_str()) == account.parent_account_id.as_deref()
+    }
+
     fn webhook(&self) -> Option<&dyn WebhookReceiver> {
         Some(self)
     }

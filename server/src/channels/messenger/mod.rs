@@ -100,6 +100,11 @@ impl ChannelAdapter for MessengerAdapter {
         ChannelKind::Messenger
     }
 
+    /// The page's subscription also feeds the Instagram account linked to it.
+    fn shares_subscription(&self, page: &app::model::Channel, other: &app::model::Channel) -> bool {
+        other.kind == ChannelKind::Instagram && other.parent_account_id.as_deref() == Some(page.external_id.as_str())
+    }
+
     fn webhook(&self) -> Option<&dyn WebhookReceiver> {
         Some(self)
     }

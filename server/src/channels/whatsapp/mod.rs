@@ -155,6 +155,11 @@ impl ChannelAdapter for WhatsAppAdapter {
         ChannelKind::WhatsApp
     }
 
+    /// The subscription belongs to the WhatsApp Business Account, shared by all its numbers.
+    fn shares_subscription(&self, number: &app::model::Channel, other: &app::model::Channel) -> bool {
+        other.kind == ChannelKind::WhatsApp && other.parent_account_id == number.parent_account_id
+    }
+
     fn webhook(&self) -> Option<&dyn WebhookReceiver> {
         Some(self)
     }
