@@ -18,12 +18,13 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use serde::Deserialize;
 use std::sync::Arc;
 
 pub fn router(max_body: usize) -> Router<AppState> {
     Router::new()
-        .route("/api/webhooks/{kind}", get(platform_route).post(platform_route))
-        .route("/api/webhooks/{kind}/{key}", get(channel_route).post(channel_route))
+        .route("/api/webhooks/{kind}", get(delivery).post(delivery))
+        .route("/api/webhooks/{kind}/{key}", get(delivery).post(delivery))
         .layer(DefaultBodyLimit::max(max_body))
 }
 
@@ -35,31 +36,27 @@ pub fn channel_webhook_url(public_url: &str, channel: &ChannelRecord) -> String 
     )
 }
 
-async fn platform_route(
+#[derive(Deserialize)]
+struct WebhookPath {
+    kind: String,
+    /// A channel's `webhook_key`, on per-channel routes.
+    key: Option<String>,
+}
+
+async fn delivery(
     State(state): State<AppState>,
-    ApiPath(kind): ApiPath<String>,
+    ApiPath(path): ApiPath<WebhookPath>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let Some((kind, adapter)) = receiver_of(&state, &kind) else {
+    let Some((kind, adapter)) = receiver_of(&state, &path.kind) else {
         return AppError::NotFound.into_response();
     };
     let request = whole_request(&state, method, &uri, headers, body);
-    receive(&state, kind, adapter, &request, None).await
-}
-
-async fn channel_route(
-    State(state): State<AppState>,
-    ApiPath((kind, key)): ApiPath<(String, String)>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let Some((kind, adapter)) = receiver_of(&state, &kind) else {
-        return AppError::NotFound.into_response();
+    let Some(key) = path.key else {
+        return receive(&state, kind, adapter, &request, None).await;
     };
     let channel = match state.services.store.channel_by_webhook_key(kind, &key).await {
         Ok(Some(channel)) => channel,
@@ -73,7 +70,6 @@ async fn channel_route(
         );
         return AppError::Internal.into_response();
     };
-    let request = whole_request(&state, method, &uri, headers, body);
     let routed = RoutedChannel {
         record: &channel,
         credentials: &credentials,

@@ -14,8 +14,8 @@ use super::meta::pages;
 use super::{
     ChannelAdapter, CustomerProfile, MediaFile, NormalizedEvent, Rejection, SendError, StoredCredentials, media_url,
 };
-use crate::channels::meta::webhook as meta_webhook;
-use crate::channels::webhook::{Handshake, RoutedChannel, WebhookReceiver, WebhookRequest};
+use crate::channels::meta::webhook::MetaWebhook;
+use crate::channels::webhook::WebhookReceiver;
 use crate::config::MetaConfig;
 use app::model::ChannelKind;
 use app::store::{ChannelRecord, OutboundJob};
@@ -123,22 +123,14 @@ fn profile_from(body: &Value) -> CustomerProfile {
     }
 }
 
-/// Meta's app-level webhook: every account of the app posts to one URL.
-impl WebhookReceiver for InstagramAdapter {
-    fn handshake(&self, request: &WebhookRequest) -> Handshake {
-        meta_webhook::handshake(&self.graph.config().verify_token, request)
+/// Meta's app-level webhook (`meta::webhook`): every account of the app posts to one URL.
+impl MetaWebhook for InstagramAdapter {
+    fn meta_config(&self) -> &MetaConfig {
+        self.graph.config()
     }
 
-    fn verify(&self, request: &WebhookRequest, _channel: Option<RoutedChannel<'_>>) -> Result<(), Rejection> {
-        meta_webhook::verify_hub_signature(&self.graph.config().app_secret, &request.headers, &request.body)
-    }
-
-    fn normalize(
-        &self,
-        request: &WebhookRequest,
-        _channel: Option<RoutedChannel<'_>>,
-    ) -> Result<Vec<NormalizedEvent>, Rejection> {
-        normalize(&request.body)
+    fn normalize_body(&self, body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection> {
+        normalize(body)
     }
 }
 

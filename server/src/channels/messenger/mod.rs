@@ -11,8 +11,8 @@ use super::meta::errors::Wording;
 use super::meta::graph::Graph;
 use super::meta::pages;
 use super::{ChannelAdapter, CustomerProfile, NormalizedEvent, Rejection, SendError, StoredCredentials};
-use crate::channels::meta::webhook as meta_webhook;
-use crate::channels::webhook::{Handshake, RoutedChannel, WebhookReceiver, WebhookRequest};
+use crate::channels::meta::webhook::MetaWebhook;
+use crate::channels::webhook::WebhookReceiver;
 use crate::config::MetaConfig;
 use app::model::ChannelKind;
 use app::store::{ChannelRecord, OutboundJob};
@@ -75,22 +75,14 @@ fn profile_from(body: &Value) -> CustomerProfile {
     }
 }
 
-/// Meta's app-level webhook: every account of the app posts to one URL.
-impl WebhookReceiver for MessengerAdapter {
-    fn handshake(&self, request: &WebhookRequest) -> Handshake {
-        meta_webhook::handshake(&self.graph.config().verify_token, request)
+/// Meta's app-level webhook (`meta::webhook`): every account of the app posts to one URL.
+impl MetaWebhook for MessengerAdapter {
+    fn meta_config(&self) -> &MetaConfig {
+        self.graph.config()
     }
 
-    fn verify(&self, request: &WebhookRequest, _channel: Option<RoutedChannel<'_>>) -> Result<(), Rejection> {
-        meta_webhook::verify_hub_signature(&self.graph.config().app_secret, &request.headers, &request.body)
-    }
-
-    fn normalize(
-        &self,
-        request: &WebhookRequest,
-        _channel: Option<RoutedChannel<'_>>,
-    ) -> Result<Vec<NormalizedEvent>, Rejection> {
-        normalize(&request.body, &self.graph.config().app_id)
+    fn normalize_body(&self, body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection> {
+        normalize(body, &self.graph.config().app_id)
     }
 }
 

@@ -4,7 +4,9 @@
 //! hub.challenge=…` and expects the challenge back when the token is ours.
 
 use crate::channels::Rejection;
-use crate::channels::webhook::{Handshake, WebhookRequest};
+use crate::channels::webhook::{Handshake, RoutedChannel, WebhookReceiver, WebhookRequest};
+use crate::config::MetaConfig;
+use app::inbound::NormalizedEvent;
 use axum::http::HeaderMap;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -25,6 +27,32 @@ pub fn verify_hub_signature(app_secret: &str, headers: &HeaderMap, body: &[u8]) 
     let mut mac = Hmac::<Sha256>::new_from_slice(app_secret.as_bytes()).map_err(|_| Rejection::BadSignature)?;
     mac.update(body);
     mac.verify_slice(&expected).map_err(|_| Rejection::BadSignature)
+}
+
+/// What a Meta platform's adapter tells the app-level webhook: the app it belongs to, and how
+/// to read a delivery's body. The rest (handshake, signature) is the same for all three.
+pub trait MetaWebhook: Send + Sync {
+    fn meta_config(&self) -> &MetaConfig;
+    fn normalize_body(&self, body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection>;
+}
+
+impl<T: MetaWebhook> WebhookReceiver for T {
+    fn handshake(&self, request: &WebhookRequest) -> Handshake {
+        handshake(&self.meta_config().verify_token, request)
+    }
+
+    /// Meta signs with the app secret; a per-channel route changes nothing about that.
+    fn verify(&self, request: &WebhookRequest, _channel: Option<RoutedChannel<'_>>) -> Result<(), Rejection> {
+        verify_hub_signature(&self.meta_config().app_secret, &request.headers, &request.body)
+    }
+
+    fn normalize(
+        &self,
+        request: &WebhookRequest,
+        _channel: Option<RoutedChannel<'_>>,
+    ) -> Result<Vec<NormalizedEvent>, Rejection> {
+        self.normalize_body(&request.body)
+    }
 }
 
 /// Meta's subscription handshake: echo `hub.challenge` when the verify token matches.

@@ -209,6 +209,23 @@ fn skip_or_fail(error: SendError, what: &str, id: &str) -> Result<(), SendError>
     }
 }
 
+/// A small JPEG kept as an agent's upload would be (`name` keeps tests' files apart): its
+/// bytes and the file as the outbox hands it over.
+#[cfg(test)]
+pub(super) fn jpeg_upload(name: &str) -> (Vec<u8>, OutgoingFile) {
+    let path = std::env::temp_dir().join(format!("messio-{name}-{}.jpg", std::process::id()));
+    let bytes = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00".to_vec();
+    std::fs::write(&path, &bytes).expect("write");
+    let file = OutgoingFile {
+        kind: app::model::AttachmentKind::Image,
+        name: "photo.jpg".into(),
+        mime_type: "image/jpeg".into(),
+        path,
+        public_url: String::new(),
+    };
+    (bytes, file)
+}
+
 /// A fake Meta (`testkit/fake-meta`) and a client pointed at it, for the WhatsApp tests:
 /// WABA `401` (system-user token `wa-token-401`) with numbers `501` and `502`.
 #[cfg(test)]
@@ -344,23 +361,14 @@ mod tests {
     #[tokio::test]
     async fn files_are_uploaded_to_the_numbers_media_store() {
         let (fake, api) = fake_cloud(FakeMetaConfig::default()).await;
-        let path = std::env::temp_dir().join(format!("messio-cloud-upload-{}.jpg", std::process::id()));
-        let bytes = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00".to_vec();
-        std::fs::write(&path, &bytes).expect("write");
-        let file = OutgoingFile {
-            kind: app::model::AttachmentKind::Image,
-            name: "photo.jpg".into(),
-            mime_type: "image/jpeg".into(),
-            path: path.clone(),
-            public_url: String::new(),
-        };
+        let (bytes, file) = jpeg_upload("cloud-upload");
         let id = api.upload_media(PHONE, TOKEN, &file).await.expect("upload");
         assert_eq!(fake.whatsapp_media_bytes(&id), Some(bytes));
         assert!(matches!(
             api.upload_media(PHONE, "stale", &file).await,
             Err(SendError::Auth(_))
         ));
-        std::fs::remove_file(&path).ok();
+        std::fs::remove_file(&file.path).ok();
         assert!(matches!(
             api.upload_media(PHONE, TOKEN, &file).await,
             Err(SendError::Rejected(_))

@@ -88,9 +88,8 @@ fn download_address(info: &Value, max_bytes: u64) -> Result<&str, SendError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::cloud::fake_cloud;
+    use super::super::cloud::{fake_cloud, jpeg_upload};
     use super::*;
-    use crate::channels::OutgoingFile;
     use crate::channels::meta::graph::assert_no_token_in_urls;
     use fake_meta::FakeMetaConfig;
     use serde_json::json;
@@ -101,18 +100,9 @@ mod tests {
     async fn media_is_downloaded_in_two_steps_with_the_bearer_token() {
         let (fake, api) = fake_cloud(FakeMetaConfig::default()).await;
         // A file in the number's media store, as a customer's photo would be.
-        let path = std::env::temp_dir().join(format!("messio-media-{}.jpg", std::process::id()));
-        let bytes = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00".to_vec();
-        std::fs::write(&path, &bytes).expect("write");
-        let file = OutgoingFile {
-            kind: app::model::AttachmentKind::Image,
-            name: "photo.jpg".into(),
-            mime_type: "image/jpeg".into(),
-            path: path.clone(),
-            public_url: String::new(),
-        };
+        let (bytes, file) = jpeg_upload("media");
         let id = api.upload_media("501", TOKEN, &file).await.expect("upload");
-        std::fs::remove_file(&path).ok();
+        std::fs::remove_file(&file.path).ok();
         assert!(fake.whatsapp_media().iter().any(|m| m.id == id));
 
         let downloaded = api.media(&id, TOKEN).await.expect("media");

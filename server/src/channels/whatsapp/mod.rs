@@ -15,8 +15,8 @@ pub use normalize::normalize;
 pub use templates::MetaTemplate;
 
 use super::{ChannelAdapter, MediaFile, NormalizedEvent, Rejection, SendError, StoredCredentials};
-use crate::channels::meta::webhook as meta_webhook;
-use crate::channels::webhook::{Handshake, RoutedChannel, WebhookReceiver, WebhookRequest};
+use crate::channels::meta::webhook::MetaWebhook;
+use crate::channels::webhook::WebhookReceiver;
 use crate::config::MetaConfig;
 use app::model::{AttachmentKind, ChannelKind};
 use app::store::{ChannelRecord, OutboundJob};
@@ -128,27 +128,19 @@ fn media_type(kind: AttachmentKind) -> Option<&'static str> {
     }
 }
 
-/// Customer names arrive with every webhook (`contacts[].profile.name`), so the default
-/// `customer_profile` (none) is kept.
-/// Meta's app-level webhook: every account of the app posts to one URL.
-impl WebhookReceiver for WhatsAppAdapter {
-    fn handshake(&self, request: &WebhookRequest) -> Handshake {
-        meta_webhook::handshake(&self.cloud.config().verify_token, request)
+/// Meta's app-level webhook (`meta::webhook`): every account of the app posts to one URL.
+impl MetaWebhook for WhatsAppAdapter {
+    fn meta_config(&self) -> &MetaConfig {
+        self.cloud.config()
     }
 
-    fn verify(&self, request: &WebhookRequest, _channel: Option<RoutedChannel<'_>>) -> Result<(), Rejection> {
-        meta_webhook::verify_hub_signature(&self.cloud.config().app_secret, &request.headers, &request.body)
-    }
-
-    fn normalize(
-        &self,
-        request: &WebhookRequest,
-        _channel: Option<RoutedChannel<'_>>,
-    ) -> Result<Vec<NormalizedEvent>, Rejection> {
-        normalize(&request.body)
+    fn normalize_body(&self, body: &[u8]) -> Result<Vec<NormalizedEvent>, Rejection> {
+        normalize(body)
     }
 }
 
+/// Customer names arrive with every webhook (`contacts[].profile.name`), so the default
+/// `customer_profile` (none) is kept.
 #[async_trait]
 impl ChannelAdapter for WhatsAppAdapter {
     fn kind(&self) -> ChannelKind {
