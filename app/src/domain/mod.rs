@@ -8,7 +8,8 @@
 //! - `reactions`: one reaction per customer and message;
 //! - `delivery`: what becomes of a reply whose send was cut off.
 //!
-//! Reply windows are a fact of each platform (`model::ReplyWindow::at`).
+//! Reply windows follow each platform's declared rule (`platforms`, read by
+//! `model::ReplyWindow::at`).
 
 pub mod contact;
 pub mod conversation;

@@ -1,6 +1,9 @@
-//! Channel adapters: one per platform, behind one interface. An adapter verifies and
-//! normalizes the platform's webhooks, sends replies, and checks credentials. The inbox
-//! never sees a platform's wire format; it sees `store::InboundMessage` and friends.
+//! Channel adapters: one per platform, each in its own folder, behind one interface, found
+//! through `registry.rs`. An adapter sends replies, checks and connects accounts, and says
+//! how the platform reaches us: a webhook receiver (`webhook.rs`: verify the whole request,
+//! normalize it) or a poller (`poller.rs`). What it normalizes goes to the inbound pipeline
+//! (`crate::inbound`), so the inbox never sees a platform's wire format. What each kind is
+//! (names, window, files, how it connects) is declared once in `app::platforms`.
 
 pub mod connect;
 pub mod demo;
