@@ -539,7 +539,33 @@ async fn unknown_api_paths_answer_json(backend: Backend) {
     assert_eq!(app.get(&token, "/api/auth/me").await.status(), StatusCode::OK);
 }
 
+async fn responses_are_compressed_for_browsers_that_accept_it(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (token, _) = app.signup("Acme", "owner@acme.test").await;
+    for (encoding, path) in [("gzip", "/api/auth/me"), ("br", "/api/auth/me"), ("gzip", "/login")] {
+        let response = app
+            .http
+            .get(app.url(path))
+            .bearer_auth(&token)
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            response.headers().get("content-encoding").map(|v| v.to_str().unwrap()),
+            Some(encoding),
+            "{path} with {encoding}"
+        );
+    }
+    let plain = app.get(&token, "/api/auth/me").await;
+    assert!(plain.headers().get("content-encoding").is_none(), "only when asked");
+    let me: Value = plain.json().await.unwrap();
+    assert_eq!(me["user"]["email"], "owner@acme.test");
+}
+
 on_both_backends!(
+    responses_are_compressed_for_browsers_that_accept_it,
     unknown_api_paths_answer_json,
     signup_login_and_errors,
     other_organizations_get_404,
