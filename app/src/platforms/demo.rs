@@ -15,6 +15,7 @@ pub const PLATFORM: Platform = Platform {
         handle_name: false,
         parent: None,
     },
+    badge: "#8b93a5",
     icon: &[Shape::Path {
         ink: Ink::Fill,
         d: "M12 4.5l1.9 4.6 4.6 1.9-4.6 1.9L12 17.5l-1.9-4.6L5.5 11l4.6-1.9z",

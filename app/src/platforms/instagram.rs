@@ -21,6 +21,7 @@ pub const PLATFORM: Platform = Platform {
             prefix: "via page ",
         }),
     },
+    badge: "radial-gradient(circle at 30% 107%, #fdf497 0%, #fdf497 5%, #fd5949 45%, #d6249f 60%, #285aeb 90%)",
     icon: &[
         Shape::Rect {
             ink: Ink::Stroke,

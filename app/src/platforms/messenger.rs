@@ -16,6 +16,7 @@ pub const PLATFORM: Platform = Platform {
         handle_name: false,
         parent: None,
     },
+    badge: "linear-gradient(135deg, #00b2ff, #006aff)",
     icon: &[
         Shape::Path {
             ink: Ink::Stroke,

@@ -34,6 +34,8 @@ pub struct Platform {
     pub account: Account,
     /// The mark, drawn in a 24×24 box with the platform's colours (see `ChannelIcon`).
     pub icon: &'static [Shape],
+    /// The badge behind the mark: a CSS `background` in the platform's own colours.
+    pub badge: &'static str,
     /// When an agent may still reply after the customer's last message.
     pub window: WindowRule,
     /// What an agent may attach, in the order the composer lists it. A type no rule names

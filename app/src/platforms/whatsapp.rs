@@ -19,6 +19,7 @@ pub const PLATFORM: Platform = Platform {
             prefix: "WABA ",
         }),
     },
+    badge: "#25d366",
     icon: &[
         Shape::Path {
             ink: Ink::Stroke,

@@ -357,6 +357,7 @@ pub fn ChannelIcon(
             aria-label=(!decorative).then_some(label)
             aria-hidden=decorative.then_some("true")
             title=label
+            style=format!("background: {}", platform.badge)
             data-channel-kind=kind.as_str()
         >
             <svg viewBox="0 0 24 24" aria-hidden="true">{glyph}</svg>
@@ -620,6 +621,7 @@ mod tests {
             for attr in [
                 format!(r#"data-channel-kind="{kind}""#),
                 format!(r#"aria-label="{}""#, platform.name),
+                format!(r#"style="background: {};""#, platform.badge),
                 r#"role="img""#.to_string(),
             ] {
                 assert!(html.contains(&attr), "{kind}: no {attr} in {html}");
