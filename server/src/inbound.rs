@@ -8,6 +8,7 @@ use crate::state::AppState;
 use app::inbound::{Fact, NormalizedEvent, Source};
 use app::model::Id;
 use app::store::{ChannelRecord, StoreResult};
+use std::sync::Arc;
 
 /// Stores what a platform told us and starts the follow-up work. Returns once every event
 /// is durable (or the first one that could not be stored failed).
@@ -40,7 +41,7 @@ fn follow_up(state: &AppState, facts: &[Fact]) {
 }
 
 /// Asks the platform for a new customer's name and picture.
-fn spawn_profile_lookup(state: AppState, channel: ChannelRecord, contact_id: Id) {
+fn spawn_profile_lookup(state: AppState, channel: Arc<ChannelRecord>, contact_id: Id) {
     tokio::spawn(async move {
         let org_id = channel.organization_id;
         let adapter = state.adapters.get(channel.channel.kind);

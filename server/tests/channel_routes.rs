@@ -6,8 +6,9 @@
 
 mod support;
 
+use app::inbound::{InboundEvent, NormalizedEvent, Source};
 use app::model::{ChannelKind, ChannelStatus};
-use app::store::NewChannel;
+use app::store::{InboundMessage, NewChannel};
 use fake_meta::{encode_body, now_ms, sign, text_message_event};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -89,7 +90,7 @@ async fn a_channel_route_delivers_into_its_channel(backend: Backend) {
 
 async fn a_polling_channel_runs_while_it_is_live(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (_, signup) = app.signup("Acme", "owner@acme.test").await;
+    let (token, signup) = app.signup("Acme", "owner@acme.test").await;
     let organization_id = signup["organization"]["id"].as_i64().unwrap();
     let services = &app.state.services;
     let demo = NewChannel {
@@ -105,6 +106,24 @@ async fn a_polling_channel_runs_while_it_is_live(backend: Backend) {
         pollers.is_running(channel.id)
     })
     .await;
+
+    // A simulated customer writes, an agent answers, and the customer reads the answer: the
+    // poller's work is what an agent sees as the read tick.
+    let record = services.store.channel(organization_id, channel.id).await.unwrap();
+    let writes = NormalizedEvent {
+        account_id: String::new(),
+        event: InboundEvent::Message(InboundMessage {
+            external_user_id: "demo-ana".into(),
+            platform_message_id: "ana-1".into(),
+            body: "Do you ship to Lisbon?".into(),
+            sent_at: now_ms(),
+            ..Default::default()
+        }),
+    };
+    services.receive(Source::Channel(&record), vec![writes]).await.unwrap();
+    let conversation = app.conversations(&token).await[0]["id"].as_i64().unwrap();
+    let reply = app.reply_id(&token, conversation, "We do, in two days.").await;
+    app.wait_for_status(&token, conversation, reply, "read").await;
 
     let disconnected = services
         .store

@@ -17,6 +17,7 @@ use crate::store::{
 };
 use crate::templates::TemplateStatus;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// One thing a platform told us, for the platform account `account_id` (a page, an Instagram
 /// account, a phone number id, a WhatsApp Business Account for template reviews). Sources
@@ -63,17 +64,17 @@ pub enum Source<'a> {
 pub enum Fact {
     /// A customer's message was stored.
     MessageStored {
-        channel: ChannelRecord,
+        channel: Arc<ChannelRecord>,
         message: Message,
     },
     /// A message the account sent outside Messio was stored.
     EchoStored {
-        channel: ChannelRecord,
+        channel: Arc<ChannelRecord>,
         message: Message,
     },
     /// Someone wrote on this channel for the first time; the contact knows only their id.
     ContactCreated {
-        channel: ChannelRecord,
+        channel: Arc<ChannelRecord>,
         contact_id: Id,
     },
     ConversationOpened {
@@ -113,19 +114,24 @@ impl Services {
     pub async fn receive(&self, source: Source<'_>, events: Vec<NormalizedEvent>) -> StoreResult<Vec<Fact>> {
         let mut facts = Vec::new();
         // A delivery usually carries many events for one account: look each account up once.
-        let mut channels: HashMap<String, Option<ChannelRecord>> = HashMap::new();
+        // Facts share the record rather than copying it (credentials and all) per event.
+        let mut channels: HashMap<String, Option<Arc<ChannelRecord>>> = HashMap::new();
+        let routed = match source {
+            Source::Channel(channel) => Some(Arc::new(channel.clone())),
+            Source::Platform(_) => None,
+        };
         for NormalizedEvent { account_id, event } in events {
             if let InboundEvent::TemplateStatus(review) = event {
                 facts.push(self.review_template(&account_id, review).await?);
                 continue;
             }
-            let channel = match source {
-                Source::Channel(channel) => channel.clone(),
-                Source::Platform(kind) => {
+            let channel = match (&routed, source) {
+                (Some(channel), _) => channel.clone(),
+                (None, Source::Platform(kind)) => {
                     let known = match channels.get(&account_id) {
                         Some(known) => known.clone(),
                         None => {
-                            let found = self.store.channel_by_account(kind, &account_id).await?;
+                            let found = self.store.channel_by_account(kind, &account_id).await?.map(Arc::new);
                             channels.insert(account_id.clone(), found.clone());
                             found
                         }
@@ -136,13 +142,20 @@ impl Services {
                     };
                     channel
                 }
+                // `routed` is set exactly when the source is a channel.
+                (None, Source::Channel(_)) => continue,
             };
             self.receive_one(channel, event, &mut facts).await?;
         }
         Ok(facts)
     }
 
-    async fn receive_one(&self, channel: ChannelRecord, event: InboundEvent, facts: &mut Vec<Fact>) -> StoreResult<()> {
+    async fn receive_one(
+        &self,
+        channel: Arc<ChannelRecord>,
+        event: InboundEvent,
+        facts: &mut Vec<Fact>,
+    ) -> StoreResult<()> {
         let channel_id = channel.channel.id;
         match event {
             InboundEvent::Message(message) => {
@@ -197,7 +210,7 @@ impl Services {
 
     /// A reaction either lands on a message we have, or (its target unknown) is kept as a
     /// message of its own, which may have opened a conversation.
-    fn reacted(&self, channel: ChannelRecord, written: Written<Delivered>, facts: &mut Vec<Fact>) {
+    fn reacted(&self, channel: Arc<ChannelRecord>, written: Written<Delivered>, facts: &mut Vec<Fact>) {
         let delivered = self.publish(written);
         if delivered.message.kind == crate::model::MessageKind::Reaction {
             delivered_facts(channel, delivered, false, facts);
@@ -228,7 +241,7 @@ impl Services {
     }
 }
 
-fn delivered_facts(channel: ChannelRecord, delivered: Delivered, echo: bool, facts: &mut Vec<Fact>) {
+fn delivered_facts(channel: Arc<ChannelRecord>, delivered: Delivered, echo: bool, facts: &mut Vec<Fact>) {
     let organization_id = channel.organization_id;
     let conversation_id = delivered.message.conversation_id;
     if delivered.contact_created {

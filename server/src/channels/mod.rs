@@ -177,3 +177,49 @@ pub struct CustomerProfile {
     pub name: Option<String>,
     pub avatar_url: Option<String>,
 }
+
+/// A reply on its way out, as the outbox hands it to an adapter, for the adapters' unit
+/// tests: message 42 of conversation 3, from agent 1, to `recipient` on channel 2.
+#[cfg(test)]
+pub(crate) fn test_job(kind: ChannelKind, account_id: &str, recipient: &str, body: &str) -> OutboundJob {
+    use app::model::{Direction, Message, MessageKind, MessageStatus};
+    OutboundJob {
+        message: Message {
+            id: 42,
+            conversation_id: 3,
+            direction: Direction::Outbound,
+            sender_user_id: Some(1),
+            sender_name: Some("Agent".into()),
+            body: body.into(),
+            attachments: vec![],
+            kind: MessageKind::Text,
+            reply_to: None,
+            reactions: vec![],
+            status: MessageStatus::Sending,
+            error: None,
+            platform_message_id: None,
+            client_id: None,
+            tag: None,
+            created_at: 0,
+            edited_at: None,
+            deleted_at: None,
+        },
+        channel: ChannelRecord {
+            organization_id: 1,
+            channel: Channel {
+                id: 2,
+                kind,
+                external_id: account_id.into(),
+                name: "Acme Shoes".into(),
+                status: app::model::ChannelStatus::Active,
+                last_error: None,
+                parent_account_id: None,
+                created_at: 0,
+            },
+            credentials: String::new(),
+            webhook_key: String::new(),
+        },
+        recipient_external_id: recipient.into(),
+        payload: None,
+    }
+}

@@ -251,9 +251,7 @@ fn cdn_link(media_id: &str, graph_url: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::model::{
-        Attachment, AttachmentKind, Channel, ChannelStatus, Direction, Message, MessageKind, MessageStatus, ReplyTo,
-    };
+    use app::model::{Attachment, AttachmentKind, ReplyTo};
 
     #[test]
     fn kept_media_is_fetched_only_from_meta() {
@@ -286,49 +284,17 @@ mod tests {
     }
 
     fn job(body: &str, tag: Option<&str>, attachments: Vec<Attachment>, reply_to: Option<&str>) -> OutboundJob {
-        OutboundJob {
-            message: Message {
-                id: 77,
-                conversation_id: 5,
-                direction: Direction::Outbound,
-                sender_user_id: Some(1),
-                sender_name: Some("Ana".into()),
-                body: body.into(),
-                attachments,
-                kind: MessageKind::Text,
-                reply_to: reply_to.map(|mid| ReplyTo {
-                    message_id: None,
-                    platform_message_id: mid.into(),
-                    preview: None,
-                }),
-                reactions: vec![],
-                status: MessageStatus::Sending,
-                error: None,
-                platform_message_id: None,
-                client_id: None,
-                tag: tag.map(str::to_string),
-                created_at: 0,
-                edited_at: None,
-                deleted_at: None,
-            },
-            channel: ChannelRecord {
-                webhook_key: String::new(),
-                organization_id: 1,
-                channel: Channel {
-                    id: 3,
-                    kind: ChannelKind::Instagram,
-                    external_id: "17841400000000000".into(),
-                    name: "@acmeshoes".into(),
-                    status: ChannelStatus::Active,
-                    last_error: None,
-                    parent_account_id: Some("134895793791914".into()),
-                    created_at: 0,
-                },
-                credentials: String::new(),
-            },
-            recipient_external_id: "IGSID".into(),
-            payload: None,
-        }
+        let mut job = crate::channels::test_job(ChannelKind::Instagram, "17841400000000000", "IGSID", body);
+        job.message.id = 77;
+        job.message.tag = tag.map(str::to_string);
+        job.message.attachments = attachments;
+        job.message.reply_to = reply_to.map(|mid| ReplyTo {
+            message_id: None,
+            platform_message_id: mid.into(),
+            preview: None,
+        });
+        job.channel.channel.parent_account_id = Some("134895793791914".into());
+        job
     }
 
     #[test]

@@ -143,7 +143,6 @@ impl ChannelAdapter for MessengerAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::model::{Channel, ChannelStatus, Direction, Message, MessageKind, MessageStatus};
     use fake_meta::{FakeMeta, FakeMetaConfig};
 
     const PAGE: &str = "101";
@@ -163,45 +162,9 @@ mod tests {
     }
 
     fn job(body: &str, tag: Option<&str>) -> OutboundJob {
-        OutboundJob {
-            message: Message {
-                id: 42,
-                conversation_id: 3,
-                direction: Direction::Outbound,
-                sender_user_id: Some(1),
-                sender_name: Some("Agent".into()),
-                body: body.into(),
-                attachments: vec![],
-                kind: MessageKind::Text,
-                reply_to: None,
-                reactions: vec![],
-                status: MessageStatus::Sending,
-                error: None,
-                platform_message_id: None,
-                client_id: None,
-                tag: tag.map(str::to_string),
-                created_at: 0,
-                edited_at: None,
-                deleted_at: None,
-            },
-            channel: ChannelRecord {
-                webhook_key: String::new(),
-                organization_id: 1,
-                channel: Channel {
-                    id: 2,
-                    kind: ChannelKind::Messenger,
-                    external_id: PAGE.into(),
-                    name: "Acme Shoes".into(),
-                    status: ChannelStatus::Active,
-                    last_error: None,
-                    parent_account_id: None,
-                    created_at: 0,
-                },
-                credentials: String::new(),
-            },
-            recipient_external_id: CUSTOMER.into(),
-            payload: None,
-        }
+        let mut job = crate::channels::test_job(ChannelKind::Messenger, PAGE, CUSTOMER, body);
+        job.message.tag = tag.map(str::to_string);
+        job
     }
 
     #[test]

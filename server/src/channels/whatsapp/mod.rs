@@ -204,55 +204,23 @@ impl ChannelAdapter for WhatsAppAdapter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::model::{Attachment, Channel, ChannelStatus, Direction, Message, MessageKind, MessageStatus, ReplyTo};
+    use app::model::{Attachment, ReplyTo};
 
     const PHONE: &str = "106540352242922";
     const WABA: &str = "102290129340398";
 
     fn job(body: &str, payload: Option<Value>, reply_to: Option<&str>, attachments: Vec<Attachment>) -> OutboundJob {
-        OutboundJob {
-            message: Message {
-                id: 7,
-                conversation_id: 3,
-                direction: Direction::Outbound,
-                sender_user_id: Some(1),
-                sender_name: Some("Agent".into()),
-                body: body.into(),
-                attachments,
-                kind: MessageKind::Text,
-                reply_to: reply_to.map(|id| ReplyTo {
-                    message_id: Some(5),
-                    platform_message_id: id.into(),
-                    preview: None,
-                }),
-                reactions: vec![],
-                status: MessageStatus::Sending,
-                error: None,
-                platform_message_id: None,
-                client_id: None,
-                tag: None,
-                created_at: 0,
-                edited_at: None,
-                deleted_at: None,
-            },
-            channel: ChannelRecord {
-                webhook_key: String::new(),
-                organization_id: 1,
-                channel: Channel {
-                    id: 2,
-                    kind: ChannelKind::WhatsApp,
-                    external_id: PHONE.into(),
-                    name: "Acme".into(),
-                    status: ChannelStatus::Active,
-                    last_error: None,
-                    parent_account_id: Some(WABA.into()),
-                    created_at: 0,
-                },
-                credentials: String::new(),
-            },
-            recipient_external_id: "16505551234".into(),
-            payload,
-        }
+        let mut job = crate::channels::test_job(ChannelKind::WhatsApp, PHONE, "16505551234", body);
+        job.message.id = 7;
+        job.message.attachments = attachments;
+        job.message.reply_to = reply_to.map(|id| ReplyTo {
+            message_id: Some(5),
+            platform_message_id: id.into(),
+            preview: None,
+        });
+        job.channel.channel.parent_account_id = Some(WABA.into());
+        job.payload = payload;
+        job
     }
 
     #[test]
