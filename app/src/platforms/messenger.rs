@@ -45,7 +45,7 @@ pub const PLATFORM: Platform = Platform {
     edits_sent: false,
     deletes_sent: false,
     // Meta can deliver `message_reactions` for pages, but our Messenger webhook reader
-    // (server/src/channels/messenger.rs) does not take them yet: set this when it does.
+    // (server/src/channels/messenger/normalize.rs) does not take them yet: set this when it does.
     receives_reactions: false,
     connect: &[Connect::FacebookLogin, Connect::Form(PAGE_TOKEN_FORM)],
 };
