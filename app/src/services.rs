@@ -54,6 +54,8 @@ pub struct Services {
     pub store: DynStore,
     /// Where committed events go: sockets (and, later, automation) subscribe to it.
     pub events: EventBus,
+    /// Writes platform deliveries in batches (`crate::inbound::group_commit`).
+    pub ingest: crate::inbound::group_commit::GroupCommit,
     pub gateway: Arc<dyn ChannelGateway>,
     /// Wakes the outbox worker when a reply is queued.
     pub outbox: Arc<Notify>,

@@ -24,6 +24,7 @@ use crate::crypto::SecretBox;
 use crate::state::AppState;
 use app::auth::ssr::LoginLimiter;
 use app::events::bus::EventBus;
+use app::inbound::group_commit::GroupCommit;
 use app::services::{Services, SharedServices};
 use app::{App, shell};
 use axum::Router;
@@ -78,6 +79,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
         pollers: pollers.clone(),
     });
     let services: SharedServices = Arc::new(Services {
+        ingest: GroupCommit::start(store.clone(), events.clone()),
         store,
         events,
         gateway: gateway.clone(),

@@ -6,14 +6,19 @@
 //! work (keeping media, asking the platform for a new customer's profile) starts from those
 //! facts, never from event JSON.
 //!
-//! Events are stored one by one, in the order the platform sent them, each in its own
-//! transaction; an error stops the batch, so the source can answer "retry" and the platform's
-//! retry finds what was already stored de-duplicated by its message id.
+//! A delivery's events are stored together, in the order the platform sent them, through the
+//! group commit ([`group_commit`]): all of them or, on an error, none, so the source can
+//! answer "retry" and the platform's retry stores the whole delivery once (duplicates are
+//! decided by the platform's message id). `receive` returns once they are committed and
+//! published.
 
-use crate::model::{ChannelKind, Id, Message};
+pub mod group_commit;
+
+use crate::model::{ChannelKind, Id, Message, MessageKind};
 use crate::services::Services;
 use crate::store::{
-    ChannelRecord, Delivered, EchoMessage, InboundMessage, ReactionUpdate, StatusUpdate, StoreResult, Written,
+    ChannelRecord, Delivered, EchoMessage, InboundMessage, Ingest, IngestEvent, Ingested, ReactionUpdate,
+    StatusUpdate, StoreResult,
 };
 use crate::templates::TemplateStatus;
 use std::collections::HashMap;
@@ -112,7 +117,9 @@ pub enum Fact {
 impl Services {
     /// Stores and publishes what a platform told us; see the module's contract.
     pub async fn receive(&self, source: Source<'_>, events: Vec<NormalizedEvent>) -> StoreResult<Vec<Fact>> {
-        let mut facts = Vec::new();
+        // Facts come out in the order of the events; a stored event's wait for the commit.
+        let mut told: Vec<Told> = Vec::with_capacity(events.len());
+        let mut delivery = Vec::with_capacity(events.len());
         // A delivery usually carries many events for one account: look each account up once.
         // Facts share the record rather than copying it (credentials and all) per event.
         let mut channels: HashMap<String, Option<Arc<ChannelRecord>>> = HashMap::new();
@@ -121,10 +128,16 @@ impl Services {
             Source::Platform(_) => None,
         };
         for NormalizedEvent { account_id, event } in events {
-            if let InboundEvent::TemplateStatus(review) = event {
-                facts.push(self.review_template(&account_id, review).await?);
-                continue;
-            }
+            let event = match event {
+                InboundEvent::TemplateStatus(review) => {
+                    told.push(Told::Now(self.review_template(&account_id, review).await?));
+                    continue;
+                }
+                InboundEvent::Message(message) => IngestEvent::Message(message),
+                InboundEvent::Echo(echo) => IngestEvent::Echo(echo),
+                InboundEvent::Status(update) => IngestEvent::Status(update),
+                InboundEvent::Reaction(reaction) => IngestEvent::Reaction(reaction),
+            };
             let channel = match (&routed, source) {
                 (Some(channel), _) => channel.clone(),
                 (None, Source::Platform(kind)) => {
@@ -137,7 +150,7 @@ impl Services {
                         }
                     };
                     let Some(channel) = known else {
-                        facts.push(Fact::UnknownAccount { kind, account_id });
+                        told.push(Told::Now(Fact::UnknownAccount { kind, account_id }));
                         continue;
                     };
                     channel
@@ -145,81 +158,23 @@ impl Services {
                 // `routed` is set exactly when the source is a channel.
                 (None, Source::Channel(_)) => continue,
             };
-            self.receive_one(channel, event, &mut facts).await?;
+            told.push(Told::AfterCommit(channel.clone(), Asked::of(&event)));
+            delivery.push(Ingest { channel, event });
+        }
+        let mut outcomes = self.ingest.write(delivery).await?.value.into_iter();
+        let mut facts = Vec::with_capacity(told.len());
+        for told in told {
+            match told {
+                Told::Now(fact) => facts.push(fact),
+                Told::AfterCommit(channel, asked) => {
+                    // The store answers every event of a delivery it stored, in order.
+                    if let Some(outcome) = outcomes.next() {
+                        outcome_facts(channel, asked, outcome, &mut facts);
+                    }
+                }
+            }
         }
         Ok(facts)
-    }
-
-    async fn receive_one(
-        &self,
-        channel: Arc<ChannelRecord>,
-        event: InboundEvent,
-        facts: &mut Vec<Fact>,
-    ) -> StoreResult<()> {
-        let channel_id = channel.channel.id;
-        match event {
-            InboundEvent::Message(message) => {
-                let platform_message_id = message.platform_message_id.clone();
-                match self.store.ingest_inbound(channel_id, message).await? {
-                    Some(written) => {
-                        let delivered = self.publish(written);
-                        delivered_facts(channel, delivered, false, facts);
-                    }
-                    None => facts.push(Fact::DuplicateIgnored {
-                        channel_id,
-                        platform_message_id,
-                    }),
-                }
-            }
-            InboundEvent::Echo(echo) => {
-                let platform_message_id = echo.platform_message_id.clone();
-                match self.store.ingest_echo(channel_id, echo).await? {
-                    Some(written) => {
-                        let delivered = self.publish(written);
-                        delivered_facts(channel, delivered, true, facts);
-                    }
-                    None => facts.push(Fact::DuplicateIgnored {
-                        channel_id,
-                        platform_message_id,
-                    }),
-                }
-            }
-            InboundEvent::Reaction(reaction) => {
-                let platform_message_id = reaction.platform_message_id.clone();
-                match self.store.apply_reaction(channel_id, reaction).await? {
-                    Some(written) => self.reacted(channel, written, facts),
-                    None => facts.push(Fact::DuplicateIgnored {
-                        channel_id,
-                        platform_message_id,
-                    }),
-                }
-            }
-            InboundEvent::Status(update) => {
-                let message_ids = self.publish(self.store.apply_status(channel_id, update).await?);
-                facts.push(Fact::StatusesRaised {
-                    channel_id,
-                    message_ids,
-                });
-            }
-            InboundEvent::TemplateStatus(_) => {
-                // Handled per WhatsApp Business Account in `receive`, before any channel lookup.
-            }
-        }
-        Ok(())
-    }
-
-    /// A reaction either lands on a message we have, or (its target unknown) is kept as a
-    /// message of its own, which may have opened a conversation.
-    fn reacted(&self, channel: Arc<ChannelRecord>, written: Written<Delivered>, facts: &mut Vec<Fact>) {
-        let delivered = self.publish(written);
-        if delivered.message.kind == crate::model::MessageKind::Reaction {
-            delivered_facts(channel, delivered, false, facts);
-        } else {
-            facts.push(Fact::ReactionApplied {
-                channel_id: channel.channel.id,
-                message_id: delivered.message.id,
-            });
-        }
     }
 
     /// Templates belong to the WhatsApp Business Account, not to one number: every copy is
@@ -238,6 +193,61 @@ impl Services {
         Ok(Fact::TemplatesReviewed {
             template_ids: templates.iter().map(|t| t.id).collect(),
         })
+    }
+}
+
+/// A fact known before the delivery is written, or one that its outcome will tell.
+enum Told {
+    Now(Fact),
+    AfterCommit(Arc<ChannelRecord>, Asked),
+}
+
+/// What an event asked for, kept to explain its outcome once the event itself is stored.
+enum Asked {
+    Message(String),
+    Echo(String),
+    Reaction(String),
+    Status,
+}
+
+impl Asked {
+    fn of(event: &IngestEvent) -> Self {
+        match event {
+            IngestEvent::Message(message) => Asked::Message(message.platform_message_id.clone()),
+            IngestEvent::Echo(echo) => Asked::Echo(echo.platform_message_id.clone()),
+            IngestEvent::Reaction(reaction) => Asked::Reaction(reaction.platform_message_id.clone()),
+            IngestEvent::Status(_) => Asked::Status,
+        }
+    }
+}
+
+fn outcome_facts(channel: Arc<ChannelRecord>, asked: Asked, outcome: Ingested, facts: &mut Vec<Fact>) {
+    let channel_id = channel.channel.id;
+    match (outcome, asked) {
+        (Ingested::Stored(delivered), Asked::Message(_)) => delivered_facts(channel, delivered, false, facts),
+        (Ingested::Stored(delivered), Asked::Echo(_)) => delivered_facts(channel, delivered, true, facts),
+        // A reaction on a message we never saw is kept as a message of its own.
+        (Ingested::Stored(delivered), Asked::Reaction(_)) if delivered.message.kind == MessageKind::Reaction => {
+            delivered_facts(channel, delivered, false, facts)
+        }
+        (Ingested::Stored(delivered), Asked::Reaction(_) | Asked::Status) => facts.push(Fact::ReactionApplied {
+            channel_id,
+            message_id: delivered.message.id,
+        }),
+        (Ingested::Unchanged, Asked::Message(id) | Asked::Echo(id) | Asked::Reaction(id)) => {
+            facts.push(Fact::DuplicateIgnored {
+                channel_id,
+                platform_message_id: id,
+            })
+        }
+        (Ingested::StatusesRaised(message_ids), _) => facts.push(Fact::StatusesRaised {
+            channel_id,
+            message_ids,
+        }),
+        (Ingested::Unchanged, Asked::Status) => facts.push(Fact::StatusesRaised {
+            channel_id,
+            message_ids: vec![],
+        }),
     }
 }
 

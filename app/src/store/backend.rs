@@ -19,6 +19,9 @@ pub trait Backend: Send + Sync + 'static {
     /// what was read: holds the row until commit, so no concurrent writer decides from the
     /// same state.
     const LOCK_CONVERSATION: &'static str;
+    /// How many group commits run side by side (`ingest.rs`): one where the database takes
+    /// one writer at a time, more where commits can overlap.
+    const INGEST_LANES: usize;
 }
 
 /// The store on one backend: a pool that writes and one that reads (the same on PostgreSQL).

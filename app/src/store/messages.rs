@@ -5,10 +5,10 @@
 //! trace.
 
 use super::backend::{Backend, SqlStore};
-use super::channels::channel_in;
+use super::channels::{ChannelRecord, channel_in};
 use super::contacts::{contact_in, resolve_identity};
 use super::conversations::{activity, conversation_for_update, open_conversation, save_activity};
-use super::events::{append, append_all};
+use super::events::{Decided, log_decided};
 use super::sql::{Conn, json_text, map_unique, parse};
 use super::{StoreError, StoreResult, Written, now_millis};
 use crate::domain::reactions::with_customer_reaction;
@@ -301,239 +301,35 @@ impl<B: Backend> MessageStore for SqlStore<B> {
     }
 
     async fn ingest_inbound(&self, channel_id: Id, msg: InboundMessage) -> StoreResult<Option<Written<Delivered>>> {
-        let now = now_millis();
         let mut tx = self.writer.begin().await?;
-        let org_id = channel_in(&mut tx, channel_id).await?.organization_id;
-        let (contact_id, contact_created) = resolve_identity(
-            &mut tx,
-            org_id,
-            channel_id,
-            &msg.external_user_id,
-            msg.contact_name.as_deref(),
-            now,
-        )
-        .await?;
-        let (conversation_id, opened) =
-            open_conversation(&mut tx, org_id, channel_id, contact_id, msg.sent_at, now).await?;
-        let message_id: Option<Id> = sqlx::query_scalar(
-            "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, body, attachments, status, \
-             platform_message_id, created_at, kind, reply_to_platform_id, reply_to_id) \
-             VALUES ($1, $2, $3, 'inbound', $4, $5, 'received', $6, $7, $8, $9, \
-             (SELECT id FROM messages WHERE channel_id = $3 AND platform_message_id = $9)) \
-             ON CONFLICT (channel_id, platform_message_id) DO NOTHING RETURNING id",
-        )
-        .bind(org_id)
-        .bind(conversation_id)
-        .bind(channel_id)
-        .bind(&msg.body)
-        .bind(json_text(&msg.attachments, "[]"))
-        .bind(&msg.platform_message_id)
-        .bind(msg.sent_at)
-        .bind(msg.kind.as_str())
-        .bind(msg.reply_to_platform_id.as_deref())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(message_id) = message_id else {
-            // Already stored: a platform retry or a concurrent duplicate. Leave no trace.
-            tx.rollback().await?;
+        let channel = channel_in(&mut tx, channel_id).await?;
+        let Some(decided) = inbound_in::<B>(&mut tx, &channel, msg).await? else {
             return Ok(None);
         };
-        let locked = conversation_for_update::<B>(&mut tx, org_id, conversation_id).await?;
-        let before = activity(&locked);
-        let after = before.after_inbound(msg.sent_at, preview(&msg.body, &msg.attachments));
-        let reopened = after.reopened_from(&before);
-        let conversation = save_activity(&mut tx, locked, after).await?;
-        let message = message_in(&mut tx, message_id).await?;
-        let mut events = Vec::new();
-        if opened {
-            events.push(opening(&mut tx, org_id, contact_id, &conversation).await?);
-        } else if reopened {
-            events.push(DomainEvent::ConversationStatus(ConversationStatusChanged {
-                conversation_id,
-                status: conversation.status,
-                message: None,
-                conversation: conversation.clone(),
-            }));
-        }
-        events.push(DomainEvent::message_received(message.clone(), conversation));
-        let events = append_all(&mut tx, org_id, events).await?;
+        let written = log_decided(&mut tx, channel.organization_id, decided).await?;
         tx.commit().await?;
-        let delivered = Delivered {
-            message,
-            contact_id,
-            contact_created,
-            conversation_opened: opened,
-            conversation_reopened: reopened && !opened,
-        };
-        Ok(Some(Written {
-            value: delivered,
-            events,
-        }))
+        Ok(Some(written))
     }
 
     async fn ingest_echo(&self, channel_id: Id, msg: EchoMessage) -> StoreResult<Option<Written<Delivered>>> {
-        let now = now_millis();
         let mut tx = self.writer.begin().await?;
         let channel = channel_in(&mut tx, channel_id).await?;
-        let org_id = channel.organization_id;
-        if let Some(ours) = msg.our_message_id {
-            // Our own send coming back: just make sure the platform id is recorded.
-            sqlx::query(
-                "UPDATE messages SET platform_message_id = $1 WHERE id = $2 AND channel_id = $3 \
-                 AND platform_message_id IS NULL",
-            )
-            .bind(&msg.platform_message_id)
-            .bind(ours)
-            .bind(channel_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| map_unique(e, "message already recorded"))?;
-            tx.commit().await?;
-            return Ok(None);
-        }
-        // Platforms that do not echo our metadata (Instagram) may echo a reply while its
-        // send is still in flight: that is our message, not a new one from elsewhere.
-        let in_flight: Option<Id> = sqlx::query_scalar(
-            "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
-             JOIN contact_identities i ON i.contact_id = c.contact_id AND i.channel_id = c.channel_id \
-             WHERE m.channel_id = $1 AND i.external_id = $2 AND m.direction = 'outbound' \
-             AND m.status IN ('pending', 'sending') AND m.platform_message_id IS NULL AND m.body = $3 \
-             ORDER BY m.id LIMIT 1",
-        )
-        .bind(channel_id)
-        .bind(&msg.external_user_id)
-        .bind(&msg.body)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(ours) = in_flight {
-            record_platform_id(&mut tx, ours, &msg.platform_message_id).await?;
-            tx.commit().await?;
-            return Ok(None);
-        }
-        let (contact_id, contact_created) =
-            resolve_identity(&mut tx, org_id, channel_id, &msg.external_user_id, None, now).await?;
-        let (conversation_id, opened) =
-            open_conversation(&mut tx, org_id, channel_id, contact_id, msg.sent_at, now).await?;
-        let message_id: Option<Id> = sqlx::query_scalar(
-            "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, sender_name, body, \
-             attachments, status, status_rank, platform_message_id, created_at, kind) \
-             VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'sent', $7, $8, $9, $10) \
-             ON CONFLICT (channel_id, platform_message_id) DO NOTHING RETURNING id",
-        )
-        .bind(org_id)
-        .bind(conversation_id)
-        .bind(channel_id)
-        .bind(&channel.channel.name)
-        .bind(&msg.body)
-        .bind(json_text(&msg.attachments, "[]"))
-        .bind(MessageStatus::Sent.rank())
-        .bind(&msg.platform_message_id)
-        .bind(msg.sent_at)
-        .bind(msg.kind.as_str())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(message_id) = message_id else {
-            tx.rollback().await?;
-            return Ok(None);
+        let decided = echo_in::<B>(&mut tx, &channel, msg).await?;
+        let written = match decided {
+            Some(decided) => Some(log_decided(&mut tx, channel.organization_id, decided).await?),
+            None => None,
         };
-        let locked = conversation_for_update::<B>(&mut tx, org_id, conversation_id).await?;
-        let after = activity(&locked).after_echo(msg.sent_at, preview(&msg.body, &msg.attachments));
-        let conversation = save_activity(&mut tx, locked, after).await?;
-        let message = message_in(&mut tx, message_id).await?;
-        let mut events = Vec::new();
-        if opened {
-            // The page wrote first (from elsewhere): the conversation is new to the inbox too.
-            events.push(opening(&mut tx, org_id, contact_id, &conversation).await?);
-        }
-        events.push(DomainEvent::message_sent(message.clone(), conversation));
-        let events = append_all(&mut tx, org_id, events).await?;
         tx.commit().await?;
-        let delivered = Delivered {
-            message,
-            contact_id,
-            contact_created,
-            conversation_opened: opened,
-            conversation_reopened: false,
-        };
-        Ok(Some(Written {
-            value: delivered,
-            events,
-        }))
+        Ok(written)
     }
 
     async fn apply_status(&self, channel_id: Id, update: StatusUpdate) -> StoreResult<Written<Vec<Id>>> {
         let mut tx = self.writer.begin().await?;
-        let org_id = channel_in(&mut tx, channel_id).await?.organization_id;
-        let mut changed: Vec<DeliveryChanged> = Vec::new();
-        match update {
-            StatusUpdate::Messages {
-                platform_message_ids,
-                status,
-                error,
-            } => {
-                for mid in platform_message_ids {
-                    if let Some((id, conversation_id)) =
-                        raise_status(&mut tx, channel_id, &mid, status, error.as_deref()).await?
-                    {
-                        changed.push(DeliveryChanged {
-                            message_id: id,
-                            conversation_id,
-                            status,
-                            error: error.clone(),
-                            platform_message_id: Some(mid),
-                        });
-                        continue;
-                    }
-                    let known: Option<Id> = sqlx::query_scalar(
-                        "SELECT id FROM messages WHERE channel_id = $1 AND platform_message_id = $2",
-                    )
-                    .bind(channel_id)
-                    .bind(&mid)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if known.is_none() {
-                        // The send that produced this id has not recorded it yet: keep the report.
-                        keep_early_status(&mut tx, channel_id, &mid, status, error.as_deref()).await?;
-                    }
-                }
-            }
-            StatusUpdate::Watermark {
-                external_user_id,
-                watermark,
-                status,
-            } => {
-                let rows = sqlx::query(
-                    "UPDATE messages SET status = $1, status_rank = $2 \
-                     WHERE conversation_id IN (SELECT c.id FROM conversations c JOIN contact_identities i \
-                         ON i.contact_id = c.contact_id AND i.channel_id = c.channel_id \
-                         WHERE i.channel_id = $3 AND i.external_id = $4) \
-                     AND direction = 'outbound' AND created_at <= $5 AND status_rank < $2 \
-                     AND status_rank >= $6 AND status <> 'failed' \
-                     RETURNING id, conversation_id, platform_message_id",
-                )
-                .bind(status.as_str())
-                .bind(status.rank())
-                .bind(channel_id)
-                .bind(&external_user_id)
-                .bind(watermark)
-                .bind(MessageStatus::Sent.rank())
-                .fetch_all(&mut *tx)
-                .await?;
-                for r in rows {
-                    changed.push(DeliveryChanged {
-                        message_id: r.try_get("id")?,
-                        conversation_id: r.try_get("conversation_id")?,
-                        status,
-                        error: None,
-                        platform_message_id: r.try_get("platform_message_id")?,
-                    });
-                }
-            }
-        }
-        let ids = changed.iter().map(|c| c.message_id).collect();
-        let events = append_all(&mut tx, org_id, changed.into_iter().map(DomainEvent::MessageStatus)).await?;
+        let channel = channel_in(&mut tx, channel_id).await?;
+        let decided = status_in(&mut tx, &channel, update).await?;
+        let written = log_decided(&mut tx, channel.organization_id, decided).await?;
         tx.commit().await?;
-        Ok(Written { value: ids, events })
+        Ok(written)
     }
 
     async fn apply_reaction(
@@ -542,62 +338,305 @@ impl<B: Backend> MessageStore for SqlStore<B> {
         reaction: ReactionUpdate,
     ) -> StoreResult<Option<Written<Delivered>>> {
         let mut tx = self.writer.begin().await?;
-        let org_id = channel_in(&mut tx, channel_id).await?.organization_id;
-        let target = sqlx::query(
-            "SELECT m.id, m.conversation_id, m.reactions, c.contact_id FROM messages m \
-             JOIN conversations c ON c.id = m.conversation_id \
-             JOIN contact_identities i ON i.contact_id = c.contact_id AND i.channel_id = c.channel_id \
-             WHERE m.channel_id = $1 AND m.platform_message_id = $2 AND i.external_id = $3",
-        )
-        .bind(channel_id)
-        .bind(&reaction.target_platform_message_id)
-        .bind(&reaction.external_user_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(target) = target else {
-            tx.rollback().await?;
-            // A reaction to a message we never saw (sent before the channel was connected):
-            // keep it as a message of its own rather than dropping it.
-            let Some(emoji) = reaction.emoji else { return Ok(None) };
-            let kept = InboundMessage {
-                external_user_id: reaction.external_user_id,
-                platform_message_id: reaction.platform_message_id,
-                body: format!("Reacted {emoji} to a message"),
-                kind: MessageKind::Reaction,
-                sent_at: reaction.sent_at,
-                ..Default::default()
-            };
-            return self.ingest_inbound(channel_id, kept).await;
-        };
-        let message_id: Id = target.try_get("id")?;
-        let conversation_id: Id = target.try_get("conversation_id")?;
-        let contact_id: Id = target.try_get("contact_id")?;
-        let reactions: Vec<Reaction> =
-            serde_json::from_str(&target.try_get::<String, _>("reactions")?).unwrap_or_default();
-        let Some(reactions) = with_customer_reaction(&reactions, reaction.emoji, reaction.sent_at) else {
-            tx.rollback().await?;
+        let channel = channel_in(&mut tx, channel_id).await?;
+        let Some(decided) = reaction_in::<B>(&mut tx, &channel, reaction).await? else {
             return Ok(None);
         };
-        sqlx::query("UPDATE messages SET reactions = $1 WHERE id = $2")
-            .bind(json_text(&reactions, "[]"))
-            .bind(message_id)
-            .execute(&mut *tx)
-            .await?;
-        let message = message_in(&mut tx, message_id).await?;
-        let event = DomainEvent::MessageUpdated(MessageChanged {
-            message_id,
-            conversation_id,
-            message: message.clone(),
-        });
-        let event = append(&mut tx, org_id, event).await?;
+        let written = log_decided(&mut tx, channel.organization_id, decided).await?;
         tx.commit().await?;
-        let delivered = Delivered {
-            message,
-            contact_id,
-            contact_created: false,
-            conversation_opened: false,
-            conversation_reopened: false,
-        };
-        Ok(Some(Written::one(delivered, event)))
+        Ok(Some(written))
     }
+}
+
+// What each delivered event changes, decided inside the caller's transaction: a single
+// delivery's own (above) or a group commit's (`ingest.rs`). The caller logs the events and
+// commits.
+
+/// A customer's message; `None` when its platform id is stored already. A duplicate changes
+/// nothing: the first copy already made its contact and conversation.
+pub(super) async fn inbound_in<B: Backend>(
+    conn: &mut Conn,
+    channel: &ChannelRecord,
+    msg: InboundMessage,
+) -> StoreResult<Option<Decided<Delivered>>> {
+    let now = now_millis();
+    let (org_id, channel_id) = (channel.organization_id, channel.channel.id);
+    let (contact_id, contact_created) = resolve_identity(
+        conn,
+        org_id,
+        channel_id,
+        &msg.external_user_id,
+        msg.contact_name.as_deref(),
+        now,
+    )
+    .await?;
+    let (conversation_id, opened) = open_conversation(conn, org_id, channel_id, contact_id, msg.sent_at, now).await?;
+    let message_id: Option<Id> = sqlx::query_scalar(
+        "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, body, attachments, status, \
+         platform_message_id, created_at, kind, reply_to_platform_id, reply_to_id) \
+         VALUES ($1, $2, $3, 'inbound', $4, $5, 'received', $6, $7, $8, $9, \
+         (SELECT id FROM messages WHERE channel_id = $3 AND platform_message_id = $9)) \
+         ON CONFLICT (channel_id, platform_message_id) DO NOTHING RETURNING id",
+    )
+    .bind(org_id)
+    .bind(conversation_id)
+    .bind(channel_id)
+    .bind(&msg.body)
+    .bind(json_text(&msg.attachments, "[]"))
+    .bind(&msg.platform_message_id)
+    .bind(msg.sent_at)
+    .bind(msg.kind.as_str())
+    .bind(msg.reply_to_platform_id.as_deref())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(message_id) = message_id else {
+        return Ok(None);
+    };
+    let locked = conversation_for_update::<B>(conn, org_id, conversation_id).await?;
+    let before = activity(&locked);
+    let after = before.after_inbound(msg.sent_at, preview(&msg.body, &msg.attachments));
+    let reopened = after.reopened_from(&before);
+    let conversation = save_activity(conn, locked, after).await?;
+    let message = message_in(conn, message_id).await?;
+    let mut events = Vec::new();
+    if opened {
+        events.push(opening(conn, org_id, contact_id, &conversation).await?);
+    } else if reopened {
+        events.push(DomainEvent::ConversationStatus(ConversationStatusChanged {
+            conversation_id,
+            status: conversation.status,
+            message: None,
+            conversation: conversation.clone(),
+        }));
+    }
+    events.push(DomainEvent::message_received(message.clone(), conversation));
+    let delivered = Delivered {
+        message,
+        contact_id,
+        contact_created,
+        conversation_opened: opened,
+        conversation_reopened: reopened && !opened,
+    };
+    Ok(Some(Decided::new(delivered, events)))
+}
+
+/// A message the account sent; `None` when it is ours (only its platform id is recorded) or
+/// a duplicate.
+pub(super) async fn echo_in<B: Backend>(
+    conn: &mut Conn,
+    channel: &ChannelRecord,
+    msg: EchoMessage,
+) -> StoreResult<Option<Decided<Delivered>>> {
+    let now = now_millis();
+    let (org_id, channel_id) = (channel.organization_id, channel.channel.id);
+    if let Some(ours) = msg.our_message_id {
+        // Our own send coming back: just make sure the platform id is recorded.
+        sqlx::query(
+            "UPDATE messages SET platform_message_id = $1 WHERE id = $2 AND channel_id = $3 \
+             AND platform_message_id IS NULL",
+        )
+        .bind(&msg.platform_message_id)
+        .bind(ours)
+        .bind(channel_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| map_unique(e, "message already recorded"))?;
+        return Ok(None);
+    }
+    // Platforms that do not echo our metadata (Instagram) may echo a reply while its
+    // send is still in flight: that is our message, not a new one from elsewhere.
+    let in_flight: Option<Id> = sqlx::query_scalar(
+        "SELECT m.id FROM messages m JOIN conversations c ON c.id = m.conversation_id \
+         JOIN contact_identities i ON i.contact_id = c.contact_id AND i.channel_id = c.channel_id \
+         WHERE m.channel_id = $1 AND i.external_id = $2 AND m.direction = 'outbound' \
+         AND m.status IN ('pending', 'sending') AND m.platform_message_id IS NULL AND m.body = $3 \
+         ORDER BY m.id LIMIT 1",
+    )
+    .bind(channel_id)
+    .bind(&msg.external_user_id)
+    .bind(&msg.body)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if let Some(ours) = in_flight {
+        record_platform_id(conn, ours, &msg.platform_message_id).await?;
+        return Ok(None);
+    }
+    let (contact_id, contact_created) =
+        resolve_identity(conn, org_id, channel_id, &msg.external_user_id, None, now).await?;
+    let (conversation_id, opened) = open_conversation(conn, org_id, channel_id, contact_id, msg.sent_at, now).await?;
+    let message_id: Option<Id> = sqlx::query_scalar(
+        "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, sender_name, body, \
+         attachments, status, status_rank, platform_message_id, created_at, kind) \
+         VALUES ($1, $2, $3, 'outbound', $4, $5, $6, 'sent', $7, $8, $9, $10) \
+         ON CONFLICT (channel_id, platform_message_id) DO NOTHING RETURNING id",
+    )
+    .bind(org_id)
+    .bind(conversation_id)
+    .bind(channel_id)
+    .bind(&channel.channel.name)
+    .bind(&msg.body)
+    .bind(json_text(&msg.attachments, "[]"))
+    .bind(MessageStatus::Sent.rank())
+    .bind(&msg.platform_message_id)
+    .bind(msg.sent_at)
+    .bind(msg.kind.as_str())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(message_id) = message_id else {
+        return Ok(None);
+    };
+    let locked = conversation_for_update::<B>(conn, org_id, conversation_id).await?;
+    let after = activity(&locked).after_echo(msg.sent_at, preview(&msg.body, &msg.attachments));
+    let conversation = save_activity(conn, locked, after).await?;
+    let message = message_in(conn, message_id).await?;
+    let mut events = Vec::new();
+    if opened {
+        // The page wrote first (from elsewhere): the conversation is new to the inbox too.
+        events.push(opening(conn, org_id, contact_id, &conversation).await?);
+    }
+    events.push(DomainEvent::message_sent(message.clone(), conversation));
+    let delivered = Delivered {
+        message,
+        contact_id,
+        contact_created,
+        conversation_opened: opened,
+        conversation_reopened: false,
+    };
+    Ok(Some(Decided::new(delivered, events)))
+}
+
+/// Delivery statuses, moved forward only; returns the messages that changed.
+pub(super) async fn status_in(
+    conn: &mut Conn,
+    channel: &ChannelRecord,
+    update: StatusUpdate,
+) -> StoreResult<Decided<Vec<Id>>> {
+    let channel_id = channel.channel.id;
+    let mut changed: Vec<DeliveryChanged> = Vec::new();
+    match update {
+        StatusUpdate::Messages {
+            platform_message_ids,
+            status,
+            error,
+        } => {
+            for mid in platform_message_ids {
+                if let Some((id, conversation_id)) = raise_status(conn, channel_id, &mid, status, error.as_deref()).await?
+                {
+                    changed.push(DeliveryChanged {
+                        message_id: id,
+                        conversation_id,
+                        status,
+                        error: error.clone(),
+                        platform_message_id: Some(mid),
+                    });
+                    continue;
+                }
+                let known: Option<Id> =
+                    sqlx::query_scalar("SELECT id FROM messages WHERE channel_id = $1 AND platform_message_id = $2")
+                        .bind(channel_id)
+                        .bind(&mid)
+                        .fetch_optional(&mut *conn)
+                        .await?;
+                if known.is_none() {
+                    // The send that produced this id has not recorded it yet: keep the report.
+                    keep_early_status(conn, channel_id, &mid, status, error.as_deref()).await?;
+                }
+            }
+        }
+        StatusUpdate::Watermark {
+            external_user_id,
+            watermark,
+            status,
+        } => {
+            let rows = sqlx::query(
+                "UPDATE messages SET status = $1, status_rank = $2 \
+                 WHERE conversation_id IN (SELECT c.id FROM conversations c JOIN contact_identities i \
+                     ON i.contact_id = c.contact_id AND i.channel_id = c.channel_id \
+                     WHERE i.channel_id = $3 AND i.external_id = $4) \
+                 AND direction = 'outbound' AND created_at <= $5 AND status_rank < $2 \
+                 AND status_rank >= $6 AND status <> 'failed' \
+                 RETURNING id, conversation_id, platform_message_id",
+            )
+            .bind(status.as_str())
+            .bind(status.rank())
+            .bind(channel_id)
+            .bind(&external_user_id)
+            .bind(watermark)
+            .bind(MessageStatus::Sent.rank())
+            .fetch_all(&mut *conn)
+            .await?;
+            for r in rows {
+                changed.push(DeliveryChanged {
+                    message_id: r.try_get("id")?,
+                    conversation_id: r.try_get("conversation_id")?,
+                    status,
+                    error: None,
+                    platform_message_id: r.try_get("platform_message_id")?,
+                });
+            }
+        }
+    }
+    let ids = changed.iter().map(|c| c.message_id).collect();
+    Ok(Decided::new(
+        ids,
+        changed.into_iter().map(DomainEvent::MessageStatus).collect(),
+    ))
+}
+
+/// A customer's reaction; `None` when it changes nothing. A reaction to a message we never saw
+/// (sent before the channel was connected) is kept as a message of its own rather than dropped.
+pub(super) async fn reaction_in<B: Backend>(
+    conn: &mut Conn,
+    channel: &ChannelRecord,
+    reaction: ReactionUpdate,
+) -> StoreResult<Option<Decided<Delivered>>> {
+    let target = sqlx::query(
+        "SELECT m.id, m.conversation_id, m.reactions, c.contact_id FROM messages m \
+         JOIN conversations c ON c.id = m.conversation_id \
+         JOIN contact_identities i ON i.contact_id = c.contact_id AND i.channel_id = c.channel_id \
+         WHERE m.channel_id = $1 AND m.platform_message_id = $2 AND i.external_id = $3",
+    )
+    .bind(channel.channel.id)
+    .bind(&reaction.target_platform_message_id)
+    .bind(&reaction.external_user_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(target) = target else {
+        let Some(emoji) = reaction.emoji else { return Ok(None) };
+        let kept = InboundMessage {
+            external_user_id: reaction.external_user_id,
+            platform_message_id: reaction.platform_message_id,
+            body: format!("Reacted {emoji} to a message"),
+            kind: MessageKind::Reaction,
+            sent_at: reaction.sent_at,
+            ..Default::default()
+        };
+        return Box::pin(inbound_in::<B>(conn, channel, kept)).await;
+    };
+    let message_id: Id = target.try_get("id")?;
+    let conversation_id: Id = target.try_get("conversation_id")?;
+    let contact_id: Id = target.try_get("contact_id")?;
+    let reactions: Vec<Reaction> = serde_json::from_str(&target.try_get::<String, _>("reactions")?).unwrap_or_default();
+    let Some(reactions) = with_customer_reaction(&reactions, reaction.emoji, reaction.sent_at) else {
+        return Ok(None);
+    };
+    sqlx::query("UPDATE messages SET reactions = $1 WHERE id = $2")
+        .bind(json_text(&reactions, "[]"))
+        .bind(message_id)
+        .execute(&mut *conn)
+        .await?;
+    let message = message_in(conn, message_id).await?;
+    let event = DomainEvent::MessageUpdated(MessageChanged {
+        message_id,
+        conversation_id,
+        message: message.clone(),
+    });
+    let delivered = Delivered {
+        message,
+        contact_id,
+        contact_created: false,
+        conversation_opened: false,
+        conversation_reopened: false,
+    };
+    Ok(Some(Decided::new(delivered, vec![event])))
 }

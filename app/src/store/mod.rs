@@ -14,7 +14,8 @@
 //! | `outbox.rs` | agents' replies on their way out |
 //! | `templates.rs` | WhatsApp message templates |
 //! | `uploads.rs` | files agents attach |
-//! | `events.rs` | the per-organization event log that realtime clients replay |
+//! | `ingest.rs` | group commit: many platform deliveries written in one transaction |
+//! | `events.rs` | the per-organization event log that realtime clients replay, and how it is numbered |
 //!
 //! Every method that changes what agents see decides the change with the rules in
 //! `crate::domain`, appends the events it describes to the organization's log in the same
@@ -26,6 +27,7 @@ mod channels;
 mod contacts;
 mod conversations;
 mod events;
+mod ingest;
 mod messages;
 mod organizations;
 mod outbox;
@@ -43,6 +45,7 @@ pub use channels::{ChannelRecord, ChannelStore, NewChannel};
 pub use contacts::ContactStore;
 pub use conversations::ConversationStore;
 pub use events::EventStore;
+pub use ingest::{Committed, DeliveryResult, Ingest, IngestEvent, IngestStore, Ingested};
 pub use messages::{Delivered, EchoMessage, InboundMessage, MessageStore, ReactionUpdate, StatusUpdate};
 pub use organizations::{Credentials, OrganizationStore};
 pub use outbox::{NewOutbound, OutboundJob, OutboxStore};
@@ -69,6 +72,9 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Migration(#[from] sqlx::migrate::MigrateError),
+    /// The group commit holding this write failed as a whole (its cause is logged once).
+    #[error("the batch holding this write could not be stored: {0}")]
+    Batch(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -107,6 +113,7 @@ pub trait Store:
     + TemplateStore
     + UploadStore
     + EventStore
+    + IngestStore
     + Send
     + Sync
     + 'static

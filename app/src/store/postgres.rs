@@ -13,6 +13,8 @@ impl Backend for Postgres {
     // Not FOR UPDATE: inserting a message takes a key-share lock on its conversation, which
     // FOR UPDATE would wait on, deadlocking two deliveries to one conversation.
     const LOCK_CONVERSATION: &'static str = " FOR NO KEY UPDATE OF c";
+    // Two: while one batch waits for its commit to be flushed, the next is being written.
+    const INGEST_LANES: usize = 2;
 }
 
 pub type PostgresStore = SqlStore<Postgres>;

@@ -15,6 +15,7 @@ impl Backend for Sqlite {
     /// The single writer connection already serializes writers; SQLite has no row locks.
     const SKIP_LOCKED: &'static str = "";
     const LOCK_CONVERSATION: &'static str = "";
+    const INGEST_LANES: usize = 1;
 }
 
 pub type SqliteStore = SqlStore<Sqlite>;

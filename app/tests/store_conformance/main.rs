@@ -39,6 +39,7 @@ mod channels;
 mod contacts;
 mod conversations;
 mod events;
+mod ingest;
 mod messages;
 mod organizations;
 mod outbox;

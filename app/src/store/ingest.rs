@@ -1,0 +1,178 @@
+//! Group commit: what platforms deliver, written many deliveries to a transaction.
+//!
+//! [`IngestStore::ingest`] takes a batch of deliveries (each the events of one webhook
+//! request, poll or import page, for channels the caller already looked up) and writes them
+//! in one transaction, so the batch costs one commit (one fsync) however many deliveries it
+//! holds. Each delivery runs inside a savepoint: one that fails is rolled back alone and
+//! reported alone; the others commit. Duplicates are decided by the unique key on
+//! (channel, platform message id) as everywhere, so a copy inside the same batch, in another
+//! batch or on another instance is still stored once.
+//!
+//! The events of the whole batch are numbered together as its last step (see `events.rs`).
+//! The caller's `commit_order` lock is taken just before that step and handed back with the
+//! result, still held: the caller publishes the batch's events and then lets it go, so
+//! batches written side by side reach subscribers in the order of their numbers.
+
+use super::backend::{Backend, SqlStore};
+use super::channels::ChannelRecord;
+use super::events::append_batch;
+use super::messages::{echo_in, inbound_in, reaction_in, status_in};
+use super::sql::Conn;
+use super::{Delivered, EchoMessage, InboundMessage, ReactionUpdate, StatusUpdate, StoreResult, Written};
+use crate::events::DomainEvent;
+use crate::model::{Event, Id};
+use async_trait::async_trait;
+use sqlx::Connection;
+use std::sync::Arc;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+/// One event of a delivery, for its channel.
+#[derive(Debug, Clone)]
+pub struct Ingest {
+    pub channel: Arc<ChannelRecord>,
+    pub event: IngestEvent,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum IngestEvent {
+    Message(InboundMessage),
+    Echo(EchoMessage),
+    Status(StatusUpdate),
+    Reaction(ReactionUpdate),
+}
+
+/// What one event did, in the order the delivery listed them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ingested {
+    /// A message was stored, or a reaction changed one.
+    Stored(Delivered),
+    /// Nothing changed: a copy was stored before, or (an echo) it is our own message.
+    Unchanged,
+    /// These of our messages moved to a later status.
+    StatusesRaised(Vec<Id>),
+}
+
+/// One delivery's result: what each event did, and the events the batch logged for it.
+pub type DeliveryResult = StoreResult<Written<Vec<Ingested>>>;
+
+/// A committed batch: each delivery's result, in the order given, and the caller's turn to
+/// publish (release it once the events are published).
+pub struct Committed {
+    pub deliveries: Vec<DeliveryResult>,
+    pub publish_turn: OwnedMutexGuard<()>,
+}
+
+#[async_trait]
+pub trait IngestStore: Send + Sync {
+    /// Writes the deliveries in one transaction; see the module's contract. `Err` means the
+    /// batch itself failed (nothing of it was stored).
+    async fn ingest(&self, deliveries: Vec<Vec<Ingest>>, commit_order: Arc<Mutex<()>>) -> StoreResult<Committed>;
+    /// How many batches may usefully be written at once (1 where writes serialize anyway).
+    fn ingest_lanes(&self) -> usize;
+}
+
+type Decisions = Vec<StoreResult<(Vec<Ingested>, Vec<(Id, DomainEvent)>)>>;
+
+#[async_trait]
+impl<B: Backend> IngestStore for SqlStore<B> {
+    async fn ingest(&self, deliveries: Vec<Vec<Ingest>>, commit_order: Arc<Mutex<()>>) -> StoreResult<Committed> {
+        let mut tx = self.writer.begin().await?;
+        let mut decided: Decisions = Vec::with_capacity(deliveries.len());
+        if deliveries.len() == 1 {
+            // Alone in its batch, a delivery needs no savepoint: the transaction is its own.
+            for delivery in deliveries {
+                match decide_delivery::<B>(&mut tx, delivery).await {
+                    Ok(outcome) => decided.push(Ok(outcome)),
+                    Err(error) => {
+                        tx.rollback().await?;
+                        return Ok(Committed {
+                            deliveries: vec![Err(error)],
+                            publish_turn: commit_order.lock_owned().await,
+                        });
+                    }
+                }
+            }
+        } else {
+            for delivery in deliveries {
+                let mut savepoint = tx.begin().await?;
+                match decide_delivery::<B>(&mut savepoint, delivery).await {
+                    Ok(outcome) => {
+                        savepoint.commit().await?;
+                        decided.push(Ok(outcome));
+                    }
+                    Err(error) => {
+                        savepoint.rollback().await?;
+                        decided.push(Err(error));
+                    }
+                }
+            }
+        }
+        let publish_turn = commit_order.lock_owned().await;
+        let counts: Vec<usize> = decided
+            .iter()
+            .map(|d| d.as_ref().map_or(0, |(_, events)| events.len()))
+            .collect();
+        let mut all_events = Vec::with_capacity(counts.iter().sum());
+        let mut outcomes = Vec::with_capacity(decided.len());
+        for delivery in decided {
+            match delivery {
+                Ok((ingested, events)) => {
+                    all_events.extend(events);
+                    outcomes.push(Ok(ingested));
+                }
+                Err(error) => outcomes.push(Err(error)),
+            }
+        }
+        let mut logged = append_batch(&mut tx, all_events).await?.into_iter();
+        tx.commit().await?;
+        let deliveries = outcomes
+            .into_iter()
+            .zip(counts)
+            .map(|(outcome, count)| {
+                outcome.map(|value| Written {
+                    value,
+                    events: logged.by_ref().take(count).collect::<Vec<Event>>(),
+                })
+            })
+            .collect();
+        Ok(Committed {
+            deliveries,
+            publish_turn,
+        })
+    }
+
+    fn ingest_lanes(&self) -> usize {
+        B::INGEST_LANES
+    }
+}
+
+/// Decides every event of one delivery, in order.
+async fn decide_delivery<B: Backend>(
+    conn: &mut Conn,
+    delivery: Vec<Ingest>,
+) -> StoreResult<(Vec<Ingested>, Vec<(Id, DomainEvent)>)> {
+    let mut ingested = Vec::with_capacity(delivery.len());
+    let mut events = Vec::new();
+    for Ingest { channel, event } in delivery {
+        let org_id = channel.organization_id;
+        let (outcome, decided_events) = match event {
+            IngestEvent::Message(message) => stored(inbound_in::<B>(conn, &channel, message).await?),
+            IngestEvent::Echo(echo) => stored(echo_in::<B>(conn, &channel, echo).await?),
+            IngestEvent::Reaction(reaction) => stored(reaction_in::<B>(conn, &channel, reaction).await?),
+            IngestEvent::Status(update) => {
+                let decided = status_in(conn, &channel, update).await?;
+                (Ingested::StatusesRaised(decided.value), decided.events)
+            }
+        };
+        ingested.push(outcome);
+        events.extend(decided_events.into_iter().map(|event| (org_id, event)));
+    }
+    Ok((ingested, events))
+}
+
+fn stored(decided: Option<super::events::Decided<Delivered>>) -> (Ingested, Vec<DomainEvent>) {
+    match decided {
+        Some(decided) => (Ingested::Stored(decided.value), decided.events),
+        None => (Ingested::Unchanged, vec![]),
+    }
+}
