@@ -38,7 +38,12 @@ impl GroupCommit {
         let lanes = (0..store.ingest_lanes().max(1))
             .map(|_| {
                 let (sender, receiver) = mpsc::unbounded_channel();
-                tokio::spawn(write_batches(store.clone(), bus.clone(), commit_order.clone(), receiver));
+                tokio::spawn(write_batches(
+                    store.clone(),
+                    bus.clone(),
+                    commit_order.clone(),
+                    receiver,
+                ));
                 sender
             })
             .collect();
@@ -114,4 +119,3 @@ async fn write_batches(
         }
     }
 }
-

@@ -17,8 +17,8 @@ pub mod group_commit;
 use crate::model::{ChannelKind, Id, Message, MessageKind};
 use crate::services::Services;
 use crate::store::{
-    ChannelRecord, Delivered, EchoMessage, InboundMessage, Ingest, IngestEvent, Ingested, ReactionUpdate,
-    StatusUpdate, StoreResult,
+    ChannelRecord, Delivered, EchoMessage, InboundMessage, Ingest, IngestEvent, Ingested, ReactionUpdate, StatusUpdate,
+    StoreResult,
 };
 use crate::templates::TemplateStatus;
 use std::collections::HashMap;

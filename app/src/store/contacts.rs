@@ -58,6 +58,23 @@ pub(super) async fn contact_in(conn: &mut Conn, org_id: Id, contact_id: Id) -> S
 
 /// The contact behind a platform identity on a channel, created with it when unknown;
 /// `true` when this call created it. A name the delivery tells replaces a placeholder.
+/// Names a contact we knew only by their platform id, once a delivery tells their name.
+pub(super) async fn learn_name(
+    conn: &mut Conn,
+    contact_id: Id,
+    current: &str,
+    offered: Option<&str>,
+) -> StoreResult<()> {
+    if let Some(name) = learned_name(current, offered) {
+        sqlx::query("UPDATE contacts SET name = $1 WHERE id = $2")
+            .bind(name)
+            .bind(contact_id)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 pub(super) async fn resolve_identity(
     conn: &mut Conn,
     org_id: Id,
@@ -74,13 +91,7 @@ pub(super) async fn resolve_identity(
         .fetch_optional(&mut *conn)
         .await?;
     if let Some((contact_id, current)) = known {
-        if let Some(name) = learned_name(&current, contact_name) {
-            sqlx::query("UPDATE contacts SET name = $1 WHERE id = $2")
-                .bind(name)
-                .bind(contact_id)
-                .execute(&mut *conn)
-                .await?;
-        }
+        learn_name(conn, contact_id, &current, contact_name).await?;
         return Ok((contact_id, false));
     }
     let name = contact_name

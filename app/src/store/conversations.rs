@@ -102,6 +102,29 @@ pub(super) async fn conversation_for_update<B: Backend>(
 /// The conversation of a contact on a channel, opened when there is none; `true` when this
 /// call opened it. A new conversation's activity starts at `message_at`, the platform time
 /// of the message that opens it.
+/// The conversation of a customer this channel knows already, read and locked as
+/// [`conversation_for_update`] does; `None` for a new customer or a new conversation. One
+/// statement for the usual delivery: a known customer writing again.
+pub(super) async fn known_conversation_for_update<B: Backend>(
+    conn: &mut Conn,
+    org_id: Id,
+    channel_id: Id,
+    external_user_id: &str,
+) -> StoreResult<Option<Conversation>> {
+    let sql = format!(
+        "{CONVERSATION_SELECT} JOIN contact_identities i ON i.contact_id = c.contact_id AND i.channel_id = c.channel_id \
+         WHERE i.channel_id = $1 AND i.external_id = $2 AND c.organization_id = $3{}",
+        B::LOCK_CONVERSATION
+    );
+    let row = sqlx::query(&sql)
+        .bind(channel_id)
+        .bind(external_user_id)
+        .bind(org_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(conversation_from_row).transpose()
+}
+
 pub(super) async fn open_conversation(
     conn: &mut Conn,
     org_id: Id,

@@ -81,13 +81,12 @@ pub(super) async fn append_batch(conn: &mut Conn, events: Vec<(Id, DomainEvent)>
     // The next number to hand out, per organization.
     let mut next: BTreeMap<Id, i64> = BTreeMap::new();
     for (org_id, count) in counts {
-        let last: i64 = sqlx::query_scalar(
-            "UPDATE organizations SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq",
-        )
-        .bind(org_id)
-        .bind(count)
-        .fetch_one(&mut *conn)
-        .await?;
+        let last: i64 =
+            sqlx::query_scalar("UPDATE organizations SET event_seq = event_seq + $2 WHERE id = $1 RETURNING event_seq")
+                .bind(org_id)
+                .bind(count)
+                .fetch_one(&mut *conn)
+                .await?;
         next.insert(org_id, last - count + 1);
     }
     let logged: Vec<Event> = events

@@ -3,8 +3,8 @@
 //! [`IngestStore::ingest`] takes a batch of deliveries (each the events of one webhook
 //! request, poll or import page, for channels the caller already looked up) and writes them
 //! in one transaction, so the batch costs one commit (one fsync) however many deliveries it
-//! holds. Each delivery runs inside a savepoint: one that fails is rolled back alone and
-//! reported alone; the others commit. Duplicates are decided by the unique key on
+//! holds. A delivery that fails is rolled back alone and reported alone; the others commit
+//! (the batch is then written again with a savepoint per delivery). Duplicates are decided by the unique key on
 //! (channel, platform message id) as everywhere, so a copy inside the same batch, in another
 //! batch or on another instance is still stored once.
 //!
@@ -76,24 +76,32 @@ type Decisions = Vec<StoreResult<(Vec<Ingested>, Vec<(Id, DomainEvent)>)>>;
 #[async_trait]
 impl<B: Backend> IngestStore for SqlStore<B> {
     async fn ingest(&self, deliveries: Vec<Vec<Ingest>>, commit_order: Arc<Mutex<()>>) -> StoreResult<Committed> {
+        // First without savepoints (failures are rare, and each savepoint costs a round trip
+        // on PostgreSQL); the first failure rolls the whole attempt back, and the batch is
+        // written again with a savepoint per delivery, so that the failure stays alone.
         let mut tx = self.writer.begin().await?;
         let mut decided: Decisions = Vec::with_capacity(deliveries.len());
-        if deliveries.len() == 1 {
-            // Alone in its batch, a delivery needs no savepoint: the transaction is its own.
-            for delivery in deliveries {
-                match decide_delivery::<B>(&mut tx, delivery).await {
-                    Ok(outcome) => decided.push(Ok(outcome)),
-                    Err(error) => {
-                        tx.rollback().await?;
-                        return Ok(Committed {
-                            deliveries: vec![Err(error)],
-                            publish_turn: commit_order.lock_owned().await,
-                        });
-                    }
+        let mut failure = None;
+        for delivery in &deliveries {
+            match decide_delivery::<B>(&mut tx, delivery).await {
+                Ok(outcome) => decided.push(Ok(outcome)),
+                Err(error) => {
+                    failure = Some(error);
+                    break;
                 }
             }
-        } else {
-            for delivery in deliveries {
+        }
+        if let Some(error) = failure {
+            tx.rollback().await?;
+            if deliveries.len() == 1 {
+                return Ok(Committed {
+                    deliveries: vec![Err(error)],
+                    publish_turn: commit_order.lock_owned().await,
+                });
+            }
+            decided.clear();
+            tx = self.writer.begin().await?;
+            for delivery in &deliveries {
                 let mut savepoint = tx.begin().await?;
                 match decide_delivery::<B>(&mut savepoint, delivery).await {
                     Ok(outcome) => {
@@ -149,18 +157,18 @@ impl<B: Backend> IngestStore for SqlStore<B> {
 /// Decides every event of one delivery, in order.
 async fn decide_delivery<B: Backend>(
     conn: &mut Conn,
-    delivery: Vec<Ingest>,
+    delivery: &[Ingest],
 ) -> StoreResult<(Vec<Ingested>, Vec<(Id, DomainEvent)>)> {
     let mut ingested = Vec::with_capacity(delivery.len());
     let mut events = Vec::new();
     for Ingest { channel, event } in delivery {
         let org_id = channel.organization_id;
         let (outcome, decided_events) = match event {
-            IngestEvent::Message(message) => stored(inbound_in::<B>(conn, &channel, message).await?),
-            IngestEvent::Echo(echo) => stored(echo_in::<B>(conn, &channel, echo).await?),
-            IngestEvent::Reaction(reaction) => stored(reaction_in::<B>(conn, &channel, reaction).await?),
+            IngestEvent::Message(message) => stored(inbound_in::<B>(conn, channel, message).await?),
+            IngestEvent::Echo(echo) => stored(echo_in::<B>(conn, channel, echo).await?),
+            IngestEvent::Reaction(reaction) => stored(reaction_in::<B>(conn, channel, reaction).await?),
             IngestEvent::Status(update) => {
-                let decided = status_in(conn, &channel, update).await?;
+                let decided = status_in(conn, channel, update).await?;
                 (Ingested::StatusesRaised(decided.value), decided.events)
             }
         };

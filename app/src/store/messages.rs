@@ -6,15 +6,18 @@
 
 use super::backend::{Backend, SqlStore};
 use super::channels::{ChannelRecord, channel_in};
-use super::contacts::{contact_in, resolve_identity};
-use super::conversations::{activity, conversation_for_update, open_conversation, save_activity};
+use super::contacts::{contact_in, learn_name, resolve_identity};
+use super::conversations::{
+    activity, conversation_for_update, known_conversation_for_update, open_conversation, save_activity,
+};
 use super::events::{Decided, log_decided};
 use super::sql::{Conn, json_text, map_unique, parse};
 use super::{StoreError, StoreResult, Written, now_millis};
 use crate::domain::reactions::with_customer_reaction;
 use crate::events::{ConversationOpened, ConversationStatusChanged, DeliveryChanged, DomainEvent, MessageChanged};
 use crate::model::{
-    Attachment, Conversation, Id, Message, MessageKind, MessageStatus, Millis, Page, Reaction, ReplyTo, preview,
+    Attachment, Conversation, Direction, Id, Message, MessageKind, MessageStatus, Millis, Page, Reaction, ReplyTo,
+    preview,
 };
 use async_trait::async_trait;
 use sqlx::Row;
@@ -303,7 +306,7 @@ impl<B: Backend> MessageStore for SqlStore<B> {
     async fn ingest_inbound(&self, channel_id: Id, msg: InboundMessage) -> StoreResult<Option<Written<Delivered>>> {
         let mut tx = self.writer.begin().await?;
         let channel = channel_in(&mut tx, channel_id).await?;
-        let Some(decided) = inbound_in::<B>(&mut tx, &channel, msg).await? else {
+        let Some(decided) = inbound_in::<B>(&mut tx, &channel, &msg).await? else {
             return Ok(None);
         };
         let written = log_decided(&mut tx, channel.organization_id, decided).await?;
@@ -314,7 +317,7 @@ impl<B: Backend> MessageStore for SqlStore<B> {
     async fn ingest_echo(&self, channel_id: Id, msg: EchoMessage) -> StoreResult<Option<Written<Delivered>>> {
         let mut tx = self.writer.begin().await?;
         let channel = channel_in(&mut tx, channel_id).await?;
-        let decided = echo_in::<B>(&mut tx, &channel, msg).await?;
+        let decided = echo_in::<B>(&mut tx, &channel, &msg).await?;
         let written = match decided {
             Some(decided) => Some(log_decided(&mut tx, channel.organization_id, decided).await?),
             None => None,
@@ -326,7 +329,7 @@ impl<B: Backend> MessageStore for SqlStore<B> {
     async fn apply_status(&self, channel_id: Id, update: StatusUpdate) -> StoreResult<Written<Vec<Id>>> {
         let mut tx = self.writer.begin().await?;
         let channel = channel_in(&mut tx, channel_id).await?;
-        let decided = status_in(&mut tx, &channel, update).await?;
+        let decided = status_in(&mut tx, &channel, &update).await?;
         let written = log_decided(&mut tx, channel.organization_id, decided).await?;
         tx.commit().await?;
         Ok(written)
@@ -339,7 +342,7 @@ impl<B: Backend> MessageStore for SqlStore<B> {
     ) -> StoreResult<Option<Written<Delivered>>> {
         let mut tx = self.writer.begin().await?;
         let channel = channel_in(&mut tx, channel_id).await?;
-        let Some(decided) = reaction_in::<B>(&mut tx, &channel, reaction).await? else {
+        let Some(decided) = reaction_in::<B>(&mut tx, &channel, &reaction).await? else {
             return Ok(None);
         };
         let written = log_decided(&mut tx, channel.organization_id, decided).await?;
@@ -357,47 +360,97 @@ impl<B: Backend> MessageStore for SqlStore<B> {
 pub(super) async fn inbound_in<B: Backend>(
     conn: &mut Conn,
     channel: &ChannelRecord,
-    msg: InboundMessage,
+    msg: &InboundMessage,
 ) -> StoreResult<Option<Decided<Delivered>>> {
     let now = now_millis();
     let (org_id, channel_id) = (channel.organization_id, channel.channel.id);
-    let (contact_id, contact_created) = resolve_identity(
-        conn,
-        org_id,
-        channel_id,
-        &msg.external_user_id,
-        msg.contact_name.as_deref(),
-        now,
-    )
-    .await?;
-    let (conversation_id, opened) = open_conversation(conn, org_id, channel_id, contact_id, msg.sent_at, now).await?;
+    // The usual delivery, a known customer writing again, finds and locks its thread in one read.
+    let known = known_conversation_for_update::<B>(conn, org_id, channel_id, &msg.external_user_id).await?;
+    let (contact_id, contact_created, conversation_id, opened) = match &known {
+        Some(conversation) => {
+            learn_name(
+                conn,
+                conversation.contact_id,
+                &conversation.contact_name,
+                msg.contact_name.as_deref(),
+            )
+            .await?;
+            (conversation.contact_id, false, conversation.id, false)
+        }
+        None => {
+            let (contact_id, created) = resolve_identity(
+                conn,
+                org_id,
+                channel_id,
+                &msg.external_user_id,
+                msg.contact_name.as_deref(),
+                now,
+            )
+            .await?;
+            let (conversation_id, opened) =
+                open_conversation(conn, org_id, channel_id, contact_id, msg.sent_at, now).await?;
+            (contact_id, created, conversation_id, opened)
+        }
+    };
+    let quoted = match &msg.reply_to_platform_id {
+        Some(platform_message_id) => quoted_message(conn, channel_id, platform_message_id).await?,
+        None => None,
+    };
+    let attachments = json_text(&msg.attachments, "[]");
     let message_id: Option<Id> = sqlx::query_scalar(
         "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, body, attachments, status, \
          platform_message_id, created_at, kind, reply_to_platform_id, reply_to_id) \
-         VALUES ($1, $2, $3, 'inbound', $4, $5, 'received', $6, $7, $8, $9, \
-         (SELECT id FROM messages WHERE channel_id = $3 AND platform_message_id = $9)) \
+         VALUES ($1, $2, $3, 'inbound', $4, $5, 'received', $6, $7, $8, $9, $10) \
          ON CONFLICT (channel_id, platform_message_id) DO NOTHING RETURNING id",
     )
     .bind(org_id)
     .bind(conversation_id)
     .bind(channel_id)
     .bind(&msg.body)
-    .bind(json_text(&msg.attachments, "[]"))
+    .bind(&attachments)
     .bind(&msg.platform_message_id)
     .bind(msg.sent_at)
     .bind(msg.kind.as_str())
     .bind(msg.reply_to_platform_id.as_deref())
+    .bind(quoted.as_ref().map(|q| q.0))
     .fetch_optional(&mut *conn)
     .await?;
     let Some(message_id) = message_id else {
         return Ok(None);
     };
-    let locked = conversation_for_update::<B>(conn, org_id, conversation_id).await?;
+    let locked = match known {
+        Some(conversation) => conversation,
+        None => conversation_for_update::<B>(conn, org_id, conversation_id).await?,
+    };
     let before = activity(&locked);
     let after = before.after_inbound(msg.sent_at, preview(&msg.body, &msg.attachments));
     let reopened = after.reopened_from(&before);
     let conversation = save_activity(conn, locked, after).await?;
-    let message = message_in(conn, message_id).await?;
+    // As `message_in` would read it back, without the read.
+    let message = Message {
+        id: message_id,
+        conversation_id,
+        direction: Direction::Inbound,
+        sender_user_id: None,
+        sender_name: None,
+        body: msg.body.clone(),
+        attachments: msg.attachments.clone(),
+        kind: msg.kind,
+        reply_to: msg.reply_to_platform_id.as_ref().map(|platform_message_id| ReplyTo {
+            message_id: quoted.as_ref().map(|q| q.0),
+            platform_message_id: platform_message_id.clone(),
+            preview: quoted.map(|q| q.1),
+        }),
+        reactions: vec![],
+        status: MessageStatus::Received,
+        error: None,
+        platform_message_id: Some(msg.platform_message_id.clone()),
+        client_id: None,
+        tag: None,
+        created_at: msg.sent_at,
+        edited_at: None,
+        deleted_at: None,
+    };
     let mut events = Vec::new();
     if opened {
         events.push(opening(conn, org_id, contact_id, &conversation).await?);
@@ -420,12 +473,35 @@ pub(super) async fn inbound_in<B: Backend>(
     Ok(Some(Decided::new(delivered, events)))
 }
 
+/// The message a reply quotes, if we have it: its id and preview.
+async fn quoted_message(
+    conn: &mut Conn,
+    channel_id: Id,
+    platform_message_id: &str,
+) -> StoreResult<Option<(Id, String)>> {
+    let row =
+        sqlx::query("SELECT id, body, attachments FROM messages WHERE channel_id = $1 AND platform_message_id = $2")
+            .bind(channel_id)
+            .bind(platform_message_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    row.map(|row| {
+        let attachments: Vec<Attachment> =
+            serde_json::from_str(&row.try_get::<String, _>("attachments")?).unwrap_or_default();
+        Ok((
+            row.try_get("id")?,
+            preview(&row.try_get::<String, _>("body")?, &attachments),
+        ))
+    })
+    .transpose()
+}
+
 /// A message the account sent; `None` when it is ours (only its platform id is recorded) or
 /// a duplicate.
 pub(super) async fn echo_in<B: Backend>(
     conn: &mut Conn,
     channel: &ChannelRecord,
-    msg: EchoMessage,
+    msg: &EchoMessage,
 ) -> StoreResult<Option<Decided<Delivered>>> {
     let now = now_millis();
     let (org_id, channel_id) = (channel.organization_id, channel.channel.id);
@@ -509,18 +585,19 @@ pub(super) async fn echo_in<B: Backend>(
 pub(super) async fn status_in(
     conn: &mut Conn,
     channel: &ChannelRecord,
-    update: StatusUpdate,
+    update: &StatusUpdate,
 ) -> StoreResult<Decided<Vec<Id>>> {
     let channel_id = channel.channel.id;
     let mut changed: Vec<DeliveryChanged> = Vec::new();
-    match update {
+    match update.clone() {
         StatusUpdate::Messages {
             platform_message_ids,
             status,
             error,
         } => {
             for mid in platform_message_ids {
-                if let Some((id, conversation_id)) = raise_status(conn, channel_id, &mid, status, error.as_deref()).await?
+                if let Some((id, conversation_id)) =
+                    raise_status(conn, channel_id, &mid, status, error.as_deref()).await?
                 {
                     changed.push(DeliveryChanged {
                         message_id: id,
@@ -588,7 +665,7 @@ pub(super) async fn status_in(
 pub(super) async fn reaction_in<B: Backend>(
     conn: &mut Conn,
     channel: &ChannelRecord,
-    reaction: ReactionUpdate,
+    reaction: &ReactionUpdate,
 ) -> StoreResult<Option<Decided<Delivered>>> {
     let target = sqlx::query(
         "SELECT m.id, m.conversation_id, m.reactions, c.contact_id FROM messages m \
@@ -602,22 +679,22 @@ pub(super) async fn reaction_in<B: Backend>(
     .fetch_optional(&mut *conn)
     .await?;
     let Some(target) = target else {
-        let Some(emoji) = reaction.emoji else { return Ok(None) };
+        let Some(emoji) = &reaction.emoji else { return Ok(None) };
         let kept = InboundMessage {
-            external_user_id: reaction.external_user_id,
-            platform_message_id: reaction.platform_message_id,
+            external_user_id: reaction.external_user_id.clone(),
+            platform_message_id: reaction.platform_message_id.clone(),
             body: format!("Reacted {emoji} to a message"),
             kind: MessageKind::Reaction,
             sent_at: reaction.sent_at,
             ..Default::default()
         };
-        return Box::pin(inbound_in::<B>(conn, channel, kept)).await;
+        return Box::pin(inbound_in::<B>(conn, channel, &kept)).await;
     };
     let message_id: Id = target.try_get("id")?;
     let conversation_id: Id = target.try_get("conversation_id")?;
     let contact_id: Id = target.try_get("contact_id")?;
     let reactions: Vec<Reaction> = serde_json::from_str(&target.try_get::<String, _>("reactions")?).unwrap_or_default();
-    let Some(reactions) = with_customer_reaction(&reactions, reaction.emoji, reaction.sent_at) else {
+    let Some(reactions) = with_customer_reaction(&reactions, reaction.emoji.clone(), reaction.sent_at) else {
         return Ok(None);
     };
     sqlx::query("UPDATE messages SET reactions = $1 WHERE id = $2")

@@ -51,7 +51,7 @@ pub use organizations::{Credentials, OrganizationStore};
 pub use outbox::{NewOutbound, OutboundJob, OutboxStore};
 pub use postgres::{Postgres, PostgresStore};
 pub use sessions::SessionStore;
-pub use sqlite::{Sqlite, SqliteStore};
+pub use sqlite::{SQLITE_SYNCHRONOUS, Sqlite, SqliteStore};
 pub use templates::{TemplateRecord, TemplateStore};
 pub use uploads::{NewUpload, UploadRecord, UploadStore};
 

@@ -15,6 +15,7 @@ conformance!(
     copies_in_one_batch_and_across_batches_store_one_message,
     a_bad_delivery_fails_alone,
     the_log_stays_gap_free_in_commit_order_under_32_writers,
+    what_a_delivery_returns_is_what_is_read_back,
 );
 
 fn message(channel: &Arc<ChannelRecord>, customer: &str, platform_id: &str) -> Vec<Ingest> {
@@ -74,7 +75,10 @@ async fn copies_in_one_batch_and_across_batches_store_one_message(store: DynStor
     for _ in 0..20 {
         let (store, channel) = (store.clone(), channel.clone());
         senders.push(tokio::spawn(async move {
-            let committed = store.ingest(vec![message(&channel, "cust", "mid-3")], turn()).await.unwrap();
+            let committed = store
+                .ingest(vec![message(&channel, "cust", "mid-3")], turn())
+                .await
+                .unwrap();
             committed.deliveries.into_iter().next().unwrap().unwrap()
         }));
     }
@@ -136,10 +140,7 @@ async fn a_bad_delivery_fails_alone(store: DynStore) {
     assert_eq!(seqs, (before + 1..=before + seqs.len() as i64).collect::<Vec<_>>());
 
     // Alone in its batch, a failing delivery leaves nothing either, and the retry stores it.
-    let alone = store
-        .ingest(vec![message(&gone, "d", "mid-d")], turn())
-        .await
-        .unwrap();
+    let alone = store.ingest(vec![message(&gone, "d", "mid-d")], turn()).await.unwrap();
     assert!(alone.deliveries[0].is_err());
     assert_eq!(store.latest_seq(acme.id).await.unwrap(), before + seqs.len() as i64);
 }
@@ -177,7 +178,13 @@ async fn the_log_stays_gap_free_in_commit_order_under_32_writers(store: DynStore
             let mut returned = Vec::new();
             for round in 0..5 {
                 let batch: Vec<Vec<Ingest>> = (0..1 + writer % 3)
-                    .map(|n| message(&channel, &format!("cust-{writer}"), &format!("mid-{writer}-{round}-{n}")))
+                    .map(|n| {
+                        message(
+                            &channel,
+                            &format!("cust-{writer}"),
+                            &format!("mid-{writer}-{round}-{n}"),
+                        )
+                    })
                     .collect();
                 let committed = store.ingest(batch, order.clone()).await.unwrap();
                 for delivery in committed.deliveries {
@@ -206,6 +213,45 @@ async fn the_log_stays_gap_free_in_commit_order_under_32_writers(store: DynStore
         "numbered 1, 2, 3… with no gap"
     );
     returned.sort_by_key(|e| e.seq);
-    assert_eq!(returned, log, "the writers were handed exactly the events the log holds");
+    assert_eq!(
+        returned, log,
+        "the writers were handed exactly the events the log holds"
+    );
     assert_eq!(store.latest_seq(acme.id).await.unwrap(), start + log.len() as i64);
+}
+
+async fn what_a_delivery_returns_is_what_is_read_back(store: DynStore) {
+    let (acme, _) = new_org(&store, "acme").await;
+    let channel = record(&store, &acme, "page-1").await;
+    let mut quoting = inbound("cust", "mid-2", "about that", earlier() + 1);
+    quoting.reply_to_platform_id = Some("mid-1".into());
+    let mut unknown_quote = inbound("cust", "mid-3", "and this", earlier() + 2);
+    unknown_quote.reply_to_platform_id = Some("mid-never-seen".into());
+    let mut returned = Vec::new();
+    // A new customer, then the same customer again (the one-read path), quoting.
+    for message in [inbound("cust", "mid-1", "hello", earlier()), quoting, unknown_quote] {
+        let committed = store
+            .ingest(
+                vec![vec![Ingest {
+                    channel: channel.clone(),
+                    event: IngestEvent::Message(message),
+                }]],
+                turn(),
+            )
+            .await
+            .unwrap();
+        let mut written = committed.deliveries.into_iter().next().unwrap().unwrap();
+        let Ingested::Stored(delivered) = written.value.remove(0) else {
+            panic!("stored")
+        };
+        returned.push(delivered.message);
+    }
+    let conversation = returned[0].conversation_id;
+    let read_back = store.messages(acme.id, conversation, None, 50).await.unwrap().items;
+    assert_eq!(read_back, returned);
+    let reply = returned[1].reply_to.as_ref().unwrap();
+    assert_eq!(reply.message_id, Some(returned[0].id));
+    assert_eq!(reply.preview.as_deref(), Some("hello"));
+    let unknown = returned[2].reply_to.as_ref().unwrap();
+    assert_eq!((unknown.message_id, unknown.preview.as_deref()), (None, None));
 }

@@ -1,21 +1,35 @@
 #![recursion_limit = "256"]
-//! `messio-bench` — how many Messenger webhooks per second one Messio instance takes, and
-//! how long a message needs from the webhook POST to an agent's socket.
+//! `messio-bench` — how many Messenger webhooks per second one Messio instance takes, how long
+//! a message needs from the webhook POST to an agent's socket, and how close that comes to
+//! what the store itself can write.
 //!
-//! For each backend it starts a real server on a scratch database, connects N agent
-//! sockets (Socket.IO over WebSocket), drives signed webhooks from C concurrent senders
-//! for S seconds, then measures the same database's raw single-row insert ceiling with the
-//! same concurrency, so the ratio shows how close to the limit the whole path runs.
+//! For each backend, on scratch databases:
+//! 1. **runs**: a real server, agent sockets (Socket.IO over WebSocket) and signed webhooks
+//!    from C concurrent senders for S seconds: at 10 sockets in one organization flat out,
+//!    at 1,000 sockets across 50 organizations (200 in the first) flat out, and at 1,000
+//!    sockets under a steady `--rate` (1,000 messages/s). The first socket of each
+//!    organization times every message from POST to arrival; the others only count, so a
+//!    thousand of them cost the benchmark little beside the server it measures.
+//! 2. **limit**: the same rows per message (contact, conversation, message, events) written
+//!    by a tight loop through the same group commit, straight into the store, with the same
+//!    concurrency and durability: what the server could reach without HTTP and sockets.
+//! 3. **ceiling**: plain single-row autocommit inserts with the same concurrency.
 //!
-//! Usage: messio-bench [--backend sqlite|postgres|both] [--sockets N] [--concurrency C] [--seconds S]
+//! The server and the benchmark's clients share the machine (and this process): on 2 cores
+//! the clients take a good part of it.
+//!
+//! Usage: messio-bench [--backend sqlite|postgres|both] [--concurrency C] [--seconds S]
+//!                     [--rate R] [--orgs O] [--sockets N]
 
+use app::events::bus::EventBus;
+use app::inbound::group_commit::GroupCommit;
 use app::model::ChannelKind;
-use app::store::NewChannel;
 use app::store::testing::{ScratchDir, scratch_postgres_url};
+use app::store::{DynStore, InboundMessage, Ingest, IngestEvent, NewChannel};
 use fake_meta::{SIGNATURE_HEADER, encode_body, sign, text_message_event};
 use serde_json::{Value, json};
 use server::config::{Config, MetaConfig};
-use socket_client::SocketClient;
+use socket_client::{CountingSocket, SocketClient};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,25 +37,33 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 const APP_SECRET: &str = "bench-app-secret";
-const PAGE_ID: &str = "900";
+/// Customers per organization: messages spread over this many conversations.
+const CUSTOMERS: u64 = 200;
+/// At most this many of the sockets join the first organization.
+const BIG_ORG_SOCKETS: usize = 200;
 
 struct Options {
     backends: Vec<&'static str>,
-    sockets: usize,
     concurrency: usize,
     seconds: u64,
+    rate: u64,
+    orgs: usize,
+    sockets: usize,
 }
 
 fn options() -> Result<Options, String> {
     let mut o = Options {
         backends: vec!["sqlite", "postgres"],
-        sockets: 10,
         concurrency: 32,
         seconds: 10,
+        rate: 1000,
+        orgs: 50,
+        sockets: 1000,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
+        let number = |v: String, what: &str| v.parse::<u64>().map_err(|_| format!("{what} takes a number"));
         match flag.as_str() {
             "--backend" => {
                 o.backends = match value()?.as_str() {
@@ -51,75 +73,145 @@ fn options() -> Result<Options, String> {
                     other => return Err(format!("unknown backend {other}")),
                 }
             }
-            "--sockets" => o.sockets = value()?.parse().map_err(|_| "--sockets takes a number")?,
-            "--concurrency" => o.concurrency = value()?.parse().map_err(|_| "--concurrency takes a number")?,
-            "--seconds" => o.seconds = value()?.parse().map_err(|_| "--seconds takes a number")?,
+            "--concurrency" => o.concurrency = number(value()?, "--concurrency")?.max(1) as usize,
+            "--seconds" => o.seconds = number(value()?, "--seconds")?.max(1),
+            "--rate" => o.rate = number(value()?, "--rate")?,
+            "--orgs" => o.orgs = number(value()?, "--orgs")?.max(1) as usize,
+            "--sockets" => o.sockets = number(value()?, "--sockets")?.max(1) as usize,
             other => return Err(format!("unknown option {other}")),
         }
     }
     Ok(o)
 }
 
-struct Report {
-    backend: &'static str,
+/// One run against a real server.
+struct Shape {
+    label: &'static str,
+    sockets: usize,
+    orgs: usize,
+    /// Messages per second to send, or 0 for as fast as the server answers.
+    rate: u64,
+}
+
+struct Run {
+    label: &'static str,
+    sockets: usize,
     accepted: u64,
     failed: u64,
     per_second: f64,
     p50_ms: f64,
     p99_ms: f64,
     delivered_to_all: bool,
-    raw_per_second: f64,
+}
+
+struct BackendReport {
+    backend: &'static str,
+    runs: Vec<Run>,
+    limit_per_second: f64,
+    ceiling_per_second: f64,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), server::BoxError> {
     let options = options()?;
+    let shapes = [
+        Shape {
+            label: "flat out",
+            sockets: 10,
+            orgs: 1,
+            rate: 0,
+        },
+        Shape {
+            label: "flat out",
+            sockets: options.sockets,
+            orgs: options.orgs,
+            rate: 0,
+        },
+        Shape {
+            label: "steady",
+            sockets: options.sockets,
+            orgs: options.orgs,
+            rate: options.rate,
+        },
+    ];
     let mut reports = Vec::new();
     for backend in &options.backends {
-        eprintln!("benchmarking {backend}…");
-        reports.push(run(backend, &options).await?);
-    }
-    println!(
-        "\n{:<9} {:>7} {:>11} {:>9} {:>10} {:>9} {:>9} {:>14} {:>8}",
-        "backend", "sockets", "concurrency", "messages", "msg/s", "p50 ms", "p99 ms", "raw inserts/s", "ratio"
-    );
-    for r in &reports {
-        println!(
-            "{:<9} {:>7} {:>11} {:>9} {:>10.0} {:>9.1} {:>9.1} {:>14.0} {:>7.0}%{}",
-            r.backend,
-            options.sockets,
-            options.concurrency,
-            r.accepted,
-            r.per_second,
-            r.p50_ms,
-            r.p99_ms,
-            r.raw_per_second,
-            100.0 * r.per_second / r.raw_per_second.max(1.0),
-            if r.delivered_to_all {
-                ""
-            } else {
-                "  (some sockets missed messages!)"
-            }
-        );
-        if r.failed > 0 {
-            println!("          {} webhook POSTs were not acknowledged", r.failed);
+        let mut runs = Vec::new();
+        for shape in &shapes {
+            eprintln!("{backend}: {} sockets, {}…", shape.sockets, describe_rate(shape.rate));
+            runs.push(run(backend, shape, &options).await?);
         }
+        eprintln!("{backend}: the store's limit and the single-row ceiling…");
+        let (limit_per_second, ceiling_per_second) = limits(backend, &options).await?;
+        reports.push(BackendReport {
+            backend,
+            runs,
+            limit_per_second,
+            ceiling_per_second,
+        });
     }
+    print_reports(&reports, &options);
     Ok(())
 }
 
-async fn run(backend: &'static str, options: &Options) -> Result<Report, server::BoxError> {
-    let dir = ScratchDir::new("messio-bench")?;
-    let database_url = match backend {
-        "postgres" => scratch_postgres_url().await,
-        _ => format!("sqlite://{}", dir.path().join("bench.db").display()),
-    };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let config = Config {
+fn describe_rate(rate: u64) -> String {
+    if rate == 0 {
+        "as fast as it answers".into()
+    } else {
+        format!("{rate} messages/s")
+    }
+}
+
+fn print_reports(reports: &[BackendReport], options: &Options) {
+    println!(
+        "\n{} senders, {} s per run; limit = group commit straight into the store; ceiling = single-row inserts\n",
+        options.concurrency, options.seconds
+    );
+    println!(
+        "{:<9} {:<9} {:>7} {:>9} {:>9} {:>8} {:>8} {:>9} {:>10}",
+        "backend", "load", "sockets", "messages", "msg/s", "p50 ms", "p99 ms", "of limit", "of ceiling"
+    );
+    for report in reports {
+        for r in &report.runs {
+            println!(
+                "{:<9} {:<9} {:>7} {:>9} {:>9.0} {:>8.1} {:>8.1} {:>8.0}% {:>9.0}%{}{}",
+                report.backend,
+                r.label,
+                r.sockets,
+                r.accepted,
+                r.per_second,
+                r.p50_ms,
+                r.p99_ms,
+                100.0 * r.per_second / report.limit_per_second.max(1.0),
+                100.0 * r.per_second / report.ceiling_per_second.max(1.0),
+                if r.delivered_to_all {
+                    ""
+                } else {
+                    "  (some sockets missed messages!)"
+                },
+                if r.failed > 0 {
+                    format!("  ({} POSTs not acknowledged)", r.failed)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        println!(
+            "{:<9} limit {:.0} messages/s, single-row ceiling {:.0} inserts/s\n",
+            report.backend, report.limit_per_second, report.ceiling_per_second
+        );
+    }
+}
+
+fn page_id(org: usize) -> String {
+    format!("9{org:04}")
+}
+
+fn scratch_config(addr: std::net::SocketAddr, dir: &ScratchDir, database_url: String) -> Config {
+    Config {
         site_addr: addr,
         data_dir: dir.path().to_path_buf(),
-        database_url: database_url.clone(),
+        database_url,
         redis_url: None,
         secret_key: None,
         public_url: format!("http://{addr}"),
@@ -132,14 +224,43 @@ async fn run(backend: &'static str, options: &Options) -> Result<Report, server:
             dialog_url: "http://127.0.0.1:9/dialog".into(),
         },
         max_webhook_bytes: 1024 * 1024,
-        login_attempts_per_minute: 1000,
-        template_poll_every: std::time::Duration::from_secs(3600),
-    };
+        login_attempts_per_minute: 100_000,
+        template_poll_every: Duration::from_secs(3600),
+    }
+}
+
+async fn scratch_database(backend: &str, dir: &ScratchDir, name: &str) -> String {
+    match backend {
+        "postgres" => scratch_postgres_url().await,
+        _ => format!("sqlite://{}", dir.path().join(name).display()),
+    }
+}
+
+/// How many sockets each organization gets: up to 200 in the first, the rest spread evenly.
+fn socket_layout(sockets: usize, orgs: usize) -> Vec<usize> {
+    if orgs == 1 {
+        return vec![sockets];
+    }
+    let first = sockets.min(BIG_ORG_SOCKETS);
+    let rest = sockets - first;
+    let mut layout = vec![first];
+    for org in 1..orgs {
+        let share = rest / (orgs - 1) + usize::from(org - 1 < rest % (orgs - 1));
+        layout.push(share.max(1));
+    }
+    layout
+}
+
+async fn run(backend: &'static str, shape: &Shape, options: &Options) -> Result<Run, server::BoxError> {
+    let dir = ScratchDir::new("messio-bench")?;
+    let database_url = scratch_database(backend, &dir, "bench.db").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
     let options_leptos = leptos::config::LeptosOptions::builder()
         .output_name("messio")
         .site_addr(addr)
         .build();
-    let messio = server::build(config, options_leptos).await?;
+    let messio = server::build(scratch_config(addr, &dir, database_url), options_leptos).await?;
     let state = messio.state.clone();
     let router = messio.router.clone();
     let server_task = tokio::spawn(async move { axum::serve(listener, router).await });
@@ -148,76 +269,98 @@ async fn run(backend: &'static str, options: &Options) -> Result<Report, server:
         .pool_max_idle_per_host(options.concurrency)
         .build()?;
 
-    let signup: Value = http
-        .post(format!("{base}/api/auth/signup"))
-        .json(&json!({ "organization": "Bench", "name": "Bench", "email": "bench@bench.test", "password": "bench-password" }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = signup["token"].as_str().ok_or("signup failed")?.to_string();
-    let org = signup["user"]["organizationId"].as_i64().ok_or("signup failed")?;
-    state
-        .services
-        .store
-        .connect_channel(
-            org,
-            NewChannel {
-                kind: ChannelKind::Messenger,
-                external_id: PAGE_ID.into(),
-                name: "Bench page".into(),
-                credentials: state.secrets.seal(r#"{"page_access_token":"unused"}"#),
-                parent_account_id: None,
-            },
-        )
-        .await?;
-
-    // Agent sockets: the first records arrival times, all of them count what they got.
+    // Organizations, each with a page and its agents' sockets.
+    let layout = socket_layout(shape.sockets, shape.orgs);
     let sent_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
     let latencies: Arc<Mutex<Vec<Duration>>> = Arc::default();
-    let received: Arc<Vec<AtomicU64>> = Arc::new((0..options.sockets).map(|_| AtomicU64::new(0)).collect());
-    let mut socket_tasks = Vec::new();
-    for index in 0..options.sockets {
-        let mut socket = SocketClient::connect(&base, json!({ "token": token })).await?;
-        let (sent_at, latencies, received) = (sent_at.clone(), latencies.clone(), received.clone());
-        socket_tasks.push(tokio::spawn(async move {
-            while let Some(event) = socket.next(Duration::from_secs(3600)).await {
+    let mut probes = Vec::new();
+    let mut counters: Vec<(usize, CountingSocket)> = Vec::new();
+    let probe_counts: Arc<Vec<AtomicU64>> = Arc::new((0..shape.orgs).map(|_| AtomicU64::new(0)).collect());
+    for (org, sockets) in layout.iter().enumerate() {
+        let signup: Value = http
+            .post(format!("{base}/api/auth/signup"))
+            .json(&json!({
+                "organization": format!("Bench {org}"),
+                "name": "Bench",
+                "email": format!("bench{org}@bench.test"),
+                "password": "bench-password"
+            }))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let token = signup["token"].as_str().ok_or("signup failed")?.to_string();
+        let org_id = signup["user"]["organizationId"].as_i64().ok_or("signup failed")?;
+        state
+            .services
+            .store
+            .connect_channel(
+                org_id,
+                NewChannel {
+                    kind: ChannelKind::Messenger,
+                    external_id: page_id(org),
+                    name: format!("Bench page {org}"),
+                    credentials: state.secrets.seal(r#"{"page_access_token":"unused"}"#),
+                    parent_account_id: None,
+                },
+            )
+            .await?;
+        let mut probe = SocketClient::connect(&base, json!({ "token": token })).await?;
+        let (sent_at, latencies, probe_counts) = (sent_at.clone(), latencies.clone(), probe_counts.clone());
+        probes.push(tokio::spawn(async move {
+            while let Some(event) = probe.next(Duration::from_secs(3600)).await {
                 if event.name != "message:received" {
                     continue;
                 }
-                received[index].fetch_add(1, Ordering::Relaxed);
-                if index == 0
-                    && let Some(mid) = event
-                        .payload
-                        .pointer("/message/platformMessageId")
-                        .and_then(Value::as_str)
+                probe_counts[org].fetch_add(1, Ordering::Relaxed);
+                if let Some(mid) = event
+                    .payload
+                    .pointer("/message/platformMessageId")
+                    .and_then(Value::as_str)
                     && let Some(start) = sent_at.lock().await.remove(mid)
                 {
                     latencies.lock().await.push(event.at - start);
                 }
             }
         }));
+        for _ in 1..*sockets {
+            counters.push((
+                org,
+                CountingSocket::connect(&base, json!({ "token": token }), "message:received").await?,
+            ));
+        }
     }
 
-    // Drive webhooks.
-    let deadline = Instant::now() + Duration::from_secs(options.seconds);
-    let counter = Arc::new(AtomicU64::new(0));
+    // Drive webhooks, spread over the organizations.
+    let accepted_per_org: Arc<Vec<AtomicU64>> = Arc::new((0..shape.orgs).map(|_| AtomicU64::new(0)).collect());
+    let next = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
+    let deadline = started + Duration::from_secs(options.seconds);
     let mut senders = Vec::new();
-    for worker in 0..options.concurrency {
-        let http = http.clone();
-        let url = format!("{base}/api/webhooks/messenger");
-        let sent_at = sent_at.clone();
-        let counter = counter.clone();
-        let failed = failed.clone();
+    for _ in 0..options.concurrency {
+        let (http, sent_at, next, failed, accepted_per_org) = (
+            http.clone(),
+            sent_at.clone(),
+            next.clone(),
+            failed.clone(),
+            accepted_per_org.clone(),
+        );
+        let (url, orgs, rate) = (format!("{base}/api/webhooks/messenger"), shape.orgs, shape.rate);
         senders.push(tokio::spawn(async move {
-            let mut n = 0u64;
-            while Instant::now() < deadline {
-                n += 1;
-                let mid = format!("m_bench_{worker}_{n}");
-                let psid = format!("{}", 10_000 + (n % 200) * 64 + worker as u64);
-                let payload = text_message_event(PAGE_ID, &psid, &mid, "benchmark message", fake_meta::now_ms());
+            loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if rate > 0 {
+                    let due = started + Duration::from_secs_f64(k as f64 / rate as f64);
+                    tokio::time::sleep_until(due.into()).await;
+                }
+                if Instant::now() >= deadline {
+                    return;
+                }
+                let org = (k % orgs as u64) as usize;
+                let mid = format!("m_bench_{k}");
+                let psid = format!("{}", 10_000 + (k / orgs as u64) % CUSTOMERS);
+                let payload = text_message_event(&page_id(org), &psid, &mid, "benchmark message", fake_meta::now_ms());
                 let body = encode_body(&payload);
                 let signature = sign(APP_SECRET, &body);
                 sent_at.lock().await.insert(mid, Instant::now());
@@ -230,7 +373,7 @@ async fn run(backend: &'static str, options: &Options) -> Result<Report, server:
                     .await
                     .is_ok_and(|r| r.status().is_success());
                 if ok {
-                    counter.fetch_add(1, Ordering::Relaxed);
+                    accepted_per_org[org].fetch_add(1, Ordering::Relaxed);
                 } else {
                     failed.fetch_add(1, Ordering::Relaxed);
                 }
@@ -241,18 +384,26 @@ async fn run(backend: &'static str, options: &Options) -> Result<Report, server:
         sender.await?;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let accepted = counter.load(Ordering::Relaxed);
+    let accepted_of = |org: usize| accepted_per_org[org].load(Ordering::Relaxed);
+    let accepted: u64 = (0..shape.orgs).map(accepted_of).sum();
     // Let the last events reach the sockets.
-    for _ in 0..100 {
-        if received.iter().all(|r| r.load(Ordering::Relaxed) >= accepted) {
+    let all_arrived = || {
+        (0..shape.orgs).all(|org| probe_counts[org].load(Ordering::Relaxed) >= accepted_of(org))
+            && counters
+                .iter()
+                .all(|(org, socket)| socket.received() >= accepted_of(*org))
+    };
+    for _ in 0..200 {
+        if all_arrived() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let delivered_to_all = received.iter().all(|r| r.load(Ordering::Relaxed) >= accepted);
-    for task in socket_tasks {
-        task.abort();
+    let delivered_to_all = all_arrived();
+    for probe in probes {
+        probe.abort();
     }
+    drop(counters);
     let mut lat = latencies.lock().await.clone();
     lat.sort();
     let pct = |p: f64| {
@@ -260,25 +411,73 @@ async fn run(backend: &'static str, options: &Options) -> Result<Report, server:
             .map(|d| d.as_secs_f64() * 1000.0)
             .unwrap_or(0.0)
     };
-    let (p50_ms, p99_ms) = (pct(0.50), pct(0.99));
     server_task.abort();
     messio.stop().await;
-
-    let raw_per_second = raw_insert_ceiling(backend, &database_url, options).await?;
-    Ok(Report {
-        backend,
+    Ok(Run {
+        label: shape.label,
+        sockets: shape.sockets,
         accepted,
         failed: failed.load(Ordering::Relaxed),
         per_second: accepted as f64 / elapsed,
-        p50_ms,
-        p99_ms,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
         delivered_to_all,
-        raw_per_second,
     })
 }
 
+/// The store's own limit through the group commit, then the plain single-row ceiling, on a
+/// fresh database.
+async fn limits(backend: &'static str, options: &Options) -> Result<(f64, f64), server::BoxError> {
+    let dir = ScratchDir::new("messio-bench-limit")?;
+    let url = scratch_database(backend, &dir, "limit.db").await;
+    let store: DynStore = app::store::connect(&url).await?;
+    let (org, _) = store
+        .create_organization("Limit", "Bench", "limit@bench.test", "hash")
+        .await?;
+    let channel = store
+        .connect_channel(
+            org.id,
+            NewChannel {
+                kind: ChannelKind::Messenger,
+                external_id: page_id(0),
+                name: "Limit page".into(),
+                credentials: "sealed".into(),
+                parent_account_id: None,
+            },
+        )
+        .await?
+        .value;
+    let channel = Arc::new(store.channel(org.id, channel.id).await?);
+    let group = GroupCommit::start(store.clone(), EventBus::new());
+    let next = Arc::new(AtomicU64::new(0));
+    let window = Duration::from_secs(options.seconds.clamp(1, 10));
+    let limit = hammer(options.concurrency, window, move || {
+        let (group, channel, next) = (group.clone(), channel.clone(), next.clone());
+        async move {
+            let k = next.fetch_add(1, Ordering::Relaxed);
+            let message = InboundMessage {
+                external_user_id: format!("{}", 10_000 + k % CUSTOMERS),
+                platform_message_id: format!("m_limit_{k}"),
+                body: "benchmark message".into(),
+                sent_at: fake_meta::now_ms(),
+                ..Default::default()
+            };
+            group
+                .write(vec![Ingest {
+                    channel,
+                    event: IngestEvent::Message(message),
+                }])
+                .await
+                .is_ok()
+        }
+    })
+    .await;
+    let ceiling = single_row_ceiling(backend, &url, options).await?;
+    Ok((limit, ceiling))
+}
+
 /// Single-row autocommit inserts with the same concurrency: the database's own limit.
-async fn raw_insert_ceiling(backend: &str, url: &str, options: &Options) -> Result<f64, server::BoxError> {
+async fn single_row_ceiling(backend: &str, url: &str, options: &Options) -> Result<f64, server::BoxError> {
     const INSERT: &str = "INSERT INTO bench_raw (body) VALUES ($1)";
     let window = Duration::from_secs(options.seconds.clamp(1, 5));
     if backend == "postgres" {
@@ -304,7 +503,7 @@ async fn raw_insert_ceiling(backend: &str, url: &str, options: &Options) -> Resu
         let connect = sqlx::sqlite::SqliteConnectOptions::new()
             .filename(url.trim_start_matches("sqlite://"))
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-            .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+            .synchronous(app::store::SQLITE_SYNCHRONOUS)
             .busy_timeout(Duration::from_secs(10));
         // One writer connection, as the store uses: SQLite serializes writes anyway.
         let pool = sqlx::sqlite::SqlitePoolOptions::new()

@@ -4,6 +4,8 @@
 use app::realtime::protocol::{Packet, encode_connect, encode_pong, parse_packet};
 use futures::{SinkExt, StreamExt};
 use serde_json::Value;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
@@ -30,32 +32,7 @@ impl Drop for SocketClient {
 impl SocketClient {
     /// Connects to `base` (`http://host:port`) with `auth`; fails on CONNECT_ERROR.
     pub async fn connect(base: &str, auth: Value) -> Result<SocketClient, String> {
-        let url = format!(
-            "{}/socket.io/?EIO=4&transport=websocket",
-            base.replacen("http", "ws", 1)
-        );
-        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| e.to_string())?;
-        loop {
-            let frame = ws
-                .next()
-                .await
-                .ok_or("closed during the handshake")?
-                .map_err(|e| e.to_string())?;
-            let WsMessage::Text(text) = frame else { continue };
-            match parse_packet(text.as_str()) {
-                Packet::Open { .. } => ws
-                    .send(WsMessage::text(encode_connect(&auth)))
-                    .await
-                    .map_err(|e| e.to_string())?,
-                Packet::Ping { data } => ws
-                    .send(WsMessage::text(encode_pong(&data)))
-                    .await
-                    .map_err(|e| e.to_string())?,
-                Packet::Connect { .. } => break,
-                Packet::ConnectError { message, .. } => return Err(message),
-                _ => {}
-            }
-        }
+        let mut ws = handshake(base, &auth).await?;
         let (tx, events) = mpsc::unbounded_channel();
         let task = tokio::spawn(async move {
             while let Some(Ok(frame)) = ws.next().await {
@@ -97,6 +74,77 @@ impl SocketClient {
             if event.name == name {
                 return Some(event);
             }
+        }
+    }
+}
+
+/// A socket that only counts the events named `name` it receives, without parsing them: a
+/// thousand of these cost the benchmark little beside the server it measures.
+pub struct CountingSocket {
+    pub count: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for CountingSocket {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl CountingSocket {
+    pub async fn connect(base: &str, auth: Value, name: &str) -> Result<CountingSocket, String> {
+        let mut ws = handshake(base, &auth).await?;
+        let count = Arc::new(AtomicU64::new(0));
+        let counted = count.clone();
+        let prefix = format!("42[\"{name}\"");
+        let task = tokio::spawn(async move {
+            while let Some(Ok(frame)) = ws.next().await {
+                let WsMessage::Text(text) = frame else { continue };
+                if text.as_str().starts_with(&prefix) {
+                    counted.fetch_add(1, Ordering::Relaxed);
+                } else if text.as_str().starts_with('2') {
+                    if let Packet::Ping { data } = parse_packet(text.as_str()) {
+                        let _ = ws.send(WsMessage::text(encode_pong(&data))).await;
+                    }
+                }
+            }
+        });
+        Ok(CountingSocket { count, task })
+    }
+
+    pub fn received(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens the WebSocket and completes the Engine.IO open and Socket.IO CONNECT.
+async fn handshake(base: &str, auth: &Value) -> Result<Ws, String> {
+    let url = format!(
+        "{}/socket.io/?EIO=4&transport=websocket",
+        base.replacen("http", "ws", 1)
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| e.to_string())?;
+    loop {
+        let frame = ws
+            .next()
+            .await
+            .ok_or("closed during the handshake")?
+            .map_err(|e| e.to_string())?;
+        let WsMessage::Text(text) = frame else { continue };
+        match parse_packet(text.as_str()) {
+            Packet::Open { .. } => ws
+                .send(WsMessage::text(encode_connect(auth)))
+                .await
+                .map_err(|e| e.to_string())?,
+            Packet::Ping { data } => ws
+                .send(WsMessage::text(encode_pong(&data)))
+                .await
+                .map_err(|e| e.to_string())?,
+            Packet::Connect { .. } => return Ok(ws),
+            Packet::ConnectError { message, .. } => return Err(message),
+            _ => {}
         }
     }
 }
