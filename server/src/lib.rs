@@ -58,6 +58,22 @@ impl Messio {
     }
 }
 
+/// The listener every Messio server uses: its connections send small writes at once
+/// (TCP_NODELAY). Without it, two socket events written back to back wait for the client's
+/// delayed ACK, which added up to 40 ms to one message in a hundred.
+pub fn listener(
+    tcp: tokio::net::TcpListener,
+) -> axum::serve::TapIo<tokio::net::TcpListener, fn(&mut tokio::net::TcpStream)> {
+    use axum::serve::ListenerExt;
+    tcp.tap_io(send_small_writes_at_once)
+}
+
+fn send_small_writes_at_once(stream: &mut tokio::net::TcpStream) {
+    if let Err(error) = stream.set_nodelay(true) {
+        tracing::debug!(%error, "could not set TCP_NODELAY");
+    }
+}
+
 pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Messio, BoxError> {
     if config.database_url.starts_with("sqlite:") {
         std::fs::create_dir_all(&config.data_dir)?;

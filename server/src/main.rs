@@ -64,7 +64,7 @@ async fn run(cli: Cli) -> Result<(), server::BoxError> {
     }
     let listener = tokio::net::TcpListener::bind(addr).await?;
     println!("Messio is running on http://{addr}");
-    axum::serve(listener, messio.router.clone())
+    axum::serve(server::listener(listener), messio.router.clone())
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     messio.stop().await;

@@ -130,7 +130,7 @@ impl Services {
         for NormalizedEvent { account_id, event } in events {
             let event = match event {
                 InboundEvent::TemplateStatus(review) => {
-                    told.push(Told::Now(self.review_template(&account_id, review).await?));
+                    told.push(Told::Now(Box::new(self.review_template(&account_id, review).await?)));
                     continue;
                 }
                 InboundEvent::Message(message) => IngestEvent::Message(message),
@@ -150,7 +150,7 @@ impl Services {
                         }
                     };
                     let Some(channel) = known else {
-                        told.push(Told::Now(Fact::UnknownAccount { kind, account_id }));
+                        told.push(Told::Now(Box::new(Fact::UnknownAccount { kind, account_id })));
                         continue;
                     };
                     channel
@@ -165,7 +165,7 @@ impl Services {
         let mut facts = Vec::with_capacity(told.len());
         for told in told {
             match told {
-                Told::Now(fact) => facts.push(fact),
+                Told::Now(fact) => facts.push(*fact),
                 Told::AfterCommit(channel, asked) => {
                     // The store answers every event of a delivery it stored, in order.
                     if let Some(outcome) = outcomes.next() {
@@ -198,7 +198,7 @@ impl Services {
 
 /// A fact known before the delivery is written, or one that its outcome will tell.
 enum Told {
-    Now(Fact),
+    Now(Box<Fact>),
     AfterCommit(Arc<ChannelRecord>, Asked),
 }
 
@@ -224,11 +224,11 @@ impl Asked {
 fn outcome_facts(channel: Arc<ChannelRecord>, asked: Asked, outcome: Ingested, facts: &mut Vec<Fact>) {
     let channel_id = channel.channel.id;
     match (outcome, asked) {
-        (Ingested::Stored(delivered), Asked::Message(_)) => delivered_facts(channel, delivered, false, facts),
-        (Ingested::Stored(delivered), Asked::Echo(_)) => delivered_facts(channel, delivered, true, facts),
+        (Ingested::Stored(delivered), Asked::Message(_)) => delivered_facts(channel, *delivered, false, facts),
+        (Ingested::Stored(delivered), Asked::Echo(_)) => delivered_facts(channel, *delivered, true, facts),
         // A reaction on a message we never saw is kept as a message of its own.
         (Ingested::Stored(delivered), Asked::Reaction(_)) if delivered.message.kind == MessageKind::Reaction => {
-            delivered_facts(channel, delivered, false, facts)
+            delivered_facts(channel, *delivered, false, facts)
         }
         (Ingested::Stored(delivered), Asked::Reaction(_) | Asked::Status) => facts.push(Fact::ReactionApplied {
             channel_id,

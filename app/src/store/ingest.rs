@@ -45,7 +45,7 @@ pub enum IngestEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ingested {
     /// A message was stored, or a reaction changed one.
-    Stored(Delivered),
+    Stored(Box<Delivered>),
     /// Nothing changed: a copy was stored before, or (an echo) it is our own message.
     Unchanged,
     /// These of our messages moved to a later status.
@@ -180,7 +180,7 @@ async fn decide_delivery<B: Backend>(
 
 fn stored(decided: Option<super::events::Decided<Delivered>>) -> (Ingested, Vec<DomainEvent>) {
     match decided {
-        Some(decided) => (Ingested::Stored(decided.value), decided.events),
+        Some(decided) => (Ingested::Stored(Box::new(decided.value)), decided.events),
         None => (Ingested::Unchanged, vec![]),
     }
 }

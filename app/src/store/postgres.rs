@@ -14,7 +14,7 @@ impl Backend for Postgres {
     // FOR UPDATE would wait on, deadlocking two deliveries to one conversation.
     const LOCK_CONVERSATION: &'static str = " FOR NO KEY UPDATE OF c";
     // Two: while one batch waits for its commit to be flushed, the next is being written.
-    const INGEST_LANES: usize = 2;
+    const INGEST_LANES: usize = 4;
 }
 
 pub type PostgresStore = SqlStore<Postgres>;

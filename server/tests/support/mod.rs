@@ -73,7 +73,7 @@ impl TestApp {
         let state = messio.state.clone();
         let router = messio.router.clone();
         tokio::spawn(async move {
-            axum::serve(listener, router).await.expect("serve");
+            axum::serve(server::listener(listener), router).await.expect("serve");
         });
         let base = format!("http://{addr}");
         fake.set_webhook_url(format!("{base}/api/webhooks/messenger"));

@@ -263,7 +263,7 @@ async fn run(backend: &'static str, shape: &Shape, options: &Options) -> Result<
     let messio = server::build(scratch_config(addr, &dir, database_url), options_leptos).await?;
     let state = messio.state.clone();
     let router = messio.router.clone();
-    let server_task = tokio::spawn(async move { axum::serve(listener, router).await });
+    let server_task = tokio::spawn(async move { axum::serve(server::listener(listener), router).await });
     let base = format!("http://{addr}");
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(options.concurrency)

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as WsMessage;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// One event as it arrived: name, first argument, and when it came in.
 #[derive(Debug, Clone)]
@@ -102,10 +103,10 @@ impl CountingSocket {
                 let WsMessage::Text(text) = frame else { continue };
                 if text.as_str().starts_with(&prefix) {
                     counted.fetch_add(1, Ordering::Relaxed);
-                } else if text.as_str().starts_with('2') {
-                    if let Packet::Ping { data } = parse_packet(text.as_str()) {
-                        let _ = ws.send(WsMessage::text(encode_pong(&data))).await;
-                    }
+                } else if text.as_str().starts_with('2')
+                    && let Packet::Ping { data } = parse_packet(text.as_str())
+                {
+                    let _ = ws.send(WsMessage::text(encode_pong(&data))).await;
                 }
             }
         });
@@ -125,7 +126,12 @@ async fn handshake(base: &str, auth: &Value) -> Result<Ws, String> {
         "{}/socket.io/?EIO=4&transport=websocket",
         base.replacen("http", "ws", 1)
     );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| e.to_string())?;
+    // Small reads: tungstenite zero-fills its whole read buffer (128 KiB by default) before
+    // every read, which for a thousand sockets was most of what the benchmark's clients did.
+    let config = WebSocketConfig::default().read_buffer_size(4096);
+    let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(config), true)
+        .await
+        .map_err(|e| e.to_string())?;
     loop {
         let frame = ws
             .next()
