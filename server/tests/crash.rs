@@ -7,8 +7,8 @@
 #![allow(clippy::unwrap_used)]
 
 use app::model::ChannelKind;
-use app::store::testing::{ScratchDir, scratch_postgres_url};
 use app::store::NewChannel;
+use app::store::testing::{ScratchDir, scratch_postgres_url};
 use fake_meta::{SIGNATURE_HEADER, encode_body, sign, text_message_event};
 use sqlx::Row;
 use std::collections::{BTreeMap, BTreeSet};
