@@ -13,7 +13,8 @@ impl Backend for Postgres {
     // Not FOR UPDATE: inserting a message takes a key-share lock on its conversation, which
     // FOR UPDATE would wait on, deadlocking two deliveries to one conversation.
     const LOCK_CONVERSATION: &'static str = " FOR NO KEY UPDATE OF c";
-    // Two: while one batch waits for its commit to be flushed, the next is being written.
+    // Four: while batches wait for their commits to be flushed, others are being written
+    // (measured: 2 lanes 2,168 messages/s, 4 lanes 2,810, in the benchmark's limit run).
     const INGEST_LANES: usize = 4;
 }
 
