@@ -122,6 +122,13 @@ const MESSAGE_SELECT: &str = "SELECT m.id, m.conversation_id, m.direction, m.sen
     r.attachments AS reply_to_attachments, m.reactions, m.status, m.error, m.platform_message_id, m.client_id, m.tag, \
     m.created_at, m.edited_at, m.deleted_at FROM messages m LEFT JOIN messages r ON r.id = m.reply_to_id";
 
+/// A thread's newest messages (`messages_thread` index, newest id first); the caller adds an
+/// optional `AND m.id < $3`, then `ORDER BY m.id DESC LIMIT $2`. Binds: conversation, limit.
+/// Public so the benchmark can EXPLAIN it.
+pub fn thread_page_sql() -> String {
+    format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1")
+}
+
 fn message_from_row(row: &AnyRow) -> StoreResult<Message> {
     let attachments: String = row.try_get("attachments")?;
     let reactions: String = row.try_get("reactions")?;
@@ -283,15 +290,26 @@ impl<B: Backend> MessageStore for SqlStore<B> {
         if exists.is_none() {
             return Err(StoreError::NotFound);
         }
-        let sql = format!(
-            "{MESSAGE_SELECT} WHERE m.conversation_id = $1 AND ($2 IS NULL OR m.id < $2) ORDER BY m.id DESC LIMIT $3"
-        );
-        let rows = sqlx::query(&sql)
-            .bind(conversation_id)
-            .bind(before)
-            .bind(limit + 1)
-            .fetch_all(&self.reader)
-            .await?;
+        let rows = match before {
+            Some(before) => {
+                sqlx::query(&format!(
+                    "{} AND m.id < $3 ORDER BY m.id DESC LIMIT $2",
+                    thread_page_sql()
+                ))
+                .bind(conversation_id)
+                .bind(limit + 1)
+                .bind(before)
+                .fetch_all(&self.reader)
+                .await?
+            }
+            None => {
+                sqlx::query(&format!("{} ORDER BY m.id DESC LIMIT $2", thread_page_sql()))
+                    .bind(conversation_id)
+                    .bind(limit + 1)
+                    .fetch_all(&self.reader)
+                    .await?
+            }
+        };
         let mut items = rows.iter().map(message_from_row).collect::<StoreResult<Vec<_>>>()?;
         let next_cursor = if items.len() as i64 > limit {
             items.truncate(limit as usize);

@@ -43,10 +43,12 @@ mod uploads;
 pub use backend::{Backend, SqlStore};
 pub use channels::{ChannelRecord, ChannelStore, NewChannel};
 pub use contacts::ContactStore;
-pub use conversations::ConversationStore;
+pub use conversations::{ConversationStore, inbox_page_sql};
 pub use events::EventStore;
 pub use ingest::{Committed, DeliveryResult, Ingest, IngestEvent, IngestStore, Ingested};
-pub use messages::{Delivered, EchoMessage, InboundMessage, MessageStore, ReactionUpdate, StatusUpdate};
+pub use messages::{
+    Delivered, EchoMessage, InboundMessage, MessageStore, ReactionUpdate, StatusUpdate, thread_page_sql,
+};
 pub use organizations::{Credentials, OrganizationStore};
 pub use outbox::{NewOutbound, OutboundJob, OutboxStore};
 pub use postgres::{Postgres, PostgresStore};

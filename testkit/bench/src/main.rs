@@ -18,8 +18,13 @@
 //! The server and the benchmark's clients share the machine (and this process): on 2 cores
 //! the clients take a good part of it.
 //!
+//! 4. **reads**: 100,000 conversations and 1,000,000 messages generated in one organization
+//!    (a tenth of them in one long thread); every inbox view and filter, and a thread's first
+//!    page, each asked 200 times through the HTTP API (p50/p99), with the database's plan.
+//!
 //! Usage: messio-bench [--backend sqlite|postgres|both] [--concurrency C] [--seconds S]
 //!                     [--rate R] [--orgs O] [--sockets N]
+//!                     [--no-reads] [--conversations N] [--messages N]
 
 use app::events::bus::EventBus;
 use app::inbound::group_commit::GroupCommit;
@@ -49,6 +54,10 @@ struct Options {
     rate: u64,
     orgs: usize,
     sockets: usize,
+    /// Run the reads at scale (generating the history takes a minute or two per backend).
+    reads: bool,
+    conversations: usize,
+    messages: usize,
 }
 
 fn options() -> Result<Options, String> {
@@ -59,6 +68,9 @@ fn options() -> Result<Options, String> {
         rate: 1000,
         orgs: 50,
         sockets: 1000,
+        reads: true,
+        conversations: 100_000,
+        messages: 1_000_000,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -78,6 +90,9 @@ fn options() -> Result<Options, String> {
             "--rate" => o.rate = number(value()?, "--rate")?,
             "--orgs" => o.orgs = number(value()?, "--orgs")?.max(1) as usize,
             "--sockets" => o.sockets = number(value()?, "--sockets")?.max(1) as usize,
+            "--no-reads" => o.reads = false,
+            "--conversations" => o.conversations = number(value()?, "--conversations")?.max(2) as usize,
+            "--messages" => o.messages = number(value()?, "--messages")?.max(20) as usize,
             other => return Err(format!("unknown option {other}")),
         }
     }
@@ -109,6 +124,7 @@ struct BackendReport {
     runs: Vec<Run>,
     limit_per_second: f64,
     ceiling_per_second: f64,
+    reads: Option<Reads>,
 }
 
 #[tokio::main]
@@ -143,11 +159,17 @@ async fn main() -> Result<(), server::BoxError> {
         }
         eprintln!("{backend}: the store's limit and the single-row ceiling…");
         let (limit_per_second, ceiling_per_second) = limits(backend, &options).await?;
+        let reads = if options.reads {
+            Some(reads(backend, &options).await?)
+        } else {
+            None
+        };
         reports.push(BackendReport {
             backend,
             runs,
             limit_per_second,
             ceiling_per_second,
+            reads,
         });
     }
     print_reports(&reports, &options);
@@ -200,6 +222,24 @@ fn print_reports(reports: &[BackendReport], options: &Options) {
             "{:<9} limit {:.0} messages/s, single-row ceiling {:.0} inserts/s\n",
             report.backend, report.limit_per_second, report.ceiling_per_second
         );
+    }
+    for report in reports {
+        let Some(reads) = &report.reads else { continue };
+        println!(
+            "{} reads at {} conversations / {} messages (generated in {:.0} s), through the HTTP API:",
+            report.backend,
+            options.conversations,
+            options.messages,
+            reads.generated_in.as_secs_f64()
+        );
+        for (label, p50, p99) in &reads.timings {
+            println!("  {label:<34} p50 {p50:>6.2} ms   p99 {p99:>6.2} ms");
+        }
+        println!("  plans:");
+        for (label, plan) in &reads.plans {
+            println!("    {label}:\n      {plan}");
+        }
+        println!();
     }
 }
 
@@ -552,4 +592,316 @@ where
         let _ = worker.await;
     }
     count.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// How fast the inbox reads at scale: one organization with `conversations` conversations and
+/// `messages` messages (one thread of a tenth of them), generated straight into the database,
+/// then every inbox view and filter and a thread's first page through the HTTP API.
+struct Reads {
+    generated_in: Duration,
+    timings: Vec<(String, f64, f64)>,
+    plans: Vec<(String, String)>,
+}
+
+const SAMPLES: usize = 200;
+
+async fn reads(backend: &'static str, options: &Options) -> Result<Reads, server::BoxError> {
+    let dir = ScratchDir::new("messio-bench-reads")?;
+    let url = scratch_database(backend, &dir, "reads.db").await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let leptos_options = leptos::config::LeptosOptions::builder()
+        .output_name("messio")
+        .site_addr(addr)
+        .build();
+    let messio = server::build(scratch_config(addr, &dir, url.clone()), leptos_options).await?;
+    let state = messio.state.clone();
+    let router = messio.router.clone();
+    let server_task = tokio::spawn(async move { axum::serve(server::listener(listener), router).await });
+    let base = format!("http://{addr}");
+    let http = reqwest::Client::new();
+    let signup: Value = http
+        .post(format!("{base}/api/auth/signup"))
+        .json(&json!({ "organization": "Reads", "name": "Reader", "email": "reads@bench.test", "password": "bench-password" }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = signup["token"].as_str().ok_or("signup failed")?.to_string();
+    let org_id = signup["user"]["organizationId"].as_i64().ok_or("signup failed")?;
+    let user_id = signup["user"]["id"].as_i64().ok_or("signup failed")?;
+    let mut channels = Vec::new();
+    for n in 0..2 {
+        let channel = state
+            .services
+            .store
+            .connect_channel(
+                org_id,
+                NewChannel {
+                    kind: ChannelKind::Messenger,
+                    external_id: page_id(n),
+                    name: format!("Reads page {n}"),
+                    credentials: state.secrets.seal(r#"{"page_access_token":"unused"}"#),
+                    parent_account_id: None,
+                },
+            )
+            .await?;
+        channels.push(channel.value.id);
+    }
+
+    eprintln!(
+        "{backend}: generating {} conversations and {} messages…",
+        options.conversations, options.messages
+    );
+    let started = Instant::now();
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&url)
+        .await?;
+    let long_thread = generate(&pool, org_id, user_id, &channels, options).await?;
+    // Fresh statistics, as a database that grew to this size would have.
+    sqlx::query("ANALYZE").execute(&pool).await?;
+    let generated_in = started.elapsed();
+
+    let lists: Vec<(String, String, Option<&str>, bool)> = vec![
+        ("all".into(), "view=all".into(), None, false),
+        ("mine".into(), "view=mine".into(), None, false),
+        ("unassigned".into(), "view=unassigned".into(), None, false),
+        ("status new".into(), "status=new".into(), Some("new"), false),
+        ("status active".into(), "status=active".into(), Some("active"), false),
+        (
+            "status resolved".into(),
+            "status=resolved".into(),
+            Some("resolved"),
+            false,
+        ),
+        ("status closed".into(), "status=closed".into(), Some("closed"), false),
+        ("channel".into(), format!("channel={}", channels[1]), None, true),
+        (
+            "mine + active".into(),
+            "view=mine&status=active".into(),
+            Some("active"),
+            false,
+        ),
+        (
+            "unassigned + new + channel".into(),
+            format!("view=unassigned&status=new&channel={}", channels[1]),
+            Some("new"),
+            true,
+        ),
+    ];
+    let mut timings = Vec::new();
+    let mut plans = Vec::new();
+    for (label, query, status, channel) in &lists {
+        let url = format!("{base}/api/inbox/conversations?{query}");
+        let (p50, p99) = time_requests(&http, &url, &token).await?;
+        timings.push((format!("inbox: {label}"), p50, p99));
+        let view = if query.contains("view=mine") {
+            app::model::InboxView::Mine
+        } else if query.contains("view=unassigned") {
+            app::model::InboxView::Unassigned
+        } else {
+            app::model::InboxView::All
+        };
+        let mut binds = vec![org_id.to_string()];
+        if view == app::model::InboxView::Mine {
+            binds.push(user_id.to_string());
+        }
+        if let Some(status) = status {
+            binds.push(format!("'{status}'"));
+        }
+        if *channel {
+            binds.push(channels[1].to_string());
+        }
+        binds.push("31".into());
+        let sql = app::store::inbox_page_sql(view, status.is_some(), *channel, false);
+        plans.push((format!("inbox: {label}"), explain(&pool, backend, &sql, &binds).await?));
+    }
+    for (label, conversation) in [("thread: long (100k)", long_thread), ("thread: short", long_thread + 1)] {
+        let url = format!("{base}/api/inbox/messages/{conversation}");
+        let (p50, p99) = time_requests(&http, &url, &token).await?;
+        timings.push((label.to_string(), p50, p99));
+        let sql = format!("{} ORDER BY m.id DESC LIMIT $2", app::store::thread_page_sql());
+        plans.push((
+            label.to_string(),
+            explain(&pool, backend, &sql, &[conversation.to_string(), "51".into()]).await?,
+        ));
+    }
+    pool.close().await;
+    server_task.abort();
+    messio.stop().await;
+    Ok(Reads {
+        generated_in,
+        timings,
+        plans,
+    })
+}
+
+/// p50 and p99 of `SAMPLES` sequential GETs, after a few to warm up.
+async fn time_requests(http: &reqwest::Client, url: &str, token: &str) -> Result<(f64, f64), server::BoxError> {
+    let mut samples = Vec::with_capacity(SAMPLES);
+    for n in 0..SAMPLES + 10 {
+        let started = Instant::now();
+        let response = http.get(url).bearer_auth(token).send().await?;
+        if !response.status().is_success() {
+            return Err(format!("GET {url}: {}", response.status()).into());
+        }
+        response.bytes().await?;
+        if n >= 10 {
+            samples.push(started.elapsed());
+        }
+    }
+    samples.sort();
+    let pct = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)].as_secs_f64() * 1000.0;
+    Ok((pct(0.50), pct(0.99)))
+}
+
+/// The database's plan for `sql` with `binds` written in as literals, one line per step.
+async fn explain(pool: &sqlx::AnyPool, backend: &str, sql: &str, binds: &[String]) -> Result<String, server::BoxError> {
+    let mut literal = sql.to_string();
+    for (n, value) in binds.iter().enumerate().rev() {
+        literal = literal.replace(&format!("${}", n + 1), value);
+    }
+    use sqlx::Row;
+    let (prefix, column) = if backend == "postgres" {
+        ("EXPLAIN ", 0)
+    } else {
+        ("EXPLAIN QUERY PLAN ", 3)
+    };
+    let rows = sqlx::query(&format!("{prefix}{literal}")).fetch_all(pool).await?;
+    let lines: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.try_get::<String, _>(column).ok())
+        .collect();
+    Ok(lines.join("\n      "))
+}
+
+/// Writes the organization's conversations and messages in large multi-row inserts; returns
+/// the id of the long thread.
+async fn generate(
+    pool: &sqlx::AnyPool,
+    org_id: i64,
+    user_id: i64,
+    channels: &[i64],
+    options: &Options,
+) -> Result<i64, server::BoxError> {
+    use sqlx::Row;
+    const ROWS: usize = 500;
+    let now = fake_meta::now_ms();
+    let conversations = options.conversations.max(2);
+    let mut tx = pool.begin().await?;
+    for chunk in (0..conversations).collect::<Vec<_>>().chunks(ROWS) {
+        let values = placeholders(chunk.len(), 3);
+        let sql = format!("INSERT INTO contacts (organization_id, name, created_at) VALUES {values} RETURNING id");
+        let mut query = sqlx::query_scalar::<_, i64>(&sql);
+        for n in chunk {
+            query = query.bind(org_id).bind(format!("Customer {n}")).bind(now);
+        }
+        let contacts = query.fetch_all(&mut *tx).await?;
+        let values = placeholders(chunk.len(), 9);
+        let sql = format!(
+            "INSERT INTO conversations (organization_id, contact_id, channel_id, status, assignee_id, unread_count, \
+             last_message_preview, last_message_at, created_at) VALUES {values}"
+        );
+        let mut query = sqlx::query(&sql);
+        for (n, contact) in chunk.iter().zip(contacts) {
+            let status = match n % 20 {
+                0..=1 => "new",
+                2..=6 => "active",
+                7..=18 => "resolved",
+                _ => "closed",
+            };
+            let assignee = (n % 10 < 3).then_some(user_id);
+            query = query
+                .bind(org_id)
+                .bind(contact)
+                .bind(channels[usize::from(n % 4 == 0)])
+                .bind(status)
+                .bind(assignee)
+                .bind((n % 3) as i64)
+                .bind("benchmark message")
+                .bind(now - (conversations - n) as i64 * 1000)
+                .bind(now);
+        }
+        query.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    let ids: Vec<(i64, i64)> =
+        sqlx::query("SELECT id, channel_id FROM conversations WHERE organization_id = $1 ORDER BY id")
+            .bind(org_id)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(|r| (r.get::<i64, _>(0), r.get::<i64, _>(1)))
+            .collect();
+    let long_thread = ids[0].0;
+    let long = options.messages / 10;
+    let rest = options.messages - long;
+    let per_other = rest / (ids.len() - 1).max(1);
+    // (conversation, channel, how many) in order.
+    let mut plan: Vec<(i64, i64, usize)> = vec![(ids[0].0, ids[0].1, long)];
+    plan.extend(ids[1..].iter().map(|(id, channel)| (*id, *channel, per_other)));
+    let mut pending: Vec<(i64, i64, usize)> = Vec::with_capacity(ROWS);
+    let mut written = 0usize;
+    let mut tx = pool.begin().await?;
+    for (conversation, channel, count) in plan {
+        for n in 0..count {
+            pending.push((conversation, channel, n));
+            if pending.len() == ROWS {
+                write_messages(&mut tx, org_id, now, &pending, written).await?;
+                written += pending.len();
+                pending.clear();
+                if written.is_multiple_of(50_000) {
+                    tx.commit().await?;
+                    tx = pool.begin().await?;
+                }
+            }
+        }
+    }
+    if !pending.is_empty() {
+        write_messages(&mut tx, org_id, now, &pending, written).await?;
+    }
+    tx.commit().await?;
+    Ok(long_thread)
+}
+
+async fn write_messages(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    org_id: i64,
+    now: i64,
+    rows: &[(i64, i64, usize)],
+    offset: usize,
+) -> Result<(), server::BoxError> {
+    let values = placeholders(rows.len(), 8);
+    let sql = format!(
+        "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, body, status, \
+         platform_message_id, created_at) VALUES {values}"
+    );
+    let mut query = sqlx::query(&sql);
+    for (i, (conversation, channel, n)) in rows.iter().enumerate() {
+        let inbound = n % 2 == 0;
+        query = query
+            .bind(org_id)
+            .bind(*conversation)
+            .bind(*channel)
+            .bind(if inbound { "inbound" } else { "outbound" })
+            .bind("a message of the generated history, long enough to look like one")
+            .bind(if inbound { "received" } else { "read" })
+            .bind(format!("m_gen_{}", offset + i))
+            .bind(now - 1_000_000 + *n as i64);
+    }
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+/// `($1, $2, …), (…)` for `rows` rows of `columns` values.
+fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let cells: Vec<String> = (1..=columns).map(|c| format!("${}", row * columns + c)).collect();
+            format!("({})", cells.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
