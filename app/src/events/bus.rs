@@ -40,6 +40,14 @@ impl EventBus {
         let _ = self.sender.send(events.into());
     }
 
+    /// As [`publish`](Self::publish), for events the caller owns: no copy is made.
+    pub fn publish_batch(&self, events: Vec<Event>) {
+        if events.is_empty() {
+            return;
+        }
+        let _ = self.sender.send(events.into());
+    }
+
     pub fn subscribe(&self) -> Subscription {
         Subscription {
             receiver: self.sender.subscribe(),

@@ -12,7 +12,7 @@
 
 use crate::events::bus::EventBus;
 use crate::model::Event;
-use crate::store::{DeliveryResult, DynStore, Ingest, IngestEvent, StoreError};
+use crate::store::{DynStore, Ingest, IngestEvent, Ingested, StoreError, StoreResult};
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
@@ -22,7 +22,7 @@ pub const MAX_BATCH: usize = 256;
 
 struct Queued {
     delivery: Vec<Ingest>,
-    answer: oneshot::Sender<DeliveryResult>,
+    answer: oneshot::Sender<StoreResult<Vec<Ingested>>>,
 }
 
 /// The handle sources write through. Writer tasks stop when the last handle is dropped.
@@ -51,10 +51,11 @@ impl GroupCommit {
     }
 
     /// Writes one delivery with whatever else is queued, and answers once it is committed
-    /// and published. The events of the delivery are all stored, or (on `Err`) none.
-    pub async fn write(&self, delivery: Vec<Ingest>) -> DeliveryResult {
+    /// and published, with what each of its events did. The events of the delivery are all
+    /// stored, or (on `Err`) none.
+    pub async fn write(&self, delivery: Vec<Ingest>) -> StoreResult<Vec<Ingested>> {
         if delivery.is_empty() {
-            return Ok(crate::store::Written::unchanged(vec![]));
+            return Ok(vec![]);
         }
         let lane = &self.lanes[lane_of(&delivery) % self.lanes.len()];
         let (answer, answered) = oneshot::channel();
@@ -97,15 +98,21 @@ async fn write_batches(
         let (deliveries, answers): (Vec<_>, Vec<_>) = batch.drain(..).map(|q| (q.delivery, q.answer)).unzip();
         match store.ingest(deliveries, commit_order.clone()).await {
             Ok(committed) => {
-                let events: Vec<Event> = committed
+                // The batch's events go on the bus as one piece, moved rather than copied.
+                let mut events: Vec<Event> = Vec::new();
+                let results: Vec<_> = committed
                     .deliveries
-                    .iter()
-                    .filter_map(|d| d.as_ref().ok())
-                    .flat_map(|written| written.events.iter().cloned())
+                    .into_iter()
+                    .map(|delivery| {
+                        delivery.map(|written| {
+                            events.extend(written.events);
+                            written.value
+                        })
+                    })
                     .collect();
-                bus.publish(&events);
+                bus.publish_batch(events);
                 drop(committed.publish_turn);
-                for (answer, result) in answers.into_iter().zip(committed.deliveries) {
+                for (answer, result) in answers.into_iter().zip(results) {
                     let _ = answer.send(result);
                 }
             }

@@ -14,7 +14,7 @@
 
 pub mod group_commit;
 
-use crate::model::{ChannelKind, Id, Message, MessageKind};
+use crate::model::{ChannelKind, Id, Message};
 use crate::services::Services;
 use crate::store::{
     ChannelRecord, Delivered, EchoMessage, InboundMessage, Ingest, IngestEvent, Ingested, ReactionUpdate, StatusUpdate,
@@ -158,18 +158,18 @@ impl Services {
                 // `routed` is set exactly when the source is a channel.
                 (None, Source::Channel(_)) => continue,
             };
-            told.push(Told::AfterCommit(channel.clone(), Asked::of(&event)));
+            told.push(Told::AfterCommit(channel.clone()));
             delivery.push(Ingest { channel, event });
         }
-        let mut outcomes = self.ingest.write(delivery).await?.value.into_iter();
+        let mut outcomes = self.ingest.write(delivery).await?.into_iter();
         let mut facts = Vec::with_capacity(told.len());
         for told in told {
             match told {
                 Told::Now(fact) => facts.push(*fact),
-                Told::AfterCommit(channel, asked) => {
+                Told::AfterCommit(channel) => {
                     // The store answers every event of a delivery it stored, in order.
                     if let Some(outcome) = outcomes.next() {
-                        outcome_facts(channel, asked, outcome, &mut facts);
+                        outcome_facts(channel, outcome, &mut facts);
                     }
                 }
             }
@@ -199,54 +199,25 @@ impl Services {
 /// A fact known before the delivery is written, or one that its outcome will tell.
 enum Told {
     Now(Box<Fact>),
-    AfterCommit(Arc<ChannelRecord>, Asked),
+    AfterCommit(Arc<ChannelRecord>),
 }
 
-/// What an event asked for, kept to explain its outcome once the event itself is stored.
-enum Asked {
-    Message(String),
-    Echo(String),
-    Reaction(String),
-    Status,
-}
-
-impl Asked {
-    fn of(event: &IngestEvent) -> Self {
-        match event {
-            IngestEvent::Message(message) => Asked::Message(message.platform_message_id.clone()),
-            IngestEvent::Echo(echo) => Asked::Echo(echo.platform_message_id.clone()),
-            IngestEvent::Reaction(reaction) => Asked::Reaction(reaction.platform_message_id.clone()),
-            IngestEvent::Status(_) => Asked::Status,
-        }
-    }
-}
-
-fn outcome_facts(channel: Arc<ChannelRecord>, asked: Asked, outcome: Ingested, facts: &mut Vec<Fact>) {
+fn outcome_facts(channel: Arc<ChannelRecord>, outcome: Ingested, facts: &mut Vec<Fact>) {
     let channel_id = channel.channel.id;
-    match (outcome, asked) {
-        (Ingested::Stored(delivered), Asked::Message(_)) => delivered_facts(channel, *delivered, false, facts),
-        (Ingested::Stored(delivered), Asked::Echo(_)) => delivered_facts(channel, *delivered, true, facts),
-        // A reaction on a message we never saw is kept as a message of its own.
-        (Ingested::Stored(delivered), Asked::Reaction(_)) if delivered.message.kind == MessageKind::Reaction => {
-            delivered_facts(channel, *delivered, false, facts)
-        }
-        (Ingested::Stored(delivered), Asked::Reaction(_) | Asked::Status) => facts.push(Fact::ReactionApplied {
+    match outcome {
+        Ingested::MessageStored(delivered) => delivered_facts(channel, *delivered, false, facts),
+        Ingested::EchoStored(delivered) => delivered_facts(channel, *delivered, true, facts),
+        Ingested::ReactionApplied(delivered) => facts.push(Fact::ReactionApplied {
             channel_id,
             message_id: delivered.message.id,
         }),
-        (Ingested::Unchanged, Asked::Message(id) | Asked::Echo(id) | Asked::Reaction(id)) => {
-            facts.push(Fact::DuplicateIgnored {
-                channel_id,
-                platform_message_id: id,
-            })
-        }
-        (Ingested::StatusesRaised(message_ids), _) => facts.push(Fact::StatusesRaised {
+        Ingested::Unchanged { platform_message_id } => facts.push(Fact::DuplicateIgnored {
+            channel_id,
+            platform_message_id,
+        }),
+        Ingested::StatusesRaised(message_ids) => facts.push(Fact::StatusesRaised {
             channel_id,
             message_ids,
-        }),
-        (Ingested::Unchanged, Asked::Status) => facts.push(Fact::StatusesRaised {
-            channel_id,
-            message_ids: vec![],
         }),
     }
 }

@@ -20,7 +20,7 @@ use super::messages::{echo_in, inbound_in, reaction_in, status_in};
 use super::sql::Conn;
 use super::{Delivered, EchoMessage, InboundMessage, ReactionUpdate, StatusUpdate, StoreResult, Written};
 use crate::events::DomainEvent;
-use crate::model::{Event, Id};
+use crate::model::{Event, Id, MessageKind};
 use async_trait::async_trait;
 use sqlx::Connection;
 use std::sync::Arc;
@@ -44,10 +44,16 @@ pub enum IngestEvent {
 /// What one event did, in the order the delivery listed them.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ingested {
-    /// A message was stored, or a reaction changed one.
-    Stored(Box<Delivered>),
-    /// Nothing changed: a copy was stored before, or (an echo) it is our own message.
-    Unchanged,
+    /// A customer's message was stored; so is a reaction to a message we never saw, kept as a
+    /// message of its own rather than dropped.
+    MessageStored(Box<Delivered>),
+    /// A message the account sent outside Messio was stored.
+    EchoStored(Box<Delivered>),
+    /// A customer's reaction changed one of the stored messages.
+    ReactionApplied(Box<Delivered>),
+    /// Nothing changed: this platform message id was stored before, or (an echo) it is our
+    /// own message.
+    Unchanged { platform_message_id: String },
     /// These of our messages moved to a later status.
     StatusesRaised(Vec<Id>),
 }
@@ -164,9 +170,21 @@ async fn decide_delivery<B: Backend>(
     for Ingest { channel, event } in delivery {
         let org_id = channel.organization_id;
         let (outcome, decided_events) = match event {
-            IngestEvent::Message(message) => stored(inbound_in::<B>(conn, channel, message).await?),
-            IngestEvent::Echo(echo) => stored(echo_in::<B>(conn, channel, echo).await?),
-            IngestEvent::Reaction(reaction) => stored(reaction_in::<B>(conn, channel, reaction).await?),
+            IngestEvent::Message(message) => match inbound_in::<B>(conn, channel, message).await? {
+                Some(decided) => (Ingested::MessageStored(Box::new(decided.value)), decided.events),
+                None => unchanged(&message.platform_message_id),
+            },
+            IngestEvent::Echo(echo) => match echo_in::<B>(conn, channel, echo).await? {
+                Some(decided) => (Ingested::EchoStored(Box::new(decided.value)), decided.events),
+                None => unchanged(&echo.platform_message_id),
+            },
+            IngestEvent::Reaction(reaction) => match reaction_in::<B>(conn, channel, reaction).await? {
+                Some(decided) if decided.value.message.kind == MessageKind::Reaction => {
+                    (Ingested::MessageStored(Box::new(decided.value)), decided.events)
+                }
+                Some(decided) => (Ingested::ReactionApplied(Box::new(decided.value)), decided.events),
+                None => unchanged(&reaction.platform_message_id),
+            },
             IngestEvent::Status(update) => {
                 let decided = status_in(conn, channel, update).await?;
                 (Ingested::StatusesRaised(decided.value), decided.events)
@@ -178,9 +196,7 @@ async fn decide_delivery<B: Backend>(
     Ok((ingested, events))
 }
 
-fn stored(decided: Option<super::events::Decided<Delivered>>) -> (Ingested, Vec<DomainEvent>) {
-    match decided {
-        Some(decided) => (Ingested::Stored(Box::new(decided.value)), decided.events),
-        None => (Ingested::Unchanged, vec![]),
-    }
+fn unchanged(platform_message_id: &str) -> (Ingested, Vec<DomainEvent>) {
+    let platform_message_id = platform_message_id.to_string();
+    (Ingested::Unchanged { platform_message_id }, vec![])
 }

@@ -62,12 +62,17 @@ async fn copies_in_one_batch_and_across_batches_store_one_message(store: DynStor
         .into_iter()
         .map(|d| d.unwrap().value.remove(0))
         .collect();
-    assert!(matches!(outcomes[0], Ingested::Stored(_)), "the first copy is stored");
     assert!(
-        outcomes[1..20].iter().all(|o| *o == Ingested::Unchanged),
+        matches!(outcomes[0], Ingested::MessageStored(_)),
+        "the first copy is stored"
+    );
+    assert!(
+        outcomes[1..20]
+            .iter()
+            .all(|o| matches!(o, Ingested::Unchanged { platform_message_id } if platform_message_id == "mid-1")),
         "the other copies change nothing"
     );
-    assert!(matches!(outcomes[20], Ingested::Stored(_)));
+    assert!(matches!(outcomes[20], Ingested::MessageStored(_)));
 
     // 20 senders at once, each in a batch of its own: the batches overlap where the backend
     // lets them.
@@ -85,7 +90,7 @@ async fn copies_in_one_batch_and_across_batches_store_one_message(store: DynStor
     let mut stored = 0;
     for sender in senders {
         let written = sender.await.unwrap();
-        if matches!(written.value[0], Ingested::Stored(_)) {
+        if matches!(written.value[0], Ingested::MessageStored(_)) {
             stored += 1;
             assert!(!written.events.is_empty());
         } else {
@@ -241,7 +246,7 @@ async fn what_a_delivery_returns_is_what_is_read_back(store: DynStore) {
             .await
             .unwrap();
         let mut written = committed.deliveries.into_iter().next().unwrap().unwrap();
-        let Ingested::Stored(delivered) = written.value.remove(0) else {
+        let Ingested::MessageStored(delivered) = written.value.remove(0) else {
             panic!("stored")
         };
         returned.push(delivered.message);

@@ -291,23 +291,98 @@ fn socket_layout(sockets: usize, orgs: usize) -> Vec<usize> {
     layout
 }
 
+/// A real server on a scratch database, as each run drives it.
+struct BenchServer {
+    base: String,
+    http: reqwest::Client,
+    state: server::state::AppState,
+    database_url: String,
+    messio: server::Messio,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    _dir: ScratchDir,
+}
+
+/// An organization made through the signup API.
+struct Tenant {
+    token: String,
+    org_id: i64,
+    user_id: i64,
+}
+
+impl BenchServer {
+    async fn start(backend: &str, http: reqwest::Client) -> Result<BenchServer, server::BoxError> {
+        let dir = ScratchDir::new("messio-bench")?;
+        let database_url = scratch_database(backend, &dir, "bench.db").await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let leptos_options = leptos::config::LeptosOptions::builder()
+            .output_name("messio")
+            .site_addr(addr)
+            .build();
+        let messio = server::build(scratch_config(addr, &dir, database_url.clone()), leptos_options).await?;
+        let router = messio.router.clone();
+        let task = tokio::spawn(async move { axum::serve(server::listener(listener), router).await });
+        Ok(BenchServer {
+            base: format!("http://{addr}"),
+            http,
+            state: messio.state.clone(),
+            database_url,
+            messio,
+            task,
+            _dir: dir,
+        })
+    }
+
+    async fn signup(&self, organization: &str, email: &str) -> Result<Tenant, server::BoxError> {
+        let signup: Value = self
+            .http
+            .post(format!("{}/api/auth/signup", self.base))
+            .json(
+                &json!({ "organization": organization, "name": "Bench", "email": email, "password": "bench-password" }),
+            )
+            .send()
+            .await?
+            .json()
+            .await?;
+        Ok(Tenant {
+            token: signup["token"].as_str().ok_or("signup failed")?.to_string(),
+            org_id: signup["user"]["organizationId"].as_i64().ok_or("signup failed")?,
+            user_id: signup["user"]["id"].as_i64().ok_or("signup failed")?,
+        })
+    }
+
+    /// Connects a Facebook page straight through the store: the benchmark never sends replies.
+    async fn connect_page(&self, org_id: i64, page_id: String, name: String) -> Result<i64, server::BoxError> {
+        let channel = self
+            .state
+            .services
+            .store
+            .connect_channel(
+                org_id,
+                NewChannel {
+                    kind: ChannelKind::Messenger,
+                    external_id: page_id,
+                    name,
+                    credentials: self.state.secrets.seal(r#"{"page_access_token":"unused"}"#),
+                    parent_account_id: None,
+                },
+            )
+            .await?;
+        Ok(channel.value.id)
+    }
+
+    async fn stop(self) {
+        self.task.abort();
+        self.messio.stop().await;
+    }
+}
+
 async fn run(backend: &'static str, shape: &Shape, options: &Options) -> Result<Run, server::BoxError> {
-    let dir = ScratchDir::new("messio-bench")?;
-    let database_url = scratch_database(backend, &dir, "bench.db").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let options_leptos = leptos::config::LeptosOptions::builder()
-        .output_name("messio")
-        .site_addr(addr)
-        .build();
-    let messio = server::build(scratch_config(addr, &dir, database_url), options_leptos).await?;
-    let state = messio.state.clone();
-    let router = messio.router.clone();
-    let server_task = tokio::spawn(async move { axum::serve(server::listener(listener), router).await });
-    let base = format!("http://{addr}");
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(options.concurrency)
         .build()?;
+    let bench = BenchServer::start(backend, http.clone()).await?;
+    let base = bench.base.clone();
 
     // Organizations, each with a page and its agents' sockets.
     let layout = socket_layout(shape.sockets, shape.orgs);
@@ -317,34 +392,13 @@ async fn run(backend: &'static str, shape: &Shape, options: &Options) -> Result<
     let mut counters: Vec<(usize, CountingSocket)> = Vec::new();
     let probe_counts: Arc<Vec<AtomicU64>> = Arc::new((0..shape.orgs).map(|_| AtomicU64::new(0)).collect());
     for (org, sockets) in layout.iter().enumerate() {
-        let signup: Value = http
-            .post(format!("{base}/api/auth/signup"))
-            .json(&json!({
-                "organization": format!("Bench {org}"),
-                "name": "Bench",
-                "email": format!("bench{org}@bench.test"),
-                "password": "bench-password"
-            }))
-            .send()
-            .await?
-            .json()
+        let tenant = bench
+            .signup(&format!("Bench {org}"), &format!("bench{org}@bench.test"))
             .await?;
-        let token = signup["token"].as_str().ok_or("signup failed")?.to_string();
-        let org_id = signup["user"]["organizationId"].as_i64().ok_or("signup failed")?;
-        state
-            .services
-            .store
-            .connect_channel(
-                org_id,
-                NewChannel {
-                    kind: ChannelKind::Messenger,
-                    external_id: page_id(org),
-                    name: format!("Bench page {org}"),
-                    credentials: state.secrets.seal(r#"{"page_access_token":"unused"}"#),
-                    parent_account_id: None,
-                },
-            )
+        bench
+            .connect_page(tenant.org_id, page_id(org), format!("Bench page {org}"))
             .await?;
+        let token = tenant.token;
         let mut probe = SocketClient::connect(&base, json!({ "token": token })).await?;
         let (sent_at, latencies, probe_counts) = (sent_at.clone(), latencies.clone(), probe_counts.clone());
         probes.push(tokio::spawn(async move {
@@ -451,8 +505,7 @@ async fn run(backend: &'static str, shape: &Shape, options: &Options) -> Result<
             .map(|d| d.as_secs_f64() * 1000.0)
             .unwrap_or(0.0)
     };
-    server_task.abort();
-    messio.stop().await;
+    bench.stop().await;
     Ok(Run {
         label: shape.label,
         sockets: shape.sockets,
@@ -606,47 +659,17 @@ struct Reads {
 const SAMPLES: usize = 200;
 
 async fn reads(backend: &'static str, options: &Options) -> Result<Reads, server::BoxError> {
-    let dir = ScratchDir::new("messio-bench-reads")?;
-    let url = scratch_database(backend, &dir, "reads.db").await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let leptos_options = leptos::config::LeptosOptions::builder()
-        .output_name("messio")
-        .site_addr(addr)
-        .build();
-    let messio = server::build(scratch_config(addr, &dir, url.clone()), leptos_options).await?;
-    let state = messio.state.clone();
-    let router = messio.router.clone();
-    let server_task = tokio::spawn(async move { axum::serve(server::listener(listener), router).await });
-    let base = format!("http://{addr}");
     let http = reqwest::Client::new();
-    let signup: Value = http
-        .post(format!("{base}/api/auth/signup"))
-        .json(&json!({ "organization": "Reads", "name": "Reader", "email": "reads@bench.test", "password": "bench-password" }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let token = signup["token"].as_str().ok_or("signup failed")?.to_string();
-    let org_id = signup["user"]["organizationId"].as_i64().ok_or("signup failed")?;
-    let user_id = signup["user"]["id"].as_i64().ok_or("signup failed")?;
+    let bench = BenchServer::start(backend, http.clone()).await?;
+    let (base, url) = (bench.base.clone(), bench.database_url.clone());
+    let Tenant { token, org_id, user_id } = bench.signup("Reads", "reads@bench.test").await?;
     let mut channels = Vec::new();
     for n in 0..2 {
-        let channel = state
-            .services
-            .store
-            .connect_channel(
-                org_id,
-                NewChannel {
-                    kind: ChannelKind::Messenger,
-                    external_id: page_id(n),
-                    name: format!("Reads page {n}"),
-                    credentials: state.secrets.seal(r#"{"page_access_token":"unused"}"#),
-                    parent_account_id: None,
-                },
-            )
-            .await?;
-        channels.push(channel.value.id);
+        channels.push(
+            bench
+                .connect_page(org_id, page_id(n), format!("Reads page {n}"))
+                .await?,
+        );
     }
 
     eprintln!(
@@ -729,8 +752,7 @@ async fn reads(backend: &'static str, options: &Options) -> Result<Reads, server
         ));
     }
     pool.close().await;
-    server_task.abort();
-    messio.stop().await;
+    bench.stop().await;
     Ok(Reads {
         generated_in,
         timings,
