@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Runs the Socket.IO and browser end-to-end tests against a real Messio server and the fake
-# Graph API (`fake-meta`), both started here on their own ports (3900 and 3901, clear of a
-# dev server on 3000) with an empty SQLite database, and always stopped on exit.
+# Runs the Socket.IO and browser end-to-end tests against a real Messio server, the fake
+# Graph API (`fake-meta`) and the fake Bot API (`fake-telegram`), all started here on their own
+# ports (3900, 3901 and 3902, clear of a dev server on 3000) with an empty SQLite database,
+# and always stopped on exit.
 #
-# Needs what `cargo leptos build` and `cargo build -p fake-meta --bin fake-meta` produce, and the
+# Needs what `cargo leptos build` and `cargo build -p fake-meta -p fake-telegram --bins` produce, and the
 # npm packages of end2end/ (`npm ci`). Run from anywhere: `bash end2end/run.sh`.
 # Extra arguments go to Playwright, e.g. `bash end2end/run.sh --grep "live"`.
 # E2E_SUITES=socket (or browser) runs only that suite; the default runs both.
@@ -20,12 +21,15 @@ case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
 # apart from a target folder that someone is rebuilding).
 messio_bin=${MESSIO_BIN:-$target_dir/debug/messio}
 fake_bin=${FAKE_META_BIN:-$target_dir/debug/fake-meta}
+telegram_bin=${FAKE_TELEGRAM_BIN:-$target_dir/debug/fake-telegram}
 
 site_host=127.0.0.1
 site_port=3900
 fake_port=3901
+telegram_port=3902
 export MESSIO_URL="http://$site_host:$site_port"
 export FAKE_META_URL="http://$site_host:$fake_port"
+export FAKE_TELEGRAM_URL="http://$site_host:$telegram_port"
 
 # cargo-leptos writes the site to `site-root` (target/site) under the workspace, whatever
 # CARGO_TARGET_DIR says; fall back to the target folder in case that ever changes.
@@ -34,9 +38,9 @@ if [[ ! -d "$site_root/pkg" && -d "$target_dir/site/pkg" ]]; then
   site_root="$target_dir/site"
 fi
 
-for bin in "$messio_bin" "$fake_bin"; do
+for bin in "$messio_bin" "$fake_bin" "$telegram_bin"; do
   if [[ ! -x "$bin" ]]; then
-    fail "$bin is missing: run \`cargo leptos build\` and \`cargo build -p fake-meta --bin fake-meta\` first"
+    fail "$bin is missing: run \`cargo leptos build\` and \`cargo build -p fake-meta -p fake-telegram --bins\` first"
     exit 1
   fi
 done
@@ -52,9 +56,9 @@ if [[ ! -d end2end/node_modules/@playwright/test || ! -d end2end/node_modules/so
 fi
 
 # Something already answering on our ports would be tested instead of this build.
-for url in "$MESSIO_URL/healthz" "$FAKE_META_URL/_fake/health"; do
+for url in "$MESSIO_URL/healthz" "$FAKE_META_URL/_fake/health" "$FAKE_TELEGRAM_URL/_fake/health"; do
   if curl -s -o /dev/null --max-time 2 "$url"; then
-    fail "something is already listening at ${url%/*}; stop it first (these tests use ports $site_port and $fake_port)"
+    fail "something is already listening at ${url%/*}; stop it first (these tests use ports $site_port, $fake_port and $telegram_port)"
     exit 1
   fi
 done
@@ -63,8 +67,10 @@ work=$(mktemp -d -t messio-e2e.XXXXXX)
 data_dir="$work/data"
 server_log="$work/messio.log"
 fake_log="$work/fake-meta.log"
+telegram_log="$work/fake-telegram.log"
 server_pid=""
 fake_pid=""
+telegram_pid=""
 show_logs=false
 
 print_logs() {
@@ -72,6 +78,8 @@ print_logs() {
   tail -n 200 "$server_log" >&2 2>/dev/null || true
   echo "---- last 60 lines of the fake Graph API log ($fake_log) ----" >&2
   tail -n 60 "$fake_log" >&2 2>/dev/null || true
+  echo "---- last 60 lines of the fake Bot API log ($telegram_log) ----" >&2
+  tail -n 60 "$telegram_log" >&2 2>/dev/null || true
   echo "---- end of logs ----" >&2
 }
 
@@ -81,12 +89,12 @@ cleanup() {
   if [[ $status -ne 0 ]] || $show_logs; then
     print_logs
   fi
-  for pid in "$server_pid" "$fake_pid"; do
+  for pid in "$server_pid" "$fake_pid" "$telegram_pid"; do
     if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
       kill "$pid" 2>/dev/null || true
     fi
   done
-  for pid in "$server_pid" "$fake_pid"; do
+  for pid in "$server_pid" "$fake_pid" "$telegram_pid"; do
     if [[ -n "$pid" ]]; then
       # Give each a few seconds to stop gracefully, then insist.
       for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -115,6 +123,12 @@ FAKE_META_ADDR="$site_host:$fake_port" \
   "$fake_bin" >"$fake_log" 2>&1 &
 fake_pid=$!
 
+say "starting the fake Bot API on $FAKE_TELEGRAM_URL"
+FAKE_TELEGRAM_ADDR="$site_host:$telegram_port" \
+  RUST_LOG=${FAKE_TELEGRAM_LOG:-info} \
+  "$telegram_bin" >"$telegram_log" 2>&1 &
+telegram_pid=$!
+
 say "starting Messio on $MESSIO_URL (data in $data_dir)"
 # Always the fresh SQLite database, whatever a .env or the shell says (the server reads .env
 # but never lets it override what is set here).
@@ -131,6 +145,7 @@ DATABASE_URL="sqlite://$data_dir/messio.db" \
   META_VERIFY_TOKEN=e2e-verify \
   META_GRAPH_URL="$FAKE_META_URL/v21.0" \
   META_DIALOG_URL="$FAKE_META_URL/v21.0/dialog/oauth" \
+  TELEGRAM_API_URL="$FAKE_TELEGRAM_URL" \
   RUST_LOG=${MESSIO_LOG:-info,sqlx=warn,tower_http=info} \
   "$messio_bin" >"$server_log" 2>&1 &
 server_pid=$!
@@ -151,8 +166,9 @@ wait_for() {
   return 1
 }
 wait_for "the fake Graph API" "$FAKE_META_URL/_fake/health" "$fake_pid" 30
+wait_for "the fake Bot API" "$FAKE_TELEGRAM_URL/_fake/health" "$telegram_pid" 30
 wait_for "the Messio server" "$MESSIO_URL/healthz" "$server_pid" 90
-say "both are up"
+say "all are up"
 
 failed=()
 

@@ -11,21 +11,21 @@ bash scripts/services.sh
 
 say "formatting and lints"
 cargo fmt --all --check
-cargo clippy -p app -p server -p fake-meta -p socket-client -p messio-bench --all-targets --features app/ssr -- -D warnings
+cargo clippy -p app -p server -p fake-meta -p fake-telegram -p fake-twilio -p socket-client -p messio-bench --all-targets --features app/ssr -- -D warnings
 cargo clippy -p app --features hydrate --target wasm32-unknown-unknown -- -D warnings
 
 say "the product links no test kit"
-if cargo tree -p server --edges normal,build --prefix none | grep -qE '^(fake-meta|socket-client|messio-bench) '; then
+if cargo tree -p server --edges normal,build --prefix none | grep -qE '^(fake-meta|fake-telegram|fake-twilio|socket-client|messio-bench) '; then
   echo "the server crate depends on a test-kit crate outside [dev-dependencies]" >&2
   exit 1
 fi
 
 say "unit, store conformance and HTTP tests (SQLite and PostgreSQL)"
-cargo test -p app -p server -p fake-meta -p socket-client -p messio-bench --features app/ssr
+cargo test -p app -p server -p fake-meta -p fake-telegram -p fake-twilio -p socket-client -p messio-bench --features app/ssr
 
 say "building the site"
 cargo leptos build
-cargo build -p fake-meta --bin fake-meta
+cargo build -p fake-meta -p fake-telegram --bins
 
 say "browser and Socket.IO tests"
 bash end2end/run.sh

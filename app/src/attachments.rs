@@ -40,6 +40,8 @@ impl UploadedFile {
             url: self.url.clone(),
             name: Some(self.name.clone()),
             mime_type: Some(self.mime_type.clone()),
+            size: Some(self.size),
+            unavailable: None,
         }
     }
 }

@@ -99,7 +99,13 @@ impl MessageStatus {
     }
 }
 
-string_enum!(ChannelKind { Messenger => "messenger", Instagram => "instagram", WhatsApp => "whatsapp", Demo => "demo" });
+string_enum!(ChannelKind {
+    Messenger => "messenger",
+    Instagram => "instagram",
+    WhatsApp => "whatsapp",
+    Telegram => "telegram",
+    Demo => "demo",
+});
 
 // What each kind is (names, icon, window, files, capabilities) is declared in `platforms`;
 // these read the facts most callers want.
@@ -199,6 +205,10 @@ pub struct ContactIdentity {
     pub channel_id: Id,
     pub channel_kind: ChannelKind,
     pub external_id: String,
+    /// Why messages cannot reach them on this channel (they blocked the bot); `None` when
+    /// they can. Cleared when they write again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,6 +229,13 @@ pub struct Attachment {
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mime_type: Option<String>,
+    /// In bytes, when the platform says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    /// Why the file cannot be shown (a Telegram bot may fetch files up to 20 MB): the thread
+    /// shows its name, size and this reason instead of a link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
 }
 
 /// The message a customer (or agent) replied to.

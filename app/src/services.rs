@@ -37,6 +37,10 @@ pub trait ChannelGateway: Send + Sync {
     ) -> AppResult<Channel>;
     /// Connects the Instagram account linked to a Facebook page, by hand.
     async fn connect_instagram(&self, user: &User, page_id: &str, access_token: &str) -> AppResult<Channel>;
+    /// Connects an account of a kind that connects with a form (`Platform::connect_form`):
+    /// every declared field is required; the kind's adapter checks the values with the
+    /// platform, and the platform is told where to deliver.
+    async fn connect_with_form(&self, user: &User, kind: ChannelKind, fields: &ConnectFields) -> AppResult<Channel>;
     /// Validates a template and submits it to the WhatsApp Business Account for review.
     async fn submit_template(&self, user: &User, draft: TemplateDraft) -> AppResult<WhatsAppTemplate>;
     /// Asks Meta where a template's review stands.
@@ -46,6 +50,10 @@ pub trait ChannelGateway: Send + Sync {
     /// Deletes a template at Meta and here.
     async fn delete_template(&self, user: &User, template_id: Id) -> AppResult<()>;
 }
+
+/// A connect form's values by field name as the kind declares it (`bot_token`, `account_sid`…),
+/// trimmed.
+pub type ConnectFields = std::collections::BTreeMap<String, String>;
 
 pub const HUMAN_AGENT_TAG: &str = "HUMAN_AGENT";
 pub const MAX_MESSAGE_CHARS: usize = 2000;

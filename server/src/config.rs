@@ -29,6 +29,13 @@ impl MetaConfig {
     }
 }
 
+/// Where the platforms outside Meta keep their APIs (tests point them at local fakes).
+#[derive(Debug, Clone)]
+pub struct PlatformApis {
+    /// The Bot API's base, e.g. `https://api.telegram.org`; methods are `{base}/bot<token>/<method>`.
+    pub telegram_url: String,
+}
+
 /// What the server runs with, resolved from [`Settings`] (tests build it directly).
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -42,6 +49,7 @@ pub struct Config {
     /// Where browsers reach us; OAuth redirect URIs are built from it.
     pub public_url: String,
     pub meta: MetaConfig,
+    pub platform_apis: PlatformApis,
     pub max_webhook_bytes: usize,
     /// Login attempts allowed per minute for one email or client address.
     pub login_attempts_per_minute: u32,
@@ -110,6 +118,9 @@ pub struct Settings {
     /// Facebook login dialog
     #[arg(long, env = "META_DIALOG_URL", default_value = "https://www.facebook.com/v21.0/dialog/oauth", value_parser = http_url)]
     pub meta_dialog_url: String,
+    /// Telegram Bot API base (tests point it at the fake)
+    #[arg(long, env = "TELEGRAM_API_URL", default_value = "https://api.telegram.org", value_parser = http_url)]
+    pub telegram_api_url: String,
     /// larger webhook bodies get 413
     #[arg(long, env = "MESSIO_MAX_WEBHOOK_BYTES", default_value = "1048576", value_parser = positive::<usize>)]
     pub max_webhook_bytes: usize,
@@ -143,6 +154,9 @@ impl Settings {
                 verify_token: self.meta_verify_token,
                 graph_url: self.meta_graph_url,
                 dialog_url: self.meta_dialog_url,
+            },
+            platform_apis: PlatformApis {
+                telegram_url: self.telegram_api_url,
             },
             max_webhook_bytes: self.max_webhook_bytes,
             login_attempts_per_minute: self.login_attempts_per_minute,

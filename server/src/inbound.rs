@@ -6,7 +6,7 @@
 
 use crate::state::AppState;
 use app::inbound::{Fact, NormalizedEvent, Source};
-use app::model::Id;
+use app::model::{Id, Message, MessageKind};
 use app::store::{ChannelRecord, StoreResult};
 use std::sync::Arc;
 
@@ -21,7 +21,13 @@ pub async fn deliver(state: &AppState, source: Source<'_>, events: Vec<Normalize
 fn follow_up(state: &AppState, facts: &[Fact]) {
     for fact in facts {
         match fact {
-            Fact::MessageStored { channel, message } | Fact::EchoStored { channel, message } => {
+            Fact::MessageStored { channel, message } => {
+                crate::media::prefetch(state, channel.organization_id, channel.channel.id, message);
+                if message.kind == MessageKind::Interactive {
+                    spawn_answer(state.clone(), channel.clone(), message.clone());
+                }
+            }
+            Fact::EchoStored { channel, message } | Fact::MessageEdited { channel, message } => {
                 crate::media::prefetch(state, channel.organization_id, channel.channel.id, message);
             }
             Fact::ContactCreated { channel, contact_id } => {
@@ -35,9 +41,23 @@ fn follow_up(state: &AppState, facts: &[Fact]) {
             | Fact::DuplicateIgnored { .. }
             | Fact::StatusesRaised { .. }
             | Fact::ReactionApplied { .. }
+            | Fact::ReachabilityChanged { .. }
             | Fact::TemplatesReviewed { .. } => {}
         }
     }
+}
+
+/// Tells the platform a customer's button press was received.
+fn spawn_answer(state: AppState, channel: Arc<ChannelRecord>, message: Message) {
+    tokio::spawn(async move {
+        let Ok(credentials) = state.secrets.open(&channel.credentials) else {
+            return;
+        };
+        let adapter = state.adapters.get(channel.channel.kind);
+        if let Err(error) = adapter.answer_interaction(&credentials, &message).await {
+            tracing::info!(%error, message_id = message.id, "a button press was stored but not answered");
+        }
+    });
 }
 
 /// Asks the platform for a new customer's name and picture.

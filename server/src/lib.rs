@@ -83,7 +83,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
     let (socket_layer, io) = realtime::layer(store.clone());
     let events = EventBus::new();
     realtime::connect_sockets(&events, io, config.redis_url.as_deref()).await?;
-    let adapters = Registry::new(&config.meta);
+    let adapters = Registry::new(&config.meta, &config.platform_apis);
     let pollers = Arc::new(Pollers::default());
     let pending_logins = Arc::new(PendingLogins::default());
     let gateway = Arc::new(PlatformGateway {
@@ -93,6 +93,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
         adapters: adapters.clone(),
         pending: pending_logins.clone(),
         pollers: pollers.clone(),
+        public_url: config.public_url.clone(),
     });
     let services: SharedServices = Arc::new(Services {
         ingest: GroupCommit::start(store.clone(), events.clone()),

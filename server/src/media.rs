@@ -242,6 +242,8 @@ mod tests {
             url: crate::channels::media_url(ChannelKind::WhatsApp, "501", "m1"),
             name: None,
             mime_type: None,
+            size: None,
+            unavailable: None,
         };
         assert_eq!(
             platform_media(&attachment),

@@ -133,6 +133,33 @@ async fn deliver(
     };
     let outcome = match result {
         Ok(platform_id) => Ok(platform_id),
+        Err(SendError::RateLimited { retry_after, reason }) => {
+            tracing::info!(message_id, ?retry_after, %reason, "the platform asked us to wait; sending again then");
+            let send_after = app::store::now_millis() + i64::try_from(retry_after.as_millis()).unwrap_or(i64::MAX / 2);
+            match services.store.defer_outbound(message_id, send_after).await {
+                Ok(written) => services.events.publish(&written.events),
+                Err(error) => tracing::error!(%error, message_id, "could not put the reply back in the outbox"),
+            }
+            // Woken once the wait is over, rather than at the next idle poll.
+            let outbox = services.outbox.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(retry_after).await;
+                outbox.notify_one();
+            });
+            return;
+        }
+        Err(SendError::Unreachable(reason)) => {
+            let contact = &job.recipient_external_id;
+            match services
+                .store
+                .set_reachability(job.channel.channel.id, contact, Some(&reason))
+                .await
+            {
+                Ok(written) => services.events.publish(&written.events),
+                Err(error) => tracing::error!(%error, "could not mark the customer unreachable"),
+            }
+            Err(reason)
+        }
         Err(SendError::Auth(reason)) => {
             tracing::warn!(channel = job.channel.channel.id, %reason, "channel credentials rejected; needs reconnect");
             match services

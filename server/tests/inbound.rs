@@ -40,6 +40,8 @@ fn outline(facts: &[Fact]) -> Vec<String> {
             } => format!("duplicate: {platform_message_id}"),
             Fact::StatusesRaised { message_ids, .. } => format!("statuses raised: {}", message_ids.len()),
             Fact::ReactionApplied { .. } => "reaction applied".into(),
+            Fact::MessageEdited { message, .. } => format!("message edited: {}", message.body),
+            Fact::ReachabilityChanged { unreachable, .. } => format!("unreachable: {unreachable:?}"),
             Fact::TemplatesReviewed { template_ids } => format!("templates reviewed: {}", template_ids.len()),
             Fact::UnknownAccount { account_id, .. } => format!("unknown account: {account_id}"),
         })

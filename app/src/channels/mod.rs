@@ -1,5 +1,5 @@
-//! Server functions behind Settings → Channels: list, connect through Facebook login (or a
-//! WhatsApp number by hand), health, disconnect. Platform calls happen in the server's
+//! Server functions behind Settings → Channels: list, connect through Facebook login, a
+//! WhatsApp number by hand or any kind's declared connect form, health, disconnect. Platform calls happen in the server's
 //! adapters (`ChannelGateway`).
 
 #[cfg(feature = "ssr")]
@@ -53,6 +53,24 @@ pub async fn connect_whatsapp_number(
     context::services()?
         .gateway
         .connect_whatsapp(&user, phone_number_id, access_token, waba_id)
+        .await
+}
+
+/// Connects an account of a kind that connects with a form (a Telegram bot's token…): the
+/// fields are the ones the kind declares (`Platform::connect_form`), by name.
+#[server(prefix = "/rpc")]
+pub async fn connect_channel_form(
+    kind: ChannelKind,
+    fields: std::collections::BTreeMap<String, String>,
+) -> Result<Channel, AppError> {
+    let user = context::user().await?;
+    let fields = fields
+        .into_iter()
+        .map(|(name, value)| (name, value.trim().to_string()))
+        .collect();
+    context::services()?
+        .gateway
+        .connect_with_form(&user, kind, &fields)
         .await
 }
 

@@ -83,6 +83,7 @@ fn customer_of(event: &IngestEvent) -> Option<&str> {
         IngestEvent::Message(message) => Some(&message.external_user_id),
         IngestEvent::Echo(echo) => Some(&echo.external_user_id),
         IngestEvent::Reaction(reaction) => Some(&reaction.external_user_id),
+        IngestEvent::Edit(edit) => Some(&edit.message.external_user_id),
         IngestEvent::Status(_) => None,
     }
 }

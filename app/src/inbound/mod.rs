@@ -17,8 +17,8 @@ pub mod group_commit;
 use crate::model::{ChannelKind, Id, Message};
 use crate::services::Services;
 use crate::store::{
-    ChannelRecord, Delivered, EchoMessage, InboundMessage, Ingest, IngestEvent, Ingested, ReactionUpdate, StatusUpdate,
-    StoreResult,
+    ChannelRecord, Delivered, EchoMessage, InboundMessage, Ingest, IngestEvent, Ingested, MessageEdit, ReactionUpdate,
+    StatusUpdate, StoreResult,
 };
 use crate::templates::TemplateStatus;
 use std::collections::HashMap;
@@ -41,8 +41,21 @@ pub enum InboundEvent {
     Echo(EchoMessage),
     Status(StatusUpdate),
     Reaction(ReactionUpdate),
+    /// A customer changed a message they sent.
+    Edit(MessageEdit),
+    /// A customer blocked the account, or unblocked it.
+    Reachability(ReachabilityChange),
     /// Meta reviewed a WhatsApp template; `account_id` is the WhatsApp Business Account.
     TemplateStatus(TemplateStatusUpdate),
+}
+
+/// Whether the account can still write to a customer (Telegram's `my_chat_member`: "kicked"
+/// when they block the bot, "member" when they unblock it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReachabilityChange {
+    pub external_user_id: String,
+    /// Why they cannot be reached; `None`: they can again.
+    pub unreachable: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -104,8 +117,20 @@ pub enum Fact {
         channel_id: Id,
         message_id: Id,
     },
+    /// A customer's edit changed one of their stored messages.
+    MessageEdited {
+        channel: Arc<ChannelRecord>,
+        message: Message,
+    },
     TemplatesReviewed {
         template_ids: Vec<Id>,
+    },
+    /// A customer became unreachable on a channel, or reachable again. `contact_id` is `None`
+    /// for someone who never wrote (nothing to mark).
+    ReachabilityChanged {
+        channel_id: Id,
+        contact_id: Option<Id>,
+        unreachable: Option<String>,
     },
     /// The platform account is connected to no organization (or was disconnected).
     UnknownAccount {
@@ -133,10 +158,12 @@ impl Services {
                     told.push(Told::Now(Box::new(self.review_template(&account_id, review).await?)));
                     continue;
                 }
-                InboundEvent::Message(message) => IngestEvent::Message(message),
-                InboundEvent::Echo(echo) => IngestEvent::Echo(echo),
-                InboundEvent::Status(update) => IngestEvent::Status(update),
-                InboundEvent::Reaction(reaction) => IngestEvent::Reaction(reaction),
+                InboundEvent::Message(message) => Step::Ingest(IngestEvent::Message(message)),
+                InboundEvent::Echo(echo) => Step::Ingest(IngestEvent::Echo(echo)),
+                InboundEvent::Status(update) => Step::Ingest(IngestEvent::Status(update)),
+                InboundEvent::Reaction(reaction) => Step::Ingest(IngestEvent::Reaction(reaction)),
+                InboundEvent::Edit(edit) => Step::Ingest(IngestEvent::Edit(edit)),
+                InboundEvent::Reachability(change) => Step::Reachability(change),
             };
             let channel = match (&routed, source) {
                 (Some(channel), _) => channel.clone(),
@@ -158,8 +185,16 @@ impl Services {
                 // `routed` is set exactly when the source is a channel.
                 (None, Source::Channel(_)) => continue,
             };
-            told.push(Told::AfterCommit(channel.clone()));
-            delivery.push(Ingest { channel, event });
+            match event {
+                Step::Ingest(event) => {
+                    told.push(Told::AfterCommit(channel.clone()));
+                    delivery.push(Ingest { channel, event });
+                }
+                Step::Reachability(change) => {
+                    let fact = self.change_reachability(&channel, change).await?;
+                    told.push(Told::Now(Box::new(fact)));
+                }
+            }
         }
         let mut outcomes = self.ingest.write(delivery).await?.into_iter();
         let mut facts = Vec::with_capacity(told.len());
@@ -196,6 +231,32 @@ impl Services {
     }
 }
 
+/// What receiving one event takes: the group commit, or a change to the contact.
+enum Step {
+    Ingest(IngestEvent),
+    Reachability(ReachabilityChange),
+}
+
+impl Services {
+    async fn change_reachability(&self, channel: &ChannelRecord, change: ReachabilityChange) -> StoreResult<Fact> {
+        let channel_id = channel.channel.id;
+        let contact_id = match self
+            .store
+            .set_reachability(channel_id, &change.external_user_id, change.unreachable.as_deref())
+            .await
+        {
+            Ok(written) => Some(self.publish(written).id),
+            Err(crate::store::StoreError::NotFound) => None,
+            Err(other) => return Err(other),
+        };
+        Ok(Fact::ReachabilityChanged {
+            channel_id,
+            contact_id,
+            unreachable: change.unreachable,
+        })
+    }
+}
+
 /// A fact known before the delivery is written, or one that its outcome will tell.
 enum Told {
     Now(Box<Fact>),
@@ -210,6 +271,10 @@ fn outcome_facts(channel: Arc<ChannelRecord>, outcome: Ingested, facts: &mut Vec
         Ingested::ReactionApplied(delivered) => facts.push(Fact::ReactionApplied {
             channel_id,
             message_id: delivered.message.id,
+        }),
+        Ingested::MessageEdited(delivered) => facts.push(Fact::MessageEdited {
+            channel,
+            message: delivered.message,
         }),
         Ingested::Unchanged { platform_message_id } => facts.push(Fact::DuplicateIgnored {
             channel_id,

@@ -12,6 +12,7 @@
 mod demo;
 mod instagram;
 mod messenger;
+mod telegram;
 mod whatsapp;
 
 use crate::attachments::MediaRule;
@@ -95,6 +96,7 @@ impl ChannelKind {
             ChannelKind::Messenger => &messenger::PLATFORM,
             ChannelKind::Instagram => &instagram::PLATFORM,
             ChannelKind::WhatsApp => &whatsapp::PLATFORM,
+            ChannelKind::Telegram => &telegram::PLATFORM,
             ChannelKind::Demo => &demo::PLATFORM,
         }
     }

@@ -23,6 +23,15 @@ pub trait ContactStore: Send + Sync {
         name: Option<&str>,
         avatar_url: Option<&str>,
     ) -> StoreResult<Written<Contact>>;
+    /// Marks a customer as unreachable on a channel (`Some(why)`: they blocked the bot) or
+    /// reachable again (`None`). Unchanged, it writes nothing; an unknown identity is
+    /// `NotFound`.
+    async fn set_reachability(
+        &self,
+        channel_id: Id,
+        external_id: &str,
+        unreachable: Option<&str>,
+    ) -> StoreResult<Written<Contact>>;
 }
 
 pub(super) async fn contact_in(conn: &mut Conn, org_id: Id, contact_id: Id) -> StoreResult<Contact> {
@@ -33,7 +42,7 @@ pub(super) async fn contact_in(conn: &mut Conn, org_id: Id, contact_id: Id) -> S
         .await?
         .ok_or(StoreError::NotFound)?;
     let identities = sqlx::query(
-        "SELECT i.channel_id, ch.kind, i.external_id FROM contact_identities i \
+        "SELECT i.channel_id, ch.kind, i.external_id, i.unreachable FROM contact_identities i \
          JOIN channels ch ON ch.id = i.channel_id WHERE i.contact_id = $1 ORDER BY i.id",
     )
     .bind(contact_id)
@@ -45,6 +54,7 @@ pub(super) async fn contact_in(conn: &mut Conn, org_id: Id, contact_id: Id) -> S
             channel_id: r.try_get("channel_id")?,
             channel_kind: parse(&r.try_get::<String, _>("kind")?, "channel kind")?,
             external_id: r.try_get("external_id")?,
+            unreachable: r.try_get("unreachable")?,
         })
     })
     .collect::<StoreResult<Vec<_>>>()?;
@@ -162,6 +172,41 @@ impl<B: Backend> ContactStore for SqlStore<B> {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        let contact = contact_in(&mut tx, org_id, contact_id).await?;
+        let event = append(&mut tx, org_id, DomainEvent::contact(contact.clone())).await?;
+        tx.commit().await?;
+        Ok(Written::one(contact, event))
+    }
+
+    async fn set_reachability(
+        &self,
+        channel_id: Id,
+        external_id: &str,
+        unreachable: Option<&str>,
+    ) -> StoreResult<Written<Contact>> {
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query(
+            "SELECT organization_id, contact_id, unreachable FROM contact_identities \
+             WHERE channel_id = $1 AND external_id = $2",
+        )
+        .bind(channel_id)
+        .bind(external_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let org_id: Id = row.try_get("organization_id")?;
+        let contact_id: Id = row.try_get("contact_id")?;
+        if row.try_get::<Option<String>, _>("unreachable")?.as_deref() == unreachable {
+            let contact = contact_in(&mut tx, org_id, contact_id).await?;
+            tx.rollback().await?;
+            return Ok(Written::unchanged(contact));
+        }
+        sqlx::query("UPDATE contact_identities SET unreachable = $1 WHERE channel_id = $2 AND external_id = $3")
+            .bind(unreachable)
+            .bind(channel_id)
+            .bind(external_id)
+            .execute(&mut *tx)
+            .await?;
         let contact = contact_in(&mut tx, org_id, contact_id).await?;
         let event = append(&mut tx, org_id, DomainEvent::contact(contact.clone())).await?;
         tx.commit().await?;

@@ -16,9 +16,9 @@
 use super::backend::{Backend, SqlStore};
 use super::channels::ChannelRecord;
 use super::events::append_batch;
-use super::messages::{echo_in, inbound_in, reaction_in, status_in};
+use super::messages::{echo_in, edit_in, inbound_in, reaction_in, status_in};
 use super::sql::Conn;
-use super::{Delivered, EchoMessage, InboundMessage, ReactionUpdate, StatusUpdate, StoreResult, Written};
+use super::{Delivered, EchoMessage, InboundMessage, MessageEdit, ReactionUpdate, StatusUpdate, StoreResult, Written};
 use crate::events::DomainEvent;
 use crate::model::{Event, Id, MessageKind};
 use async_trait::async_trait;
@@ -39,6 +39,7 @@ pub enum IngestEvent {
     Echo(EchoMessage),
     Status(StatusUpdate),
     Reaction(ReactionUpdate),
+    Edit(MessageEdit),
 }
 
 /// What one event did, in the order the delivery listed them.
@@ -51,6 +52,8 @@ pub enum Ingested {
     EchoStored(Box<Delivered>),
     /// A customer's reaction changed one of the stored messages.
     ReactionApplied(Box<Delivered>),
+    /// A customer's edit changed one of their stored messages.
+    MessageEdited(Box<Delivered>),
     /// Nothing changed: this platform message id was stored before, or (an echo) it is our
     /// own message.
     Unchanged { platform_message_id: String },
@@ -184,6 +187,13 @@ async fn decide_delivery<B: Backend>(
                 }
                 Some(decided) => (Ingested::ReactionApplied(Box::new(decided.value)), decided.events),
                 None => unchanged(&reaction.platform_message_id),
+            },
+            IngestEvent::Edit(edit) => match edit_in::<B>(conn, channel, edit).await? {
+                Some(decided) if decided.value.message.edited_at.is_none() => {
+                    (Ingested::MessageStored(Box::new(decided.value)), decided.events)
+                }
+                Some(decided) => (Ingested::MessageEdited(Box::new(decided.value)), decided.events),
+                None => unchanged(&edit.message.platform_message_id),
             },
             IngestEvent::Status(update) => {
                 let decided = status_in(conn, channel, update).await?;

@@ -50,6 +50,14 @@ pub struct ReactionUpdate {
     pub sent_at: Millis,
 }
 
+/// A customer changed a message they had sent (Telegram's `edited_message`). `message` is the
+/// new version, under the original's platform id.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MessageEdit {
+    pub message: InboundMessage,
+    pub edited_at: Millis,
+}
+
 /// A message sent from the platform account outside Messio (an echo), or by Messio itself.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EchoMessage {
@@ -717,6 +725,60 @@ pub(super) async fn reaction_in<B: Backend>(
     };
     sqlx::query("UPDATE messages SET reactions = $1 WHERE id = $2")
         .bind(json_text(&reactions, "[]"))
+        .bind(message_id)
+        .execute(&mut *conn)
+        .await?;
+    let message = message_in(conn, message_id).await?;
+    let event = DomainEvent::MessageUpdated(MessageChanged {
+        message_id,
+        conversation_id,
+        message: message.clone(),
+    });
+    let delivered = Delivered {
+        message,
+        contact_id,
+        contact_created: false,
+        conversation_opened: false,
+        conversation_reopened: false,
+    };
+    Ok(Some(Decided::new(delivered, vec![event])))
+}
+
+/// Applies a customer's edit to the stored message. An edit of a message that never reached
+/// us (sent before the channel was connected, or lost by the platform) is stored as the
+/// message itself, so the customer's words are not dropped. An edit that changes nothing we
+/// keep (the platform also reports edits of fields we do not show) changes nothing.
+pub(super) async fn edit_in<B: Backend>(
+    conn: &mut Conn,
+    channel: &ChannelRecord,
+    edit: &MessageEdit,
+) -> StoreResult<Option<Decided<Delivered>>> {
+    let new = &edit.message;
+    let target = sqlx::query(
+        "SELECT m.id, m.conversation_id, m.body, m.attachments, c.contact_id FROM messages m \
+         JOIN conversations c ON c.id = m.conversation_id \
+         JOIN contact_identities i ON i.contact_id = c.contact_id AND i.channel_id = c.channel_id \
+         WHERE m.channel_id = $1 AND m.platform_message_id = $2 AND i.external_id = $3 AND m.direction = 'inbound'",
+    )
+    .bind(channel.channel.id)
+    .bind(&new.platform_message_id)
+    .bind(&new.external_user_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(target) = target else {
+        return Box::pin(inbound_in::<B>(conn, channel, new)).await;
+    };
+    let message_id: Id = target.try_get("id")?;
+    let conversation_id: Id = target.try_get("conversation_id")?;
+    let contact_id: Id = target.try_get("contact_id")?;
+    let attachments = json_text(&new.attachments, "[]");
+    if target.try_get::<String, _>("body")? == new.body && target.try_get::<String, _>("attachments")? == attachments {
+        return Ok(None);
+    }
+    sqlx::query("UPDATE messages SET body = $1, attachments = $2, edited_at = $3 WHERE id = $4")
+        .bind(&new.body)
+        .bind(&attachments)
+        .bind(edit.edited_at)
         .bind(message_id)
         .execute(&mut *conn)
         .await?;

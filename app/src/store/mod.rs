@@ -47,7 +47,7 @@ pub use conversations::{ConversationStore, inbox_page_sql};
 pub use events::EventStore;
 pub use ingest::{Committed, DeliveryResult, Ingest, IngestEvent, IngestStore, Ingested};
 pub use messages::{
-    Delivered, EchoMessage, InboundMessage, MessageStore, ReactionUpdate, StatusUpdate, thread_page_sql,
+    Delivered, EchoMessage, InboundMessage, MessageEdit, MessageStore, ReactionUpdate, StatusUpdate, thread_page_sql,
 };
 pub use organizations::{Credentials, OrganizationStore};
 pub use outbox::{NewOutbound, OutboundJob, OutboxStore};

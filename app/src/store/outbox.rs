@@ -52,6 +52,10 @@ pub trait OutboxStore: Send + Sync {
     /// reported) or why it failed. A success also lifts a message that
     /// `recover_stale_outbound` gave up on as `failed` (the send outlived the claim timeout).
     async fn finish_outbound(&self, message_id: Id, result: Result<String, String>) -> StoreResult<Written<Message>>;
+    /// Puts a claimed message back in the outbox, not to be claimed before `send_after`: the
+    /// platform asked us to slow down (a 429 with the seconds to wait). It stays `pending`,
+    /// not `failed`: nobody has to retry it by hand.
+    async fn defer_outbound(&self, message_id: Id, send_after: Millis) -> StoreResult<Written<Message>>;
     /// Recovers up to `limit` messages claimed longer than `timeout` ago and still `sending`:
     /// the instance that claimed them stopped between `claim_outbound` and `finish_outbound`.
     /// One whose platform id is already known (an echo came back) is `sent`; on a channel kind
@@ -137,7 +141,8 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
         // pick the next free rows instead, so a racing claimer is not left empty-handed.
         let sql = format!(
             "UPDATE messages SET status = 'sending', status_rank = $1, attempts = attempts + 1, claimed_at = $3 \
-             WHERE status = 'pending' AND id IN (SELECT id FROM messages WHERE status = 'pending' ORDER BY id LIMIT $2{}) \
+             WHERE status = 'pending' AND id IN (SELECT id FROM messages WHERE status = 'pending' \
+             AND (send_after IS NULL OR send_after <= $3) ORDER BY id LIMIT $2{}) \
              RETURNING id",
             B::SKIP_LOCKED
         );
@@ -206,6 +211,26 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
                     .await?;
             }
         }
+        let message = message_in(&mut tx, message_id).await?;
+        let org_id: Id = sqlx::query_scalar("SELECT organization_id FROM messages WHERE id = $1")
+            .bind(message_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let event = append(&mut tx, org_id, DomainEvent::delivery(&message)).await?;
+        tx.commit().await?;
+        Ok(Written::one(message, event))
+    }
+
+    async fn defer_outbound(&self, message_id: Id, send_after: Millis) -> StoreResult<Written<Message>> {
+        let mut tx = self.writer.begin().await?;
+        sqlx::query(
+            "UPDATE messages SET status = 'pending', status_rank = 0, send_after = $1 \
+             WHERE id = $2 AND status = 'sending'",
+        )
+        .bind(send_after)
+        .bind(message_id)
+        .execute(&mut *tx)
+        .await?;
         let message = message_in(&mut tx, message_id).await?;
         let org_id: Id = sqlx::query_scalar("SELECT organization_id FROM messages WHERE id = $1")
             .bind(message_id)

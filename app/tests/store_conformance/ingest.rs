@@ -16,6 +16,7 @@ conformance!(
     a_bad_delivery_fails_alone,
     the_log_stays_gap_free_in_commit_order_under_32_writers,
     what_a_delivery_returns_is_what_is_read_back,
+    an_edit_changes_the_stored_message_once,
 );
 
 fn message(channel: &Arc<ChannelRecord>, customer: &str, platform_id: &str) -> Vec<Ingest> {
@@ -259,4 +260,51 @@ async fn what_a_delivery_returns_is_what_is_read_back(store: DynStore) {
     assert_eq!(reply.preview.as_deref(), Some("hello"));
     let unknown = returned[2].reply_to.as_ref().unwrap();
     assert_eq!((unknown.message_id, unknown.preview.as_deref()), (None, None));
+}
+
+/// A customer's edit (Telegram's `edited_message`) changes the stored message and says so; the
+/// same edit again changes nothing; an edit of a message we never had keeps the words.
+async fn an_edit_changes_the_stored_message_once(store: DynStore) {
+    let (acme, _) = new_org(&store, "acme").await;
+    let channel = record(&store, &acme, "bot-1").await;
+    store
+        .ingest(vec![message(&channel, "cust", "c:1")], turn())
+        .await
+        .unwrap();
+    let sent_at = earlier();
+    let edit = |platform_id: &str, body: &str| {
+        vec![Ingest {
+            channel: channel.clone(),
+            event: IngestEvent::Edit(MessageEdit {
+                message: inbound("cust", platform_id, body, sent_at),
+                edited_at: sent_at + 5_000,
+            }),
+        }]
+    };
+    let committed = store.ingest(vec![edit("c:1", "hello, edited")], turn()).await.unwrap();
+    let written = committed.deliveries.into_iter().next().unwrap().unwrap();
+    let Ingested::MessageEdited(delivered) = &written.value[0] else {
+        panic!("{:?}", written.value)
+    };
+    assert_eq!(delivered.message.body, "hello, edited");
+    assert_eq!(delivered.message.edited_at, Some(sent_at + 5_000));
+    assert_eq!(names(&written.events), vec![events::MESSAGE_UPDATED]);
+    let stored = crate::support::message(&store, &acme, delivered.message.conversation_id, delivered.message.id).await;
+    assert_eq!(stored, delivered.message);
+
+    let committed = store.ingest(vec![edit("c:1", "hello, edited")], turn()).await.unwrap();
+    let written = committed.deliveries.into_iter().next().unwrap().unwrap();
+    assert!(
+        matches!(written.value[0], Ingested::Unchanged { .. }),
+        "{:?}",
+        written.value
+    );
+    assert!(written.events.is_empty());
+
+    let committed = store
+        .ingest(vec![edit("c:9", "never saw the first version")], turn())
+        .await
+        .unwrap();
+    let written = committed.deliveries.into_iter().next().unwrap().unwrap();
+    assert!(matches!(&written.value[0], Ingested::MessageStored(d) if d.message.body == "never saw the first version"));
 }

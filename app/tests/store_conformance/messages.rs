@@ -97,7 +97,8 @@ async fn first_inbound_creates_contact_and_conversation(store: DynStore) {
         vec![ContactIdentity {
             channel_id: channel.id,
             channel_kind: DEMO,
-            external_id: "customer-9876".into()
+            external_id: "customer-9876".into(),
+            unreachable: None,
         }]
     );
 
@@ -115,6 +116,8 @@ async fn first_inbound_creates_contact_and_conversation(store: DynStore) {
         url: "https://cdn.example/p.jpg".into(),
         name: Some("p.jpg".into()),
         mime_type: None,
+        size: None,
+        unavailable: None,
     };
     named.attachments = vec![photo.clone()];
     let with_photo = store
@@ -518,6 +521,8 @@ async fn rich_inbound_keeps_kind_and_quoted_message(store: DynStore) {
         url: "/api/media/whatsapp/501/m-1".into(),
         name: None,
         mime_type: Some("image/jpeg".into()),
+        size: None,
+        unavailable: None,
     };
     let reply = store
         .ingest_inbound(

@@ -21,7 +21,8 @@ conformance!(
     fresh_and_finished_claims_are_left_alone,
     interrupted_send_whose_echo_arrived_is_sent,
     late_answer_after_recovery_is_recorded,
-    concurrent_recoveries_recover_each_message_once
+    concurrent_recoveries_recover_each_message_once,
+    a_deferred_send_waits_its_turn_and_stays_pending
 );
 
 async fn queue_outbound_is_idempotent_by_client_id(store: DynStore) {
@@ -516,5 +517,52 @@ async fn concurrent_recoveries_recover_each_message_once(store: DynStore) {
         store.claim_outbound(100).await.unwrap().len(),
         queued.len() / 2,
         "the demo replies are sent again, once"
+    );
+}
+
+/// A platform's "retry after N s" puts the reply back as `pending`, not `failed`: no claim
+/// takes it before its time, and the first claim after it does.
+async fn a_deferred_send_waits_its_turn_and_stays_pending(store: DynStore) {
+    let (acme, owner) = new_org(&store, "acme").await;
+    let channel = connect(&store, &acme, "page-1").await;
+    let id = receive(&store, &channel, "cust", "mid-1", "hello", earlier())
+        .await
+        .value
+        .conversation_id;
+    let queued = store
+        .queue_outbound(acme.id, reply(id, &owner, "busy hour", None))
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(store.claim_outbound(10).await.unwrap().len(), 1);
+
+    let wait = Duration::from_millis(400);
+    let deferred = store
+        .defer_outbound(queued.id, now_millis() + wait.as_millis() as i64)
+        .await
+        .unwrap();
+    assert_eq!(
+        (deferred.value.status, deferred.value.error.as_deref()),
+        (MessageStatus::Pending, None)
+    );
+    assert_eq!(names(&deferred.events), vec![events::MESSAGE_STATUS]);
+    assert_eq!(deferred.events[0].payload["status"], "pending");
+    let other = store
+        .queue_outbound(acme.id, reply(id, &owner, "second", None))
+        .await
+        .unwrap()
+        .value;
+    let ids = |jobs: Vec<OutboundJob>| jobs.into_iter().map(|job| job.message.id).collect::<Vec<Id>>();
+    assert_eq!(
+        ids(store.claim_outbound(10).await.unwrap()),
+        vec![other.id],
+        "the deferred reply waits while others go"
+    );
+
+    tokio::time::sleep(wait + Duration::from_millis(50)).await;
+    assert_eq!(
+        ids(store.claim_outbound(10).await.unwrap()),
+        vec![queued.id],
+        "claimed once the wait is over"
     );
 }

@@ -1,3 +1,8 @@
+//! Channel routes: list, connect (Facebook pages and Instagram by token, WhatsApp by token,
+//! and any kind that declares a connect form, e.g. `POST /api/channels/telegram {botToken}`),
+//! disconnect and health. Managing channels needs an owner or admin; every id is looked up
+//! within the caller's organization.
+
 use super::{ApiJson, ApiPath, CurrentUser};
 use crate::channels::ConnectFields;
 use crate::channels::gateway::upstream;
@@ -12,14 +17,21 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 
+/// The brief names the channel routes both under `/api/channels` and under
+/// `/api/inbox/channels`: one set of handlers answers at both.
+const PREFIXES: [&str; 2] = ["/api/channels", "/api/inbox/channels"];
+
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/inbox/channels", get(list))
-        .route("/api/inbox/channels/social", post(connect_social))
-        .route("/api/inbox/channels/whatsapp", post(connect_whatsapp))
-        // `{id}` is a channel id to disconnect, or the kind of channel a form connects.
-        .route("/api/inbox/channels/{id}", delete(disconnect).post(connect_with_form))
-        .route("/api/inbox/channels/{id}/health", get(health))
+    PREFIXES.into_iter().fold(Router::new(), |router, prefix| {
+        router
+            .route(prefix, get(list))
+            .route(&format!("{prefix}/social"), post(connect_social))
+            .route(&format!("{prefix}/whatsapp"), post(connect_whatsapp))
+            // `{id}` is a channel id to disconnect, or the kind of channel a form connects
+            // (`telegram`, `sms`).
+            .route(&format!("{prefix}/{{id}}"), delete(disconnect).post(connect_with_form))
+            .route(&format!("{prefix}/{{id}}/health"), get(health))
+    })
 }
 
 async fn list(State(state): State<AppState>, CurrentUser(user): CurrentUser) -> AppResult<Json<Vec<Channel>>> {
@@ -105,13 +117,6 @@ async fn connect_with_form(
 ) -> AppResult<(StatusCode, Json<Channel>)> {
     require_manager(&user)?;
     let kind: ChannelKind = kind.parse().map_err(|_| AppError::NotFound)?;
-    let platform = kind.platform();
-    let Some(form) = platform.connect_form() else {
-        return Err(AppError::invalid(format!(
-            "{} channels are not connected with a form",
-            platform.short_name
-        )));
-    };
     let mut values = ConnectFields::new();
     for (name, value) in fields {
         let serde_json::Value::String(text) = value else {
@@ -119,16 +124,7 @@ async fn connect_with_form(
         };
         values.insert(snake_case(&name), text.trim().to_string());
     }
-    if let Some(missing) = form
-        .iter()
-        .find(|field| values.get(field.name).is_none_or(|v| v.is_empty()))
-    {
-        return Err(AppError::invalid(format!("{} is required", missing.label)));
-    }
-    let channel = state
-        .gateway
-        .connect_with_form(&user, kind, &values, &state.config.public_url)
-        .await?;
+    let channel = state.services.gateway.connect_with_form(&user, kind, &values).await?;
     Ok((StatusCode::CREATED, Json(channel)))
 }
 

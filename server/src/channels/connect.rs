@@ -14,14 +14,26 @@ use app::model::{Channel, ChannelKind, ChannelStatus, User};
 use app::store::NewChannel;
 
 impl PlatformGateway {
-    pub async fn connect_with_form(
+    pub(crate) async fn connect_by_form(
         &self,
         user: &User,
         kind: ChannelKind,
         fields: &ConnectFields,
-        public_url: &str,
     ) -> AppResult<Channel> {
         require_manager(user)?;
+        let platform = kind.platform();
+        let Some(form) = platform.connect_form() else {
+            return Err(AppError::invalid(format!(
+                "{} channels are not connected with a form",
+                platform.short_name
+            )));
+        };
+        if let Some(missing) = form
+            .iter()
+            .find(|field| fields.get(field.name).is_none_or(|v| v.trim().is_empty()))
+        {
+            return Err(AppError::invalid(format!("{} is required", missing.label)));
+        }
         let adapter = self.adapters.get(kind);
         let account = adapter.connect_form(fields).await.map_err(refused)?;
         let written = self
@@ -39,7 +51,7 @@ impl PlatformGateway {
             .await?;
         self.events.publish(&written.events);
         let record = self.store.channel(user.organization_id, written.value.id).await?;
-        let url = crate::webhooks::channel_webhook_url(public_url, &record);
+        let url = crate::webhooks::channel_webhook_url(&self.public_url, &record);
         match adapter.on_connected(&record, &account.credentials, &url).await {
             Ok(()) => Ok(written.value),
             Err(error) => {
@@ -62,7 +74,9 @@ impl PlatformGateway {
 /// The platform's answer to the form, in the admin's terms: 422 for what they can fix.
 fn refused(error: SendError) -> AppError {
     match error {
-        SendError::Auth(m) | SendError::Rejected(m) | SendError::OutsideWindow(m) => AppError::Invalid(m),
-        SendError::Unavailable(m) => AppError::Upstream(m),
+        SendError::Auth(m) | SendError::Rejected(m) | SendError::OutsideWindow(m) | SendError::Unreachable(m) => {
+            AppError::Invalid(m)
+        }
+        SendError::Unavailable(m) | SendError::RateLimited { reason: m, .. } => AppError::Upstream(m),
     }
 }

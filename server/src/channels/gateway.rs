@@ -12,8 +12,8 @@ use crate::crypto::SecretBox;
 use app::auth::ssr::require_manager;
 use app::error::{AppError, AppResult};
 use app::events::bus::EventBus;
-use app::model::{Channel, ChannelStatus, Id, PageCandidate, User};
-use app::services::ChannelGateway;
+use app::model::{Channel, ChannelKind, ChannelStatus, Id, PageCandidate, User};
+use app::services::{ChannelGateway, ConnectFields};
 use app::store::{ChannelRecord, DynStore, NewChannel};
 use app::templates::{SyncReport, TemplateDraft, WhatsAppTemplate};
 use async_trait::async_trait;
@@ -26,13 +26,15 @@ pub struct PlatformGateway {
     pub adapters: Registry,
     pub pending: Arc<PendingLogins>,
     pub pollers: Arc<Pollers>,
+    /// Where platforms reach us: channels' own webhook routes are under it.
+    pub public_url: String,
 }
 
 pub fn upstream(error: SendError) -> AppError {
     match error {
         SendError::Auth(m) => AppError::Invalid(format!("Meta refused the access token: {m}")),
-        SendError::Unavailable(m) => AppError::Upstream(m),
-        SendError::OutsideWindow(m) | SendError::Rejected(m) => AppError::Upstream(m),
+        SendError::Unavailable(m) | SendError::RateLimited { reason: m, .. } => AppError::Upstream(m),
+        SendError::OutsideWindow(m) | SendError::Rejected(m) | SendError::Unreachable(m) => AppError::Upstream(m),
     }
 }
 
@@ -88,6 +90,10 @@ impl ChannelGateway for PlatformGateway {
         self.connect_instagram_by_page(user, page_id, access_token).await
     }
 
+    async fn connect_with_form(&self, user: &User, kind: ChannelKind, fields: &ConnectFields) -> AppResult<Channel> {
+        self.connect_by_form(user, kind, fields).await
+    }
+
     async fn submit_template(&self, user: &User, draft: TemplateDraft) -> AppResult<WhatsAppTemplate> {
         self.submit_whatsapp_template(user, draft).await
     }
@@ -140,17 +146,19 @@ impl ChannelGateway for PlatformGateway {
             Err(e) => Err(SendError::Auth(e.to_string())),
         };
         // A channel that polls is only as healthy as its last run.
-        let check = check.and_then(|()| match self.pollers.health(channel_id) {
+        let check = check.and_then(|warning| match self.pollers.health(channel_id) {
             Some(health) => health
                 .last_error
-                .map_or(Ok(()), |error| Err(SendError::Unavailable(error))),
-            None => Ok(()),
+                .map_or(Ok(warning), |error| Err(SendError::Unavailable(error))),
+            None => Ok(warning),
         });
         match check {
-            Ok(()) if record.channel.status != ChannelStatus::Active => {
-                self.set_status(channel_id, ChannelStatus::Active, None).await
+            // Working, perhaps with a problem the platform reports: shown on the card.
+            Ok(warning) if record.channel.status != ChannelStatus::Active || record.channel.last_error != warning => {
+                self.set_status(channel_id, ChannelStatus::Active, warning.as_deref())
+                    .await
             }
-            Ok(()) => Ok(record.channel),
+            Ok(_) => Ok(record.channel),
             Err(SendError::Auth(reason)) => {
                 self.set_status(channel_id, ChannelStatus::NeedsReconnect, Some(&reason))
                     .await

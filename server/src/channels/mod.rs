@@ -13,6 +13,7 @@ pub mod messenger;
 pub mod meta;
 pub mod poller;
 pub mod registry;
+pub mod telegram;
 pub mod webhook;
 pub mod whatsapp;
 
@@ -93,6 +94,17 @@ pub enum SendError {
     /// The platform could not be reached or answered with a server error.
     #[error("{0}")]
     Unavailable(String),
+    /// The platform asks us to wait before sending again (Telegram's 429 `retry_after`): the
+    /// reply goes back in the outbox until then, it has not failed.
+    #[error("{reason}")]
+    RateLimited {
+        retry_after: std::time::Duration,
+        reason: String,
+    },
+    /// This customer cannot be reached on this channel (they blocked the bot, or replied
+    /// STOP): the reply fails and the contact is marked until they write again.
+    #[error("{0}")]
+    Unreachable(String),
 }
 
 #[async_trait]
@@ -143,7 +155,14 @@ pub trait ChannelAdapter: Send + Sync {
     }
     /// Sends one queued reply; returns the platform's message id.
     async fn send(&self, job: &OutboundJob, credentials: &str) -> Result<String, SendError>;
-    async fn health(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError>;
+    /// Checks the account with the platform. `Ok(Some(warning))`: it works, but the platform
+    /// reports a problem the admin should see (Telegram's last webhook delivery error).
+    async fn health(&self, channel: &ChannelRecord, credentials: &str) -> Result<Option<String>, SendError>;
+    /// Runs after a customer's button press (an `Interactive` message) is stored: some
+    /// platforms want it answered (Telegram keeps a spinner on the button until it is).
+    async fn answer_interaction(&self, _credentials: &str, _message: &app::model::Message) -> Result<(), SendError> {
+        Ok(())
+    }
     /// Stops the platform from delivering this account's events to us.
     async fn disconnect(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError>;
     /// The customer's display name and picture, when the platform shares them.
@@ -158,8 +177,7 @@ pub trait ChannelAdapter: Send + Sync {
     }
 }
 
-/// A connect form's values by field name (`botToken`, `accountSid`…), trimmed.
-pub type ConnectFields = std::collections::BTreeMap<String, String>;
+pub use app::services::ConnectFields;
 
 /// The platform account a connect form reaches, ready to be stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

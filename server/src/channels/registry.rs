@@ -8,8 +8,9 @@ use super::ChannelAdapter;
 use super::demo::DemoAdapter;
 use super::instagram::InstagramAdapter;
 use super::messenger::MessengerAdapter;
+use super::telegram::TelegramAdapter;
 use super::whatsapp::WhatsAppAdapter;
-use crate::config::MetaConfig;
+use crate::config::{MetaConfig, PlatformApis};
 use app::model::ChannelKind;
 use std::sync::Arc;
 
@@ -20,15 +21,17 @@ pub struct Registry {
     pub messenger: Arc<MessengerAdapter>,
     pub instagram: Arc<InstagramAdapter>,
     pub whatsapp: Arc<WhatsAppAdapter>,
+    pub telegram: Arc<TelegramAdapter>,
     pub demo: Arc<DemoAdapter>,
 }
 
 impl Registry {
-    pub fn new(meta: &MetaConfig) -> Self {
+    pub fn new(meta: &MetaConfig, apis: &PlatformApis) -> Self {
         Self {
             messenger: Arc::new(MessengerAdapter::new(meta.clone())),
             instagram: Arc::new(InstagramAdapter::new(meta.clone())),
             whatsapp: Arc::new(WhatsAppAdapter::new(meta.clone())),
+            telegram: Arc::new(TelegramAdapter::new(&apis.telegram_url)),
             demo: Arc::new(DemoAdapter),
         }
     }
@@ -38,6 +41,7 @@ impl Registry {
             ChannelKind::Messenger => self.messenger.clone(),
             ChannelKind::Instagram => self.instagram.clone(),
             ChannelKind::WhatsApp => self.whatsapp.clone(),
+            ChannelKind::Telegram => self.telegram.clone(),
             ChannelKind::Demo => self.demo.clone(),
         }
     }
@@ -57,9 +61,15 @@ mod tests {
         }
     }
 
+    fn apis() -> PlatformApis {
+        PlatformApis {
+            telegram_url: "http://127.0.0.1:9".into(),
+        }
+    }
+
     #[test]
     fn every_kind_is_served_by_its_own_adapter() {
-        let registry = Registry::new(&meta());
+        let registry = Registry::new(&meta(), &apis());
         for kind in ChannelKind::ALL {
             assert_eq!(registry.get(*kind).kind(), *kind);
         }
@@ -67,7 +77,7 @@ mod tests {
 
     #[test]
     fn what_a_kind_declares_is_what_its_adapter_does() {
-        let registry = Registry::new(&meta());
+        let registry = Registry::new(&meta(), &apis());
         for kind in ChannelKind::ALL {
             let adapter = registry.get(*kind);
             let platform = kind.platform();

@@ -4,9 +4,10 @@
 
 use app::store::testing::{ScratchDir, scratch_postgres_url};
 use fake_meta::{FakeMeta, FakeMetaConfig, SIGNATURE_HEADER, encode_body, sign};
+use fake_telegram::{FakeTelegram, FakeTelegramConfig};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
-use server::config::{Config, MetaConfig};
+use server::config::{Config, MetaConfig, PlatformApis};
 use server::state::AppState;
 use std::net::SocketAddr;
 
@@ -23,6 +24,8 @@ pub struct TestApp {
     pub http: Client,
     pub state: AppState,
     pub fake: FakeMeta,
+    /// The Bot API the Telegram adapter talks to.
+    pub telegram: FakeTelegram,
     /// Kept alive: dropping it stops the outbox worker.
     _messio: server::Messio,
     _dir: ScratchDir,
@@ -39,6 +42,9 @@ impl TestApp {
             .with_test_writer()
             .try_init();
         let fake = FakeMeta::spawn(FakeMetaConfig::default()).await.expect("fake Meta");
+        let telegram = FakeTelegram::spawn(FakeTelegramConfig::default())
+            .await
+            .expect("fake Telegram");
         let dir = ScratchDir::new("messio-server-test").expect("scratch dir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
@@ -62,6 +68,9 @@ impl TestApp {
             },
             max_webhook_bytes: 64 * 1024,
             login_attempts_per_minute: 1000,
+            platform_apis: PlatformApis {
+                telegram_url: telegram.base_url(),
+            },
             template_poll_every: std::time::Duration::from_secs(3600),
         };
         tweak(&mut config);
@@ -86,6 +95,7 @@ impl TestApp {
             http,
             state,
             fake,
+            telegram,
             _messio: messio,
             _dir: dir,
         }

@@ -33,7 +33,7 @@ use app::store::testing::{ScratchDir, scratch_postgres_url};
 use app::store::{DynStore, InboundMessage, Ingest, IngestEvent, NewChannel};
 use fake_meta::{SIGNATURE_HEADER, encode_body, sign, text_message_event};
 use serde_json::{Value, json};
-use server::config::{Config, MetaConfig};
+use server::config::{Config, MetaConfig, PlatformApis};
 use socket_client::{CountingSocket, SocketClient};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -265,6 +265,9 @@ fn scratch_config(addr: std::net::SocketAddr, dir: &ScratchDir, database_url: St
         },
         max_webhook_bytes: 1024 * 1024,
         login_attempts_per_minute: 100_000,
+        platform_apis: PlatformApis {
+            telegram_url: "http://127.0.0.1:9".into(),
+        },
         template_poll_every: Duration::from_secs(3600),
     }
 }

@@ -170,6 +170,17 @@ pub fn Composer() -> impl IntoView {
     };
     let tag = move || matches!(window.get(), ReplyWindow::HumanAgentOnly { .. }).then(|| HUMAN_AGENT_TAG.to_string());
     let contact = move || thread.conversation.with(|c| c.contact_name.clone());
+    // Why this customer cannot be reached on this channel (they blocked the bot): shown, not
+    // enforced, since an unblock may come before we hear of it.
+    let unreachable = move || {
+        let channel_id = thread.conversation.with(|c| c.channel_id);
+        thread.contact.with(|c| {
+            c.identities
+                .iter()
+                .find(|i| i.channel_id == channel_id)
+                .and_then(|i| i.unreachable.clone())
+        })
+    };
     let placeholder = move || match (channel.get(), window.get()) {
         (ChannelStatus::NeedsReconnect, _) => "Reconnect the channel to reply".to_string(),
         (ChannelStatus::Disconnected, _) => "This channel is disconnected".to_string(),
@@ -264,6 +275,9 @@ pub fn Composer() -> impl IntoView {
     view! {
         <div class="composer-wrap">
             <WindowNotice window kind/>
+            {move || unreachable().map(|reason| view! {
+                <div class="notice notice-warn" data-testid="unreachable-notice" role="status">{reason}</div>
+            })}
             <Show when=move || picker_open.get()>
                 <TemplatePicker open=picker_open opener=picker_opener/>
             </Show>

@@ -758,6 +758,8 @@ fn split_story(kind: MessageKind, mut attachments: Vec<Attachment>) -> (Option<A
                 url: String::new(),
                 name: None,
                 mime_type: None,
+                size: None,
+                unavailable: None,
             }),
             attachments,
         ),
@@ -1029,12 +1031,30 @@ fn AttachmentView(attachment: Attachment) -> impl IntoView {
         url,
         name,
         mime_type,
+        size,
+        unavailable,
     } = attachment;
     let label = name
         .clone()
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| attachment_label(kind).to_string());
     let data_kind = kind.as_str();
+    if let Some(reason) = unavailable {
+        let size = size.map(crate::attachments::human_size);
+        return view! {
+            <span
+                class="attachment attachment-file attachment-unavailable"
+                data-testid="attachment"
+                data-kind=data_kind
+                data-unavailable="true"
+            >
+                <span class="attachment-name">{label}</span>
+                {size.map(|size| view! { <span class="attachment-size">{size}</span> })}
+                <span class="attachment-reason">{reason}</span>
+            </span>
+        }
+        .into_any();
+    }
     let Some(url) = safe_url(&url) else {
         return view! {
             <span class="attachment attachment-file" data-testid="attachment" data-kind=data_kind>
@@ -1370,6 +1390,8 @@ mod tests {
             url: "https://cdn.test/story".into(),
             name: Some("Story".into()),
             mime_type: None,
+            size: None,
+            unavailable: None,
         };
         let image = Attachment {
             kind: AttachmentKind::Image,

@@ -1,11 +1,13 @@
 //! Settings → Channels: what feeds the inbox, its health, connecting through Facebook
-//! login (pages, their Instagram accounts, WhatsApp numbers) or a WhatsApp number by hand,
-//! reconnecting expired ones, and disconnecting.
+//! login (pages, their Instagram accounts, WhatsApp numbers), a WhatsApp number by hand, or
+//! any kind that connects with a form of its own (a Telegram bot's token), drawn from the
+//! fields the kind declares (`Platform::connect_form`); reconnecting expired ones, and
+//! disconnecting.
 
 use super::SettingsFrame;
 use crate::channels::{
-    ConnectWhatsappNumber, check_channel_health, connect_whatsapp_number, disconnect_channel, facebook_login_available,
-    list_channels,
+    ConnectChannelForm, ConnectWhatsappNumber, check_channel_health, connect_channel_form, connect_whatsapp_number,
+    disconnect_channel, facebook_login_available, list_channels,
 };
 use crate::model::{Channel, ChannelKind, ChannelStatus, Id};
 use crate::ui::Shell;
@@ -125,7 +127,10 @@ pub fn ChannelsPage() -> impl IntoView {
             </section>
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    Shell::can_manage(shell).await.then(|| view! { <ConnectWhatsApp on_connected/> })
+                    Shell::can_manage(shell).await.then(|| view! {
+                        {form_kinds().map(|kind| view! { <ConnectByForm kind on_connected/> }).collect_view()}
+                        <ConnectWhatsApp on_connected/>
+                    })
                 })}
             </Transition>
         </SettingsFrame>
@@ -254,7 +259,7 @@ fn ChannelList(channels: Vec<Channel>, can_manage: bool) -> impl IntoView {
         <Show
             when=move || rows.with(|r| !r.is_empty())
             fallback=|| view! {
-                <EmptyState title="No channels yet" hint="Connect Facebook to bring in Messenger, Instagram and WhatsApp conversations."/>
+                <EmptyState title="No channels yet" hint="Connect Facebook to bring in Messenger, Instagram and WhatsApp conversations, or connect a Telegram bot below."/>
             }
         >
             <ul class="channel-list">
@@ -604,6 +609,180 @@ fn ConnectWhatsApp(on_connected: Callback<Channel>) -> impl IntoView {
                             aria-busy=move || busy.get().to_string()
                         >
                             {move || if busy.get() { "Connecting…" } else { "Connect number" }}
+                        </button>
+                    </div>
+                </form>
+            </Show>
+        </section>
+    }
+}
+
+/// Kinds connected only with a form of their own (not through Facebook login, not seeded):
+/// each gets a card drawn from its declared fields.
+fn form_kinds() -> impl Iterator<Item = ChannelKind> {
+    ChannelKind::ALL.iter().copied().filter(|kind| {
+        let platform = kind.platform();
+        platform.connect_form().is_some() && !platform.connects_by_facebook_login()
+    })
+}
+
+/// "Connect Telegram": the kind's declared fields (a secret one is a password input), checked
+/// with the platform on submit; its refusal is shown under the form.
+#[component]
+fn ConnectByForm(kind: ChannelKind, on_connected: Callback<Channel>) -> impl IntoView {
+    let platform = kind.platform();
+    let fields = platform.connect_form().unwrap_or_default();
+    let values: Vec<RwSignal<String>> = fields.iter().map(|_| RwSignal::new(String::new())).collect();
+    let values = StoredValue::new(values);
+    let open = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let id = format!("connect-{kind}");
+    let form_id = format!("{id}-form");
+    let title_id = format!("{id}-title");
+    let form_id_for_button = form_id.clone();
+
+    let clear = move || {
+        values.with_value(|values| {
+            for value in values {
+                let _ = value.try_set(String::new());
+            }
+        });
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let entered: std::collections::BTreeMap<String, String> = values.with_value(|values| {
+            fields
+                .iter()
+                .zip(values)
+                .map(|(field, value)| (field.name.to_string(), value.get_untracked().trim().to_string()))
+                .collect()
+        });
+        if let Some(missing) = fields.iter().find(|f| entered.get(f.name).is_none_or(|v| v.is_empty())) {
+            error.set(Some(format!("Enter the {}.", missing.label.to_lowercase())));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        leptos::task::spawn_local(async move {
+            match connect_channel_form(kind, entered).await {
+                Ok(channel) => {
+                    if let Some(toasts) = Toasts::get() {
+                        match (&channel.status, &channel.last_error) {
+                            (ChannelStatus::Active, _) => toasts.info(format!("Connected {}.", channel.name)),
+                            (_, reason) => toasts.error(format!(
+                                "Connected {}, but {} is not delivering yet: {}",
+                                channel.name,
+                                kind.platform().short_name,
+                                reason.clone().unwrap_or_default()
+                            )),
+                        }
+                    }
+                    on_connected.run(channel);
+                    clear();
+                    let _ = open.try_set(false);
+                }
+                Err(e) => {
+                    let _ = error.try_set(Some(e.to_string()));
+                }
+            }
+            let _ = busy.try_set(false);
+        });
+    };
+
+    let field_prefix = id.clone();
+    let inputs = move || {
+        fields
+            .iter()
+            .enumerate()
+            .map(|(index, field)| {
+                let value = values.with_value(|values| values[index]);
+                let input_id = format!("{field_prefix}-{}", field.name);
+                let hint_id = format!("{input_id}-hint");
+                view! {
+                    <div class="field">
+                        <label for=input_id.clone()>{field.label}</label>
+                        <input
+                            id=input_id
+                            name=field.name
+                            type=if field.secret { "password" } else { "text" }
+                            autocomplete="off"
+                            spellcheck="false"
+                            required
+                            data-testid=format!("connect-field-{}", field.name)
+                            aria-describedby=hint_id.clone()
+                            prop:value=move || value.get()
+                            on:input=move |ev| value.set(event_target_value(&ev))
+                        />
+                        <p class="field-hint" id=hint_id>{field.hint}</p>
+                    </div>
+                }
+            })
+            .collect_view()
+    };
+
+    view! {
+        <section class="card form-connect" id=id aria-labelledby=title_id.clone() data-testid=format!("connect-{kind}")>
+            <div class="card-head">
+                <div class="wa-connect-head">
+                    <ChannelIcon kind large=true decorative=true/>
+                    <div>
+                        <h2 id=title_id.clone()>{format!("Connect {}", platform.name)}</h2>
+                        <p class="muted">{format!("Messages to your {} arrive in the inbox; replies go back the same way.", platform.accounts_heading.to_lowercase())}</p>
+                    </div>
+                </div>
+                <Show when=move || !open.get()>
+                    <button
+                        type="button"
+                        class="btn"
+                        data-testid="connect-form-open"
+                        aria-expanded="false"
+                        aria-controls=form_id_for_button.clone()
+                        on:click=move |_| {
+                            error.set(None);
+                            open.set(true);
+                        }
+                    >
+                        {format!("Connect {}", platform.name)}
+                    </button>
+                </Show>
+            </div>
+            <Show when=move || open.get()>
+                <form
+                    id=form_id.clone()
+                    class="wa-connect-form"
+                    method="post"
+                    action=ConnectChannelForm::PATH
+                    on:submit=on_submit
+                    aria-busy=move || busy.get().to_string()
+                >
+                    {inputs()}
+                    {move || error.get().map(|message| view! {
+                        <div data-testid="connect-form-error"><ErrorAlert message/></div>
+                    })}
+                    <div class="form-actions">
+                        <button
+                            type="button"
+                            class="btn btn-ghost"
+                            on:click=move |_| {
+                                open.set(false);
+                                clear();
+                                error.set(None);
+                            }
+                        >
+                            "Cancel"
+                        </button>
+                        <button
+                            type="submit"
+                            class="btn btn-primary"
+                            data-testid="connect-form-submit"
+                            disabled=move || busy.get()
+                            aria-busy=move || busy.get().to_string()
+                        >
+                            {move || if busy.get() { "Checking with the platform…" } else { "Connect" }}
                         </button>
                     </div>
                 </form>

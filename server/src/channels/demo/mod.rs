@@ -30,8 +30,8 @@ impl ChannelAdapter for DemoAdapter {
         Ok(format!("demo-{}", job.message.id))
     }
 
-    async fn health(&self, _channel: &ChannelRecord, _credentials: &str) -> Result<(), SendError> {
-        Ok(())
+    async fn health(&self, _channel: &ChannelRecord, _credentials: &str) -> Result<Option<String>, SendError> {
+        Ok(None)
     }
 
     async fn disconnect(&self, _channel: &ChannelRecord, _credentials: &str) -> Result<(), SendError> {

@@ -160,11 +160,11 @@ impl ChannelAdapter for InstagramAdapter {
         .await
     }
 
-    async fn health(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError> {
+    async fn health(&self, channel: &ChannelRecord, credentials: &str) -> Result<Option<String>, SendError> {
         let creds = InstagramCredentials::parse(credentials)?;
         self.account(&channel.channel.external_id, &creds.page_access_token)
             .await
-            .map(|_| ())
+            .map(|_| None)
     }
 
     /// Downloads an attachment from Meta's CDN while its link still works.
@@ -331,12 +331,16 @@ mod tests {
             url: "https://cdn.example.com/a.png".into(),
             name: Some("a.png".into()),
             mime_type: Some("image/png".into()),
+            size: None,
+            unavailable: None,
         };
         let local = Attachment {
             kind: AttachmentKind::File,
             url: "/api/media/x".into(),
             name: None,
             mime_type: None,
+            size: None,
+            unavailable: None,
         };
         // "message":{ "attachment": { "type":"image", "payload":{ "url":"<IMAGE_URL>" } } }
         assert_eq!(

@@ -140,6 +140,8 @@ fn content(message: &MessagePayload) -> Content {
             url: story.url.clone().unwrap_or_default(),
             name: Some("Story".into()),
             mime_type: None,
+            size: None,
+            unavailable: None,
         });
     }
     for a in &message.attachments {
@@ -172,6 +174,8 @@ fn content(message: &MessagePayload) -> Content {
             url,
             name: name.map(str::to_string),
             mime_type: None,
+            size: None,
+            unavailable: None,
         });
     }
     let body = if kind == MessageKind::StoryMention {

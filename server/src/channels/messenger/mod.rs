@@ -112,11 +112,11 @@ impl ChannelAdapter for MessengerAdapter {
         .await
     }
 
-    async fn health(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError> {
+    async fn health(&self, channel: &ChannelRecord, credentials: &str) -> Result<Option<String>, SendError> {
         let creds = PageCredentials::parse(credentials)?;
         self.page(&channel.channel.external_id, &creds.page_access_token)
             .await
-            .map(|_| ())
+            .map(|_| None)
     }
 
     async fn disconnect(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError> {

@@ -135,6 +135,8 @@ impl Parsed {
                 url,
                 name: name.or_else(|| (kind == AttachmentKind::Other).then(|| a.kind.clone())),
                 mime_type: None,
+                size: None,
+                unavailable: None,
             },
             sticker_id,
         }

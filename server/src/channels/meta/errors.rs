@@ -159,8 +159,8 @@ mod tests {
         match error {
             SendError::Auth(_) => Class::Auth,
             SendError::OutsideWindow(_) => Class::OutsideWindow,
-            SendError::Rejected(_) => Class::Rejected,
-            SendError::Unavailable(_) => Class::Unavailable,
+            SendError::Rejected(_) | SendError::Unreachable(_) => Class::Rejected,
+            SendError::Unavailable(_) | SendError::RateLimited { .. } => Class::Unavailable,
         }
     }
 

@@ -182,12 +182,12 @@ impl ChannelAdapter for WhatsAppAdapter {
             .await
     }
 
-    async fn health(&self, channel: &ChannelRecord, credentials: &str) -> Result<(), SendError> {
+    async fn health(&self, channel: &ChannelRecord, credentials: &str) -> Result<Option<String>, SendError> {
         let creds = WhatsAppCredentials::parse(credentials)?;
         self.cloud
             .phone_number(&channel.channel.external_id, &creds.access_token)
             .await
-            .map(|_| ())
+            .map(|_| None)
     }
 
     async fn disconnect(&self, _channel: &ChannelRecord, credentials: &str) -> Result<(), SendError> {
@@ -254,6 +254,8 @@ mod tests {
             url: "https://www.luckyshrub.com/assets/succulents/aloe.png".into(),
             name: None,
             mime_type: Some("image/png".into()),
+            size: None,
+            unavailable: None,
         };
         assert_eq!(
             WhatsAppAdapter::send_body(&job("The best succulent ever?", None, None, vec![image])),
@@ -266,6 +268,8 @@ mod tests {
             url: "https://example.com/invoice.pdf".into(),
             name: Some("invoice.pdf".into()),
             mime_type: None,
+            size: None,
+            unavailable: None,
         };
         let body = WhatsAppAdapter::send_body(&job("", None, None, vec![file]));
         assert_eq!(
@@ -278,6 +282,8 @@ mod tests {
             url: "/api/media/whatsapp/1/2".into(),
             name: None,
             mime_type: None,
+            size: None,
+            unavailable: None,
         };
         assert_eq!(
             WhatsAppAdapter::send_body(&job("hi", None, None, vec![local]))["type"],
@@ -289,6 +295,8 @@ mod tests {
             url: format!("{UPLOADED_MEDIA}1037543291543636"),
             name: Some("demo.mp4".into()),
             mime_type: Some("video/mp4".into()),
+            size: None,
+            unavailable: None,
         };
         assert_eq!(
             WhatsAppAdapter::send_body(&job("Watch this", None, None, vec![uploaded]))["video"],

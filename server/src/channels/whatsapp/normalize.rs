@@ -222,6 +222,8 @@ fn media_message(msg: &mut InboundMessage, phone_number_id: &str, m: &Value, kin
         url: media_url(ChannelKind::WhatsApp, phone_number_id, &media_id),
         name: text_at(media, "/filename").map(str::to_string),
         mime_type: text_at(media, "/mime_type").map(str::to_string),
+        size: None,
+        unavailable: None,
     }];
     msg.body = media
         .get("caption")
@@ -250,6 +252,8 @@ fn location_message(msg: &mut InboundMessage, m: &Value) -> bool {
         url: format!("https://www.openstreetmap.org/?mlat={lat}&mlon={lon}#map=16/{lat}/{lon}"),
         name: Some(label),
         mime_type: None,
+        size: None,
+        unavailable: None,
     }];
     msg.kind = MessageKind::Location;
     true
@@ -494,6 +498,8 @@ mod tests {
                 url: media_url(ChannelKind::WhatsApp, PHONE, "2754859441498128"),
                 name: None,
                 mime_type: Some("image/jpeg".into()),
+                size: None,
+                unavailable: None,
             }]
         );
 
@@ -550,6 +556,8 @@ mod tests {
                     .into(),
                 name: Some("Philz Coffee, 101 Forest Ave, Palo Alto, CA 94301".into()),
                 mime_type: None,
+                size: None,
+                unavailable: None,
             }]
         );
         let bare = only_message(&incoming(json!({

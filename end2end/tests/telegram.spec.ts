@@ -1,0 +1,117 @@
+// Telegram as a person uses it: an admin connects a bot with the token @BotFather gave (the
+// form is drawn from the fields Telegram's channel declares), a customer's message arrives live,
+// the agent's reply reaches the customer through the Bot API (the fake), a file too large for
+// bots is shown with its name, size and why, and a customer who blocks the bot is flagged above
+// the composer until they unblock it.
+//
+// The steps share one organization and build on each other, so they run in order.
+import { test, expect, type APIRequestContext, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { SLOW, bubble, conversationItem, expectLive, signUp, watchForScriptErrors } from './support';
+
+const TELEGRAM = process.env.FAKE_TELEGRAM_URL ?? 'http://127.0.0.1:3902';
+const BOT = { id: 7000000001, token: '7000000001:AAFakeTokenForAcmeSupportBot0000000', name: 'Acme Support (@acme_support_bot)' };
+const ADA = { id: 5550001, name: 'Ada Lovelace' };
+const run = `${Date.now()}`;
+const owner = {
+  organization: `Telegram Org ${run}`,
+  name: 'Tess Admin',
+  email: `tg-owner-${run}@example.test`,
+  password: 'correct horse battery staple',
+};
+
+test.describe.configure({ mode: 'serial' });
+
+async function telegramPost(request: APIRequestContext, path: string, data?: unknown) {
+  const response = await request.post(`${TELEGRAM}${path}`, { data: data ?? {} });
+  expect(response.ok(), `POST ${path}: ${response.status()} ${await response.text()}`).toBeTruthy();
+  const delivery = await response.json();
+  expect(delivery.status, JSON.stringify(delivery)).toBe(200);
+  return delivery;
+}
+
+const customer = (path: string) => `/_fake/telegram/${BOT.id}/customers/${ADA.id}/${path}`;
+
+test.describe('Telegram, end to end', () => {
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+
+  test.beforeAll(async ({ browser: b }) => {
+    browser = b;
+    context = await browser.newContext();
+    page = await context.newPage();
+    watchForScriptErrors(page, 'telegram');
+  });
+
+  test.afterAll(async () => {
+    await context?.close();
+  });
+
+  test('an admin connects a bot with its token', async ({ request }) => {
+    await request.post(`${TELEGRAM}/_fake/telegram/reset`);
+    await signUp(page, owner);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Channels' }).click();
+    await expect(page).toHaveURL(/\/settings\/channels$/);
+    await expectLive(page);
+
+    const card = page.getByTestId('connect-telegram');
+    await card.getByTestId('connect-form-open').click();
+    const field = card.getByTestId('connect-field-bot_token');
+    await expect(field).toHaveAttribute('type', 'password');
+    // A pasted label instead of the token: Telegram is not even asked.
+    await field.fill('my bot');
+    await card.getByTestId('connect-form-submit').click();
+    await expect(card.getByTestId('connect-form-error')).toContainText('not a bot token', SLOW);
+
+    await field.fill(BOT.token);
+    await card.getByTestId('connect-form-submit').click();
+    const row = page.getByTestId('channel-row').filter({ hasText: BOT.name });
+    await expect(row).toHaveAttribute('data-status', 'active', SLOW);
+    await expect(row).toHaveAttribute('data-kind', 'telegram');
+    await expect(row).toContainText(`${BOT.id}`);
+
+    const webhook = await (await request.get(`${TELEGRAM}/_fake/telegram/${BOT.id}/webhook`)).json();
+    expect(webhook.config.url).toContain('/api/webhooks/telegram/');
+    expect(webhook.config.url).not.toContain(BOT.token);
+  });
+
+  test("a customer's message arrives live and the reply reaches them", async ({ request }) => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Inbox' }).click();
+    await expect(page).toHaveURL(/\/inbox$/);
+    await expectLive(page);
+
+    const question = `Where is my parcel? ${run}`;
+    await telegramPost(request, customer('text'), { text: question });
+    const item = conversationItem(page, ADA.name);
+    await expect(item).toBeVisible(SLOW);
+    await item.click();
+    await expect(bubble(page, question)).toBeVisible();
+    await expect(page.getByTestId('window-notice')).toHaveCount(0);
+
+    const reply = `It left our warehouse this morning <3 ${run}`;
+    const input = page.getByTestId('composer-input');
+    await expect(input).toBeEditable();
+    await input.fill(reply);
+    await input.press('Enter');
+    const mine = bubble(page, reply);
+    await expect(mine).toHaveAttribute('data-status', 'sent', SLOW);
+    const sent = await (await request.get(`${TELEGRAM}/_fake/telegram/sent`)).json();
+    expect(sent.find((s: { text?: string }) => s.text === reply)?.chat_id).toBe(ADA.id);
+  });
+
+  test('a file too large for bots is shown with its name, size and why', async ({ request }) => {
+    await telegramPost(request, customer('document'), { file_name: 'holiday-video.mov', mime_type: 'video/quicktime', size: 30 * 1024 * 1024 });
+    const chip = page.getByTestId('thread').locator('[data-testid="attachment"][data-unavailable="true"]');
+    await expect(chip).toContainText('holiday-video.mov', SLOW);
+    await expect(chip).toContainText('30 MB');
+    await expect(chip).toContainText('Too large to fetch');
+  });
+
+  test('a customer who blocks the bot is flagged until they unblock it', async ({ request }) => {
+    await telegramPost(request, customer('block'));
+    const notice = page.getByTestId('unreachable-notice');
+    await expect(notice).toContainText('blocked this bot', SLOW);
+    await telegramPost(request, customer('unblock'));
+    await expect(notice).toHaveCount(0, SLOW);
+  });
+});
