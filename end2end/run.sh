@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Runs the Socket.IO and browser end-to-end tests against a real Messio server, the fake
-# Graph API (`fake-meta`) and the fake Bot API (`fake-telegram`), all started here on their own
-# ports (3900, 3901 and 3902, clear of a dev server on 3000) with an empty SQLite database,
-# and always stopped on exit.
+# Graph API (`fake-meta`), the fake Bot API (`fake-telegram`) and the fake Twilio
+# (`fake-twilio`), all started here on their own ports (3900 to 3903, clear of a dev server on
+# 3000) with an empty SQLite database, and always stopped on exit.
 #
-# Needs what `cargo leptos build` and `cargo build -p fake-meta -p fake-telegram --bins` produce, and the
+# Needs what `cargo leptos build` and `cargo build -p fake-meta -p fake-telegram -p fake-twilio --bins` produce, and the
 # npm packages of end2end/ (`npm ci`). Run from anywhere: `bash end2end/run.sh`.
 # Extra arguments go to Playwright, e.g. `bash end2end/run.sh --grep "live"`.
 # E2E_SUITES=socket (or browser) runs only that suite; the default runs both.
@@ -22,14 +22,17 @@ case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
 messio_bin=${MESSIO_BIN:-$target_dir/debug/messio}
 fake_bin=${FAKE_META_BIN:-$target_dir/debug/fake-meta}
 telegram_bin=${FAKE_TELEGRAM_BIN:-$target_dir/debug/fake-telegram}
+twilio_bin=${FAKE_TWILIO_BIN:-$target_dir/debug/fake-twilio}
 
 site_host=127.0.0.1
 site_port=3900
 fake_port=3901
 telegram_port=3902
+twilio_port=3903
 export MESSIO_URL="http://$site_host:$site_port"
 export FAKE_META_URL="http://$site_host:$fake_port"
 export FAKE_TELEGRAM_URL="http://$site_host:$telegram_port"
+export FAKE_TWILIO_URL="http://$site_host:$twilio_port"
 
 # cargo-leptos writes the site to `site-root` (target/site) under the workspace, whatever
 # CARGO_TARGET_DIR says; fall back to the target folder in case that ever changes.
@@ -38,9 +41,9 @@ if [[ ! -d "$site_root/pkg" && -d "$target_dir/site/pkg" ]]; then
   site_root="$target_dir/site"
 fi
 
-for bin in "$messio_bin" "$fake_bin" "$telegram_bin"; do
+for bin in "$messio_bin" "$fake_bin" "$telegram_bin" "$twilio_bin"; do
   if [[ ! -x "$bin" ]]; then
-    fail "$bin is missing: run \`cargo leptos build\` and \`cargo build -p fake-meta -p fake-telegram --bins\` first"
+    fail "$bin is missing: run \`cargo leptos build\` and \`cargo build -p fake-meta -p fake-telegram -p fake-twilio --bins\` first"
     exit 1
   fi
 done
@@ -56,9 +59,9 @@ if [[ ! -d end2end/node_modules/@playwright/test || ! -d end2end/node_modules/so
 fi
 
 # Something already answering on our ports would be tested instead of this build.
-for url in "$MESSIO_URL/healthz" "$FAKE_META_URL/_fake/health" "$FAKE_TELEGRAM_URL/_fake/health"; do
+for url in "$MESSIO_URL/healthz" "$FAKE_META_URL/_fake/health" "$FAKE_TELEGRAM_URL/_fake/health" "$FAKE_TWILIO_URL/_fake/health"; do
   if curl -s -o /dev/null --max-time 2 "$url"; then
-    fail "something is already listening at ${url%/*}; stop it first (these tests use ports $site_port, $fake_port and $telegram_port)"
+    fail "something is already listening at ${url%/*}; stop it first (these tests use ports $site_port, $fake_port, $telegram_port and $twilio_port)"
     exit 1
   fi
 done
@@ -68,9 +71,11 @@ data_dir="$work/data"
 server_log="$work/messio.log"
 fake_log="$work/fake-meta.log"
 telegram_log="$work/fake-telegram.log"
+twilio_log="$work/fake-twilio.log"
 server_pid=""
 fake_pid=""
 telegram_pid=""
+twilio_pid=""
 show_logs=false
 
 print_logs() {
@@ -80,6 +85,8 @@ print_logs() {
   tail -n 60 "$fake_log" >&2 2>/dev/null || true
   echo "---- last 60 lines of the fake Bot API log ($telegram_log) ----" >&2
   tail -n 60 "$telegram_log" >&2 2>/dev/null || true
+  echo "---- last 60 lines of the fake Twilio log ($twilio_log) ----" >&2
+  tail -n 60 "$twilio_log" >&2 2>/dev/null || true
   echo "---- end of logs ----" >&2
 }
 
@@ -89,12 +96,12 @@ cleanup() {
   if [[ $status -ne 0 ]] || $show_logs; then
     print_logs
   fi
-  for pid in "$server_pid" "$fake_pid" "$telegram_pid"; do
+  for pid in "$server_pid" "$fake_pid" "$telegram_pid" "$twilio_pid"; do
     if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
       kill "$pid" 2>/dev/null || true
     fi
   done
-  for pid in "$server_pid" "$fake_pid" "$telegram_pid"; do
+  for pid in "$server_pid" "$fake_pid" "$telegram_pid" "$twilio_pid"; do
     if [[ -n "$pid" ]]; then
       # Give each a few seconds to stop gracefully, then insist.
       for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -129,6 +136,12 @@ FAKE_TELEGRAM_ADDR="$site_host:$telegram_port" \
   "$telegram_bin" >"$telegram_log" 2>&1 &
 telegram_pid=$!
 
+say "starting the fake Twilio on $FAKE_TWILIO_URL"
+FAKE_TWILIO_ADDR="$site_host:$twilio_port" \
+  RUST_LOG=${FAKE_TWILIO_LOG:-info} \
+  "$twilio_bin" >"$twilio_log" 2>&1 &
+twilio_pid=$!
+
 say "starting Messio on $MESSIO_URL (data in $data_dir)"
 # Always the fresh SQLite database, whatever a .env or the shell says (the server reads .env
 # but never lets it override what is set here).
@@ -146,6 +159,8 @@ DATABASE_URL="sqlite://$data_dir/messio.db" \
   META_GRAPH_URL="$FAKE_META_URL/v21.0" \
   META_DIALOG_URL="$FAKE_META_URL/v21.0/dialog/oauth" \
   TELEGRAM_API_URL="$FAKE_TELEGRAM_URL" \
+  TWILIO_API_URL="$FAKE_TWILIO_URL" \
+  TWILIO_MESSAGING_URL="$FAKE_TWILIO_URL" \
   RUST_LOG=${MESSIO_LOG:-info,sqlx=warn,tower_http=info} \
   "$messio_bin" >"$server_log" 2>&1 &
 server_pid=$!
@@ -167,6 +182,7 @@ wait_for() {
 }
 wait_for "the fake Graph API" "$FAKE_META_URL/_fake/health" "$fake_pid" 30
 wait_for "the fake Bot API" "$FAKE_TELEGRAM_URL/_fake/health" "$telegram_pid" 30
+wait_for "the fake Twilio" "$FAKE_TWILIO_URL/_fake/health" "$twilio_pid" 30
 wait_for "the Messio server" "$MESSIO_URL/healthz" "$server_pid" 90
 say "all are up"
 

@@ -25,7 +25,7 @@ cargo test -p app -p server -p fake-meta -p fake-telegram -p fake-twilio -p sock
 
 say "building the site"
 cargo leptos build
-cargo build -p fake-meta -p fake-telegram --bins
+cargo build -p fake-meta -p fake-telegram -p fake-twilio --bins
 
 say "browser and Socket.IO tests"
 bash end2end/run.sh

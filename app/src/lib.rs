@@ -18,6 +18,7 @@ pub mod platforms;
 pub mod realtime;
 #[cfg(feature = "ssr")]
 pub mod services;
+pub mod sms;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod templates;

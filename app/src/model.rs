@@ -104,6 +104,7 @@ string_enum!(ChannelKind {
     Instagram => "instagram",
     WhatsApp => "whatsapp",
     Telegram => "telegram",
+    Sms => "sms",
     Demo => "demo",
 });
 

@@ -34,6 +34,10 @@ impl MetaConfig {
 pub struct PlatformApis {
     /// The Bot API's base, e.g. `https://api.telegram.org`; methods are `{base}/bot<token>/<method>`.
     pub telegram_url: String,
+    /// Twilio's REST API base, e.g. `https://api.twilio.com` (the 2010-04-01 resources).
+    pub twilio_url: String,
+    /// Twilio's Messaging Services API base, e.g. `https://messaging.twilio.com`.
+    pub twilio_messaging_url: String,
 }
 
 /// What the server runs with, resolved from [`Settings`] (tests build it directly).
@@ -121,6 +125,12 @@ pub struct Settings {
     /// Telegram Bot API base (tests point it at the fake)
     #[arg(long, env = "TELEGRAM_API_URL", default_value = "https://api.telegram.org", value_parser = http_url)]
     pub telegram_api_url: String,
+    /// Twilio REST API base (tests point it at the fake)
+    #[arg(long, env = "TWILIO_API_URL", default_value = "https://api.twilio.com", value_parser = http_url)]
+    pub twilio_api_url: String,
+    /// Twilio Messaging Services API base (tests point it at the fake)
+    #[arg(long, env = "TWILIO_MESSAGING_URL", default_value = "https://messaging.twilio.com", value_parser = http_url)]
+    pub twilio_messaging_url: String,
     /// larger webhook bodies get 413
     #[arg(long, env = "MESSIO_MAX_WEBHOOK_BYTES", default_value = "1048576", value_parser = positive::<usize>)]
     pub max_webhook_bytes: usize,
@@ -157,6 +167,8 @@ impl Settings {
             },
             platform_apis: PlatformApis {
                 telegram_url: self.telegram_api_url,
+                twilio_url: self.twilio_api_url,
+                twilio_messaging_url: self.twilio_messaging_url,
             },
             max_webhook_bytes: self.max_webhook_bytes,
             login_attempts_per_minute: self.login_attempts_per_minute,

@@ -83,7 +83,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
     let (socket_layer, io) = realtime::layer(store.clone());
     let events = EventBus::new();
     realtime::connect_sockets(&events, io, config.redis_url.as_deref()).await?;
-    let adapters = Registry::new(&config.meta, &config.platform_apis);
+    let adapters = Registry::new(&config.meta, &config.platform_apis, &config.public_url);
     let pollers = Arc::new(Pollers::default());
     let pending_logins = Arc::new(PendingLogins::default());
     let gateway = Arc::new(PlatformGateway {

@@ -30,7 +30,14 @@ async fn post_raw(app: &TestApp, path: &str, body: &[u8], signature: Option<Stri
 
 async fn only_kinds_that_receive_webhooks_have_routes(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    for path in ["/api/webhooks/telegram", "/api/webhooks/demo", "/api/webhooks/demo/abc"] {
+    // Telegram and Twilio call each channel's own route only: no app-level one.
+    for path in [
+        "/api/webhooks/telegram",
+        "/api/webhooks/sms",
+        "/api/webhooks/demo",
+        "/api/webhooks/demo/abc",
+        "/api/webhooks/telegram/not-a-key",
+    ] {
         let (status, body) = post_raw(&app, path, b"{}", None).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
         assert_eq!(body["error"]["code"], "not_found", "{path}: {body}");

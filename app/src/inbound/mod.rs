@@ -190,10 +190,9 @@ impl Services {
                     told.push(Told::AfterCommit(channel.clone()));
                     delivery.push(Ingest { channel, event });
                 }
-                Step::Reachability(change) => {
-                    let fact = self.change_reachability(&channel, change).await?;
-                    told.push(Told::Now(Box::new(fact)));
-                }
+                // After the delivery's messages: a first text that says STOP creates the
+                // contact it then marks.
+                Step::Reachability(change) => told.push(Told::AfterWrite(channel, change)),
             }
         }
         let mut outcomes = self.ingest.write(delivery).await?.into_iter();
@@ -207,6 +206,7 @@ impl Services {
                         outcome_facts(channel, outcome, &mut facts);
                     }
                 }
+                Told::AfterWrite(channel, change) => facts.push(self.change_reachability(&channel, change).await?),
             }
         }
         Ok(facts)
@@ -261,6 +261,8 @@ impl Services {
 enum Told {
     Now(Box<Fact>),
     AfterCommit(Arc<ChannelRecord>),
+    /// A change made once the delivery's events are written.
+    AfterWrite(Arc<ChannelRecord>, ReachabilityChange),
 }
 
 fn outcome_facts(channel: Arc<ChannelRecord>, outcome: Ingested, facts: &mut Vec<Fact>) {

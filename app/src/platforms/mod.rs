@@ -12,6 +12,7 @@
 mod demo;
 mod instagram;
 mod messenger;
+mod sms;
 mod telegram;
 mod whatsapp;
 
@@ -97,6 +98,7 @@ impl ChannelKind {
             ChannelKind::Instagram => &instagram::PLATFORM,
             ChannelKind::WhatsApp => &whatsapp::PLATFORM,
             ChannelKind::Telegram => &telegram::PLATFORM,
+            ChannelKind::Sms => &sms::PLATFORM,
             ChannelKind::Demo => &demo::PLATFORM,
         }
     }

@@ -13,6 +13,7 @@ pub mod messenger;
 pub mod meta;
 pub mod poller;
 pub mod registry;
+pub mod sms;
 pub mod telegram;
 pub mod webhook;
 pub mod whatsapp;

@@ -8,6 +8,7 @@ use super::ChannelAdapter;
 use super::demo::DemoAdapter;
 use super::instagram::InstagramAdapter;
 use super::messenger::MessengerAdapter;
+use super::sms::SmsAdapter;
 use super::telegram::TelegramAdapter;
 use super::whatsapp::WhatsAppAdapter;
 use crate::config::{MetaConfig, PlatformApis};
@@ -22,16 +23,23 @@ pub struct Registry {
     pub instagram: Arc<InstagramAdapter>,
     pub whatsapp: Arc<WhatsAppAdapter>,
     pub telegram: Arc<TelegramAdapter>,
+    pub sms: Arc<SmsAdapter>,
     pub demo: Arc<DemoAdapter>,
 }
 
 impl Registry {
-    pub fn new(meta: &MetaConfig, apis: &PlatformApis) -> Self {
+    /// `public_url` is where platforms reach us back (Twilio's per-message status callbacks).
+    pub fn new(meta: &MetaConfig, apis: &PlatformApis, public_url: &str) -> Self {
         Self {
             messenger: Arc::new(MessengerAdapter::new(meta.clone())),
             instagram: Arc::new(InstagramAdapter::new(meta.clone())),
             whatsapp: Arc::new(WhatsAppAdapter::new(meta.clone())),
             telegram: Arc::new(TelegramAdapter::new(&apis.telegram_url)),
+            sms: Arc::new(SmsAdapter::new(
+                &apis.twilio_url,
+                &apis.twilio_messaging_url,
+                public_url,
+            )),
             demo: Arc::new(DemoAdapter),
         }
     }
@@ -42,6 +50,7 @@ impl Registry {
             ChannelKind::Instagram => self.instagram.clone(),
             ChannelKind::WhatsApp => self.whatsapp.clone(),
             ChannelKind::Telegram => self.telegram.clone(),
+            ChannelKind::Sms => self.sms.clone(),
             ChannelKind::Demo => self.demo.clone(),
         }
     }
@@ -64,12 +73,14 @@ mod tests {
     fn apis() -> PlatformApis {
         PlatformApis {
             telegram_url: "http://127.0.0.1:9".into(),
+            twilio_url: "http://127.0.0.1:9".into(),
+            twilio_messaging_url: "http://127.0.0.1:9".into(),
         }
     }
 
     #[test]
     fn every_kind_is_served_by_its_own_adapter() {
-        let registry = Registry::new(&meta(), &apis());
+        let registry = Registry::new(&meta(), &apis(), "http://127.0.0.1:3000");
         for kind in ChannelKind::ALL {
             assert_eq!(registry.get(*kind).kind(), *kind);
         }
@@ -77,7 +88,7 @@ mod tests {
 
     #[test]
     fn what_a_kind_declares_is_what_its_adapter_does() {
-        let registry = Registry::new(&meta(), &apis());
+        let registry = Registry::new(&meta(), &apis(), "http://127.0.0.1:3000");
         for kind in ChannelKind::ALL {
             let adapter = registry.get(*kind);
             let platform = kind.platform();

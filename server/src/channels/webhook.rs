@@ -50,6 +50,13 @@ pub enum Handshake {
 }
 
 pub trait WebhookReceiver: Send + Sync {
+    /// Whether the platform calls one app-level URL for every account (Meta's
+    /// `/api/webhooks/{kind}`). Platforms that call each channel's own route answer `false`,
+    /// and their app-level route does not exist.
+    fn app_level(&self) -> bool {
+        false
+    }
+
     /// Answers a subscription check; most platforms do none.
     fn handshake(&self, _request: &WebhookRequest) -> Handshake {
         Handshake::NotOffered

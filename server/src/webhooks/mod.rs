@@ -56,6 +56,9 @@ async fn delivery(
     };
     let request = whole_request(&state, method, &uri, headers, body);
     let Some(key) = path.key else {
+        if !adapter.webhook().is_some_and(|receiver| receiver.app_level()) {
+            return AppError::NotFound.into_response();
+        }
         return receive(&state, kind, adapter, &request, None).await;
     };
     let channel = match state.services.store.channel_by_webhook_key(kind, &key).await {

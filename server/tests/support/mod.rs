@@ -5,6 +5,7 @@
 use app::store::testing::{ScratchDir, scratch_postgres_url};
 use fake_meta::{FakeMeta, FakeMetaConfig, SIGNATURE_HEADER, encode_body, sign};
 use fake_telegram::{FakeTelegram, FakeTelegramConfig};
+use fake_twilio::{FakeTwilio, FakeTwilioConfig};
 use reqwest::{Client, Response, StatusCode};
 use serde_json::{Value, json};
 use server::config::{Config, MetaConfig, PlatformApis};
@@ -26,6 +27,8 @@ pub struct TestApp {
     pub fake: FakeMeta,
     /// The Bot API the Telegram adapter talks to.
     pub telegram: FakeTelegram,
+    /// Twilio's REST API and the carrier, for SMS channels.
+    pub twilio: FakeTwilio,
     /// Kept alive: dropping it stops the outbox worker.
     _messio: server::Messio,
     _dir: ScratchDir,
@@ -45,6 +48,9 @@ impl TestApp {
         let telegram = FakeTelegram::spawn(FakeTelegramConfig::default())
             .await
             .expect("fake Telegram");
+        let twilio = FakeTwilio::spawn(FakeTwilioConfig::default())
+            .await
+            .expect("fake Twilio");
         let dir = ScratchDir::new("messio-server-test").expect("scratch dir");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
@@ -70,6 +76,8 @@ impl TestApp {
             login_attempts_per_minute: 1000,
             platform_apis: PlatformApis {
                 telegram_url: telegram.base_url(),
+                twilio_url: twilio.base_url(),
+                twilio_messaging_url: twilio.base_url(),
             },
             template_poll_every: std::time::Duration::from_secs(3600),
         };
@@ -96,6 +104,7 @@ impl TestApp {
             state,
             fake,
             telegram,
+            twilio,
             _messio: messio,
             _dir: dir,
         }

@@ -267,6 +267,8 @@ fn scratch_config(addr: std::net::SocketAddr, dir: &ScratchDir, database_url: St
         login_attempts_per_minute: 100_000,
         platform_apis: PlatformApis {
             telegram_url: "http://127.0.0.1:9".into(),
+            twilio_url: "http://127.0.0.1:9".into(),
+            twilio_messaging_url: "http://127.0.0.1:9".into(),
         },
         template_poll_every: Duration::from_secs(3600),
     }

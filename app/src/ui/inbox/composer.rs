@@ -348,8 +348,51 @@ pub fn Composer() -> impl IntoView {
             </form>
             <p class="composer-hint" id="composer-hint">
                 <kbd>"Enter"</kbd>" to send · "<kbd>"Shift"</kbd>"+"<kbd>"Enter"</kbd>" for a new line"
+                {(channel_kind == ChannelKind::Sms).then(|| view! { <SmsMeter draft/> })}
             </p>
         </div>
+    }
+}
+
+/// Past this many segments the meter warns: each segment of a text is billed.
+pub const SMS_SEGMENT_WARNING: usize = 3;
+
+/// How the draft goes out as SMS, as the agent types: its encoding, its length against the
+/// segment it is filling, and how many segments it costs; a warning past
+/// [`SMS_SEGMENT_WARNING`], and why a text became UCS-2 (one character outside GSM-7 halves
+/// what a segment holds).
+#[component]
+fn SmsMeter(draft: RwSignal<String>) -> impl IntoView {
+    let measured = Memo::new(move |_| draft.with(|d| crate::sms::measure(d)));
+    let long = move || measured.get().segments > SMS_SEGMENT_WARNING;
+    view! {
+        <span
+            class="sms-meter"
+            class:sms-meter-warn=long
+            data-testid="sms-meter"
+            data-encoding=move || measured.get().encoding.label()
+            data-segments=move || measured.get().segments.to_string()
+            aria-live="polite"
+        >
+            {move || {
+                let m = measured.get();
+                let segments = match m.segments {
+                    0 | 1 => "1 segment".to_string(),
+                    n => format!("{n} segments"),
+                };
+                let unicode = if m.encoding == crate::sms::Encoding::Ucs2 {
+                    " (a character outside GSM-7 makes it Unicode: 70 per segment)"
+                } else {
+                    ""
+                };
+                let warning = if m.segments > SMS_SEGMENT_WARNING {
+                    format!(" · long: billed as {} texts", m.segments)
+                } else {
+                    String::new()
+                };
+                format!(" · SMS {}{unicode} · {} left · {segments}{warning}", m.encoding.label(), m.remaining)
+            }}
+        </span>
     }
 }
 

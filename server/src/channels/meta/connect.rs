@@ -205,7 +205,7 @@ impl PlatformGateway {
                     self.connect_number(user, &managed.number, &managed.waba_id, &findings.user_token)
                         .await?
                 }
-                ChannelKind::Telegram | ChannelKind::Demo => return Err(not_offered(id)),
+                ChannelKind::Telegram | ChannelKind::Sms | ChannelKind::Demo => return Err(not_offered(id)),
             };
             channels.push(channel);
         }

@@ -37,6 +37,10 @@ pub trait MetaWebhook: Send + Sync {
 }
 
 impl<T: MetaWebhook> WebhookReceiver for T {
+    fn app_level(&self) -> bool {
+        true
+    }
+
     fn handshake(&self, request: &WebhookRequest) -> Handshake {
         handshake(&self.meta_config().verify_token, request)
     }
