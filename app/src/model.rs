@@ -351,6 +351,10 @@ pub struct Message {
     pub created_at: Millis,
     pub edited_at: Option<Millis>,
     pub deleted_at: Option<Millis>,
+    /// Buttons our reply offered the customer to press (Telegram's inline keyboard); a press
+    /// comes back as an `interactive` message quoting this one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub buttons: Vec<String>,
 }
 
 /// A page of a keyset-paginated list; `next_cursor` is passed back as `before`.
@@ -440,6 +444,13 @@ pub struct SendRequest {
     /// which may then be empty, goes with it as its caption.
     #[serde(default)]
     pub attachments: Vec<crate::attachments::AttachmentRef>,
+    /// The message of this conversation the reply quotes; platforms that can show the
+    /// quote (Telegram, WhatsApp) do.
+    #[serde(default)]
+    pub reply_to: Option<Id>,
+    /// Buttons for the customer to press, on kinds that take them (`Platform::reply_buttons`).
+    #[serde(default)]
+    pub buttons: Vec<String>,
 }
 
 pub mod events {

@@ -37,6 +37,9 @@ pub trait ChannelGateway: Send + Sync {
     ) -> AppResult<Channel>;
     /// Connects the Instagram account linked to a Facebook page, by hand.
     async fn connect_instagram(&self, user: &User, page_id: &str, access_token: &str) -> AppResult<Channel>;
+    /// Changes (`Some(text)`) or takes back (`None`) a reply that was sent, on the platform
+    /// and then here. The sender or a manager may; the kind must allow it.
+    async fn revise_message(&self, user: &User, message_id: Id, revision: Option<String>) -> AppResult<Message>;
     /// Connects an account of a kind that connects with a form (`Platform::connect_form`):
     /// every declared field is required; the kind's adapter checks the values with the
     /// platform, and the platform is told where to deliver.
@@ -257,7 +260,8 @@ impl Services {
                 ));
             }
         };
-        let reply = |kind, body, attachments, client_id, tag| NewOutbound {
+        let buttons = Self::checked_buttons(detail.conversation.channel_kind, &req.buttons)?;
+        let reply = |kind, body, attachments, client_id, tag, reply_to, payload| NewOutbound {
             conversation_id: req.conversation_id,
             sender: user.clone(),
             kind,
@@ -265,8 +269,9 @@ impl Services {
             attachments,
             client_id,
             tag,
-            payload: None,
+            payload,
             template_id: None,
+            reply_to,
         };
         let separate_text = files.first().is_some_and(|f| {
             !content.trim().is_empty() && !attachments::takes_caption(detail.conversation.channel_kind, f.kind)
@@ -281,6 +286,9 @@ impl Services {
                 std::mem::take(&mut files),
                 file_client_id,
                 tag.clone(),
+                // The quote and the buttons go with the words.
+                None,
+                None,
             );
             let written = self.store.queue_outbound(user.organization_id, file).await?;
             self.publish(written);
@@ -292,11 +300,46 @@ impl Services {
         };
         let written = self
             .store
-            .queue_outbound(user.organization_id, reply(kind, content, files, req.client_id, tag))
+            .queue_outbound(
+                user.organization_id,
+                reply(kind, content, files, req.client_id, tag, req.reply_to, buttons),
+            )
             .await?;
         let message = self.publish(written);
         self.outbox.notify_one();
         Ok(message)
+    }
+
+    /// A reply's buttons as the payload keeps them, if the kind takes that many: each a
+    /// label of 1 to 40 characters, none twice.
+    fn checked_buttons(kind: ChannelKind, buttons: &[String]) -> AppResult<Option<serde_json::Value>> {
+        if buttons.is_empty() {
+            return Ok(None);
+        }
+        let allowed = kind.platform().reply_buttons;
+        if allowed == 0 {
+            return Err(AppError::invalid(format!(
+                "{} replies cannot carry buttons",
+                kind.label()
+            )));
+        }
+        if buttons.len() > allowed {
+            return Err(AppError::invalid(format!(
+                "a reply can offer at most {allowed} buttons"
+            )));
+        }
+        let mut labels: Vec<String> = Vec::with_capacity(buttons.len());
+        for button in buttons {
+            let label = button.trim().to_string();
+            if label.is_empty() || label.chars().count() > 40 {
+                return Err(AppError::invalid("each button needs a label of 1 to 40 characters"));
+            }
+            if labels.contains(&label) {
+                return Err(AppError::invalid(format!("the button \"{label}\" is there twice")));
+            }
+            labels.push(label);
+        }
+        Ok(Some(serde_json::json!({ "buttons": labels })))
     }
 
     /// The uploads a reply names, as recorded (never as the client describes them), checked
@@ -410,6 +453,7 @@ impl Services {
                     kind: MessageKind::Template,
                     payload: Some(serde_json::json!({ "template": payload })),
                     template_id: Some(template.id),
+                    reply_to: None,
                 },
             )
             .await?;

@@ -97,6 +97,74 @@ test.describe('Telegram, end to end', () => {
     await expect(mine).toHaveAttribute('data-status', 'sent', SLOW);
     const sent = await (await request.get(`${TELEGRAM}/_fake/telegram/sent`)).json();
     expect(sent.find((s: { text?: string }) => s.text === reply)?.chat_id).toBe(ADA.id);
+
+    // Replying to the question itself: the composer says what it quotes, Escape would drop it.
+    await bubble(page, question).hover();
+    await bubble(page, question).getByTestId('reply-to').click();
+    await expect(page.getByTestId('composer-replying')).toContainText('Where is my parcel?');
+    await expect(input).toBeFocused();
+    const quoted = `To answer your question: tomorrow. ${run}`;
+    await input.fill(quoted);
+    await input.press('Enter');
+    await expect(page.getByTestId('composer-replying')).toHaveCount(0);
+    const quotedBubble = bubble(page, quoted);
+    await expect(quotedBubble.getByTestId('reply-quote')).toContainText('Where is my parcel?');
+    await expect(quotedBubble).toHaveAttribute('data-status', 'sent', SLOW);
+    const all = await (await request.get(`${TELEGRAM}/_fake/telegram/sent`)).json();
+    expect(all.find((s: { text?: string }) => s.text === quoted)?.reply_parameters?.message_id).toBeGreaterThan(0);
+  });
+
+  test('the agent edits a sent reply and takes another back', async ({ request }) => {
+    const typo = `See you tomorow ${run}`;
+    const input = page.getByTestId('composer-input');
+    await input.fill(typo);
+    await input.press('Enter');
+    const mine = bubble(page, typo);
+    await expect(mine).toHaveAttribute('data-status', 'sent', SLOW);
+    await mine.hover();
+    await mine.getByTestId('edit-message').click();
+    await expect(page.getByTestId('composer-editing')).toBeVisible();
+    await expect(input).toHaveValue(typo);
+    const fixed = `See you tomorrow ${run}`;
+    await input.fill(fixed);
+    await input.press('Enter');
+    const edited = bubble(page, fixed);
+    await expect(edited.locator('.msg-edited')).toHaveText('edited', SLOW);
+    await expect(page.getByTestId('composer-editing')).toHaveCount(0);
+    const sent = await (await request.get(`${TELEGRAM}/_fake/telegram/sent`)).json();
+    expect(sent.some((s: { method: string; text?: string }) => s.method === 'editMessageText' && s.text === fixed)).toBeTruthy();
+
+    await edited.hover();
+    await edited.getByTestId('take-back').click();
+    await edited.getByTestId('confirm-take-back').click();
+    await expect(page.getByTestId('thread').getByText('This message was deleted.')).toBeVisible(SLOW);
+    const after = await (await request.get(`${TELEGRAM}/_fake/telegram/sent`)).json();
+    expect(after.some((s: { method: string }) => s.method === 'deleteMessage')).toBeTruthy();
+  });
+
+  test('a reply offers buttons and the customer taps one', async ({ request }) => {
+    const input = page.getByTestId('composer-input');
+    await page.getByTestId('composer-buttons-open').click();
+    const label = page.getByTestId('composer-button-input');
+    await label.fill('Pick up');
+    await label.press('Enter');
+    await label.fill('Deliver');
+    await label.press('Enter');
+    await expect(page.getByTestId('composer-button-chip')).toHaveCount(2);
+    const question = `Pick up or delivery? ${run}`;
+    await input.fill(question);
+    await input.press('Enter');
+    const asked = bubble(page, question);
+    await expect(asked.getByTestId('message-buttons')).toContainText('Deliver');
+    await expect(asked).toHaveAttribute('data-status', 'sent', SLOW);
+
+    const sent = await (await request.get(`${TELEGRAM}/_fake/telegram/sent`)).json();
+    const keyboard = sent.find((s: { text?: string }) => s.text === question);
+    const deliver = keyboard.reply_markup.inline_keyboard.flat().find((b: { text: string }) => b.text === 'Deliver');
+    await telegramPost(request, customer('callback'), { message_id: keyboard.message_id, data: deliver.callback_data });
+    const choice = page.getByTestId('thread').getByTestId('message').filter({ has: page.getByTestId('message-body').filter({ hasText: /^Deliver$/ }) });
+    await expect(choice).toHaveAttribute('data-kind', 'interactive', SLOW);
+    await expect(choice.getByTestId('reply-quote')).toContainText('Pick up or delivery?');
   });
 
   test('a file too large for bots is shown with its name, size and why', async ({ request }) => {

@@ -7,10 +7,9 @@ mod support;
 
 use base64::Engine;
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::{Backend, TestApp};
+use support::{Backend, TestApp, error_of};
 
 const WABA: &str = "401";
 const NUMBER: &str = "501";
@@ -24,34 +23,9 @@ fn png() -> Vec<u8> {
         .unwrap()
 }
 
-async fn upload(
-    app: &TestApp,
-    token: &str,
-    conversation_id: Option<i64>,
-    name: &str,
-    mime: &str,
-    bytes: Vec<u8>,
-) -> reqwest::Response {
-    let mut form = Form::new();
-    if let Some(id) = conversation_id {
-        form = form.text("conversationId", id.to_string());
-    }
-    let form = form.part(
-        "file",
-        Part::bytes(bytes).file_name(name.to_string()).mime_str(mime).unwrap(),
-    );
-    app.http
-        .post(app.url("/api/inbox/messages/upload"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Uploads a PNG that must be accepted; returns the upload's answer.
 async fn upload_png(app: &TestApp, token: &str, conversation_id: i64, name: &str) -> Value {
-    let response = upload(app, token, Some(conversation_id), name, "image/png", png()).await;
+    let response = app.upload(token, Some(conversation_id), name, "image/png", png()).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json().await.unwrap()
 }
@@ -69,15 +43,6 @@ async fn send_with_file(app: &TestApp, token: &str, conversation_id: i64, conten
     response.json().await.unwrap()
 }
 
-async fn error_of(response: reqwest::Response) -> (StatusCode, String) {
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    (
-        status,
-        body["error"]["message"].as_str().unwrap_or_default().to_string(),
-    )
-}
-
 async fn whatsapp_conversation(app: &TestApp, token: &str) -> i64 {
     app.connect_whatsapp(token, NUMBER, WABA).await;
     app.fake.whatsapp_text(NUMBER, MARIA, "Can you send the invoice?").await;
@@ -90,7 +55,9 @@ async fn uploads_are_checked_and_private(backend: Backend) {
     let conversation = whatsapp_conversation(&app, &token).await;
 
     // The name says JPEG, the bytes say PNG: the bytes win.
-    let response = upload(&app, &token, Some(conversation), "photo.jpg", "image/jpeg", png()).await;
+    let response = app
+        .upload(&token, Some(conversation), "photo.jpg", "image/jpeg", png())
+        .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let file: Value = response.json().await.unwrap();
     assert_eq!(file["kind"], "image");
@@ -114,27 +81,42 @@ async fn uploads_are_checked_and_private(backend: Backend) {
 
     // What WhatsApp does not take is refused with its reason, before anything is kept.
     let gif = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec();
-    let (status, message) = error_of(upload(&app, &token, Some(conversation), "fun.gif", "image/gif", gif).await).await;
+    let (status, message) = error_of(
+        app.upload(&token, Some(conversation), "fun.gif", "image/gif", gif)
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(message.starts_with("WhatsApp does not accept image/gif"), "{message}");
     let mut big = png();
     big.resize(5 * 1024 * 1024 + 1, 0);
-    let (status, message) = error_of(upload(&app, &token, Some(conversation), "big.png", "image/png", big).await).await;
+    let (status, message) = error_of(
+        app.upload(&token, Some(conversation), "big.png", "image/png", big)
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(message.contains("up to 5 MB"), "{message}");
     let disguised = b"<html><script>alert(1)</script></html>".to_vec();
-    let (status, _) = error_of(upload(&app, &token, Some(conversation), "cat.png", "image/png", disguised).await).await;
+    let (status, _) = error_of(
+        app.upload(&token, Some(conversation), "cat.png", "image/png", disguised)
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "text dressed as a picture");
-    let (status, message) = error_of(upload(&app, &token, None, "a.png", "image/png", png()).await).await;
+    let (status, message) = error_of(app.upload(&token, None, "a.png", "image/png", png()).await).await;
     assert_eq!(
         (status, message.as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, "conversationId is required")
     );
-    let (status, _) =
-        error_of(upload(&app, &token, Some(conversation), "empty.pdf", "application/pdf", vec![]).await).await;
+    let (status, _) = error_of(
+        app.upload(&token, Some(conversation), "empty.pdf", "application/pdf", vec![])
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
-        upload(&app, &stranger, Some(conversation), "a.png", "image/png", png())
+        app.upload(&stranger, Some(conversation), "a.png", "image/png", png())
             .await
             .status(),
         StatusCode::NOT_FOUND,
@@ -297,15 +279,8 @@ async fn instagram_sends_a_picture_by_link(backend: Backend) {
 
     // Instagram takes no text files.
     let (status, message) = error_of(
-        upload(
-            &app,
-            &token,
-            Some(conversation),
-            "notes.txt",
-            "text/plain",
-            b"hi".to_vec(),
-        )
-        .await,
+        app.upload(&token, Some(conversation), "notes.txt", "text/plain", b"hi".to_vec())
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);

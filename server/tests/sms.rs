@@ -13,7 +13,7 @@ use fake_twilio::{
 };
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{Backend, TestApp};
+use support::{Backend, TestApp, error_of};
 
 async fn connect_number(app: &TestApp, token: &str, sender: &str) -> reqwest::Response {
     app.post(
@@ -28,21 +28,6 @@ async fn connected(app: &TestApp, token: &str) -> Value {
     let response = connect_number(app, token, DEFAULT_NUMBER).await;
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json().await.unwrap()
-}
-
-async fn error_of(response: reqwest::Response) -> (StatusCode, String) {
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    (
-        status,
-        body["error"]["message"].as_str().unwrap_or_default().to_string(),
-    )
-}
-
-async fn only_conversation(app: &TestApp, token: &str) -> i64 {
-    let conversations = app.conversations(token).await;
-    assert_eq!(conversations.len(), 1, "{conversations:?}");
-    conversations[0]["id"].as_i64().unwrap()
 }
 
 async fn connecting_points_the_number_at_us_and_disconnecting_puts_it_back(backend: Backend) {
@@ -121,13 +106,7 @@ async fn connecting_points_the_number_at_us_and_disconnecting_puts_it_back(backe
     );
     app.twilio.set_sms_url(DEFAULT_NUMBER, Some(&sms_url));
 
-    let response = app
-        .http
-        .delete(app.url(&format!("/api/channels/{id}")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let response = app.delete(&token, &format!("/api/channels/{id}")).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(
         app.twilio.number(DEFAULT_NUMBER).unwrap().sms_url.as_deref(),
@@ -163,7 +142,7 @@ async fn texts_arrive_once_and_a_bad_signature_leaves_no_trace(backend: Backend)
         "empty TwiML: {}",
         first.body
     );
-    let conversation = only_conversation(&app, &token).await;
+    let conversation = app.only_conversation(&token).await;
     assert_eq!(app.conversations(&token).await[0]["contactName"], CUSTOMER_US);
 
     let retry = app.twilio.redeliver(&first).await;
@@ -224,7 +203,7 @@ async fn replies_climb_through_status_callbacks_even_out_of_order(backend: Backe
     let (token, _) = app.signup("Acme", "owner@acme.test").await;
     connected(&app, &token).await;
     app.twilio.customer_sms(DEFAULT_NUMBER, CUSTOMER_US, "hello").await;
-    let conversation = only_conversation(&app, &token).await;
+    let conversation = app.only_conversation(&token).await;
 
     let reply = app.reply_id(&token, conversation, "Open until 6pm €5 off today").await;
     let delivered = app.wait_for_status(&token, conversation, reply, "delivered").await;
@@ -263,7 +242,7 @@ async fn stop_blocks_texts_until_start(backend: Backend) {
     let (token, _) = app.signup("Acme", "owner@acme.test").await;
     connected(&app, &token).await;
     app.twilio.customer_sms(DEFAULT_NUMBER, CUSTOMER_US, "hello").await;
-    let conversation = only_conversation(&app, &token).await;
+    let conversation = app.only_conversation(&token).await;
     let detail = || async {
         let detail: Value = app
             .get(&token, &format!("/api/inbox/conversations/{conversation}"))

@@ -11,10 +11,9 @@ mod support;
 
 use fake_telegram::{ADA_ID, Inbound, LINUS_ID, SUPPORT_BOT_ID, SUPPORT_BOT_TOKEN};
 use reqwest::StatusCode;
-use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use support::{Backend, TestApp};
+use support::{Backend, TestApp, error_of};
 
 /// Connects the fake's support bot; returns the channel.
 async fn connect_bot(app: &TestApp, token: &str) -> Value {
@@ -27,21 +26,6 @@ async fn connect_bot(app: &TestApp, token: &str) -> Value {
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     response.json().await.unwrap()
-}
-
-async fn error_of(response: reqwest::Response) -> (StatusCode, String) {
-    let status = response.status();
-    let body: Value = response.json().await.unwrap();
-    (
-        status,
-        body["error"]["message"].as_str().unwrap_or_default().to_string(),
-    )
-}
-
-async fn only_conversation(app: &TestApp, token: &str) -> i64 {
-    let conversations = app.conversations(token).await;
-    assert_eq!(conversations.len(), 1, "{conversations:?}");
-    conversations[0]["id"].as_i64().unwrap()
 }
 
 async fn connecting_a_bot_sets_its_webhook_with_our_secret(backend: Backend) {
@@ -118,13 +102,7 @@ async fn connecting_a_bot_sets_its_webhook_with_our_secret(backend: Backend) {
     let (rival, _) = app.signup("Rival", "owner@rival.test").await;
     let listed: Value = app.get(&rival, "/api/channels").await.json().await.unwrap();
     assert_eq!(listed, json!([]));
-    let refused = app
-        .http
-        .delete(app.url(&format!("/api/channels/{}", channel["id"])))
-        .bearer_auth(&rival)
-        .send()
-        .await
-        .unwrap();
+    let refused = app.delete(&rival, &format!("/api/channels/{}", channel["id"])).await;
     assert_eq!(refused.status(), StatusCode::NOT_FOUND);
 }
 
@@ -138,7 +116,7 @@ async fn customers_write_once_and_a_wrong_secret_leaves_no_trace(backend: Backen
         .customer_text(SUPPORT_BOT_ID, ADA_ID, "Hello, is my order shipped?")
         .await;
     assert_eq!(first.status, Some(200), "{first:?}");
-    let conversation = only_conversation(&app, &token).await;
+    let conversation = app.only_conversation(&token).await;
     let conversations = app.conversations(&token).await;
     assert_eq!(conversations[0]["contactName"], "Ada Lovelace");
     assert_eq!(conversations[0]["channelKind"], "telegram");
@@ -197,7 +175,7 @@ async fn files_come_through_our_media_route(backend: Backend) {
         .customer_photo(SUPPORT_BOT_ID, ADA_ID, photo.clone(), Some("this one"))
         .await;
     assert_eq!(delivered.status, Some(200));
-    let conversation = only_conversation(&app, &token).await;
+    let conversation = app.only_conversation(&token).await;
     let messages = app.messages(&token, conversation).await;
     let attachment = &messages[0]["attachments"][0];
     assert_eq!(messages[0]["body"], "this one");
@@ -241,23 +219,6 @@ async fn files_come_through_our_media_route(backend: Backend) {
     assert!(kept["unavailable"].as_str().unwrap().contains("20 MB"), "{kept}");
 }
 
-async fn upload(app: &TestApp, token: &str, conversation_id: i64, name: &str, mime: &str, bytes: Vec<u8>) -> Value {
-    let form = Form::new().text("conversationId", conversation_id.to_string()).part(
-        "file",
-        Part::bytes(bytes).file_name(name.to_string()).mime_str(mime).unwrap(),
-    );
-    let response = app
-        .http
-        .post(app.url("/api/inbox/messages/upload"))
-        .bearer_auth(token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    response.json().await.unwrap()
-}
-
 async fn replies_go_out_as_text_and_uploaded_files(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (token, _) = app.signup("Acme", "owner@acme.test").await;
@@ -265,7 +226,7 @@ async fn replies_go_out_as_text_and_uploaded_files(backend: Backend) {
     app.telegram
         .customer_text(SUPPORT_BOT_ID, ADA_ID, "Can I get the invoice?")
         .await;
-    let conversation = only_conversation(&app, &token).await;
+    let conversation = app.only_conversation(&token).await;
 
     let text = app
         .reply_id(&token, conversation, "Sure <b>Ada</b> & co, one moment")
@@ -289,16 +250,138 @@ async fn replies_go_out_as_text_and_uploaded_files(backend: Backend) {
     );
     assert_eq!(sent["platformMessageId"], format!("{ADA_ID}:{}", record.message_id));
 
-    let pdf = b"%PDF-1.4 invoice 42".to_vec();
-    let file = upload(
-        &app,
-        &token,
-        conversation,
-        "invoice.pdf",
-        "application/pdf",
-        pdf.clone(),
-    )
+    // The agent fixes a typo, then takes another reply back: Telegram first, then the thread.
+    let patched = app
+        .patch(
+            &token,
+            &format!("/api/inbox/messages/{text}"),
+            json!({ "content": "Sure Ada, one moment" }),
+        )
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+    let patched: Value = patched.json().await.unwrap();
+    assert_eq!(patched["body"], "Sure Ada, one moment");
+    assert!(patched["editedAt"].is_i64());
+    let edit = app
+        .telegram
+        .sent()
+        .into_iter()
+        .find(|s| s.method == "editMessageText")
+        .unwrap();
+    assert_eq!(
+        (edit.chat_id, edit.text.as_deref()),
+        (ADA_ID, Some("Sure Ada, one moment"))
+    );
+    let (rival, _) = app.signup("Rival", "owner@rival.test").await;
+    let refused = app.delete(&rival, &format!("/api/inbox/messages/{text}")).await;
+    assert_eq!(
+        refused.status(),
+        StatusCode::NOT_FOUND,
+        "another organization's message"
+    );
+    let oops = app.reply_id(&token, conversation, "wrong chat, sorry").await;
+    app.wait_for_status(&token, conversation, oops, "sent").await;
+    let deleted = app.delete(&token, &format!("/api/inbox/messages/{oops}")).await;
+    assert_eq!(deleted.status(), StatusCode::OK);
+    let deleted: Value = deleted.json().await.unwrap();
+    assert!(deleted["deletedAt"].is_i64());
+    assert!(app.telegram.sent().iter().any(|s| s.method == "deleteMessage"));
+    let again = app.delete(&token, &format!("/api/inbox/messages/{oops}")).await;
+    assert_eq!(again.status(), StatusCode::UNPROCESSABLE_ENTITY, "already taken back");
+
+    // Quoting the customer's question: Telegram shows the reply attached to it.
+    let question = app.messages(&token, conversation).await[0].clone();
+    let response = app
+        .post(
+            &token,
+            "/api/inbox/messages/send",
+            json!({ "conversationId": conversation, "content": "About that invoice:", "replyTo": question["id"] }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let quoted: Value = response.json().await.unwrap();
+    assert_eq!(quoted["replyTo"]["messageId"], question["id"]);
+    app.wait_for_status(&token, conversation, quoted["id"].as_i64().unwrap(), "sent")
+        .await;
+    let record = app
+        .telegram
+        .sent()
+        .into_iter()
+        .find(|s| s.text.as_deref() == Some("About that invoice:"))
+        .unwrap();
+    let question_id: i64 = question["platformMessageId"]
+        .as_str()
+        .unwrap()
+        .split_once(':')
+        .unwrap()
+        .1
+        .parse()
+        .unwrap();
+    assert_eq!(record.reply_parameters.unwrap()["message_id"], question_id);
+
+    // Buttons under a reply: the customer taps one, the inbox shows the choice, and the tap is
+    // answered so Telegram stops its spinner.
+    let response = app
+        .post(
+            &token,
+            "/api/inbox/messages/send",
+            json!({ "conversationId": conversation, "content": "Which size?", "buttons": ["Small", "Medium", "Large"] }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let asked: Value = response.json().await.unwrap();
+    assert_eq!(asked["buttons"], json!(["Small", "Medium", "Large"]));
+    let asked = app
+        .wait_for_status(&token, conversation, asked["id"].as_i64().unwrap(), "sent")
+        .await;
+    let keyboard = app
+        .telegram
+        .sent()
+        .into_iter()
+        .find(|s| s.text.as_deref() == Some("Which size?"))
+        .unwrap();
+    let markup = keyboard.reply_markup.clone().unwrap();
+    assert_eq!(markup["inline_keyboard"][0][1]["text"], "Medium");
+    let data = markup["inline_keyboard"][0][1]["callback_data"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pressed = app
+        .telegram
+        .customer_press_button(fake_telegram::SUPPORT_BOT_ID, ADA_ID, keyboard.message_id, &data)
+        .await;
+    assert_eq!(pressed.status, Some(200), "{pressed:?}");
+    let choice = app.messages(&token, conversation).await.into_iter().last().unwrap();
+    assert_eq!(
+        (choice["kind"].as_str(), choice["body"].as_str()),
+        (Some("interactive"), Some("Medium"))
+    );
+    assert_eq!(choice["replyTo"]["messageId"], asked["id"]);
+    app.eventually("the tap to be answered", || async {
+        !app.telegram.callback_answers().is_empty()
+    })
     .await;
+    let refused = app
+        .post(
+            &token,
+            "/api/inbox/messages/send",
+            json!({ "conversationId": conversation, "content": "x", "buttons": ["Same", "Same"] }),
+        )
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let pdf = b"%PDF-1.4 invoice 42".to_vec();
+    let response = app
+        .upload(
+            &token,
+            Some(conversation),
+            "invoice.pdf",
+            "application/pdf",
+            pdf.clone(),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let file: Value = response.json().await.unwrap();
     let response = app
         .post(
             &token,
@@ -328,7 +411,7 @@ async fn a_blocked_bot_marks_the_customer_and_a_rate_limit_waits(backend: Backen
     let (token, _) = app.signup("Acme", "owner@acme.test").await;
     connect_bot(&app, &token).await;
     app.telegram.customer_text(SUPPORT_BOT_ID, ADA_ID, "hi").await;
-    let conversation = only_conversation(&app, &token).await;
+    let conversation = app.only_conversation(&token).await;
 
     let blocked = app.telegram.customer_block(SUPPORT_BOT_ID, ADA_ID).await;
     assert_eq!(blocked.status, Some(200));
@@ -406,13 +489,7 @@ async fn health_reads_webhook_info_and_disconnect_deletes_the_webhook(backend: B
     let warning = warned["lastError"].as_str().unwrap();
     assert!(warning.contains("401"), "the platform's own words: {warning}");
 
-    let response = app
-        .http
-        .delete(app.url(&format!("/api/channels/{id}")))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
+    let response = app.delete(&token, &format!("/api/channels/{id}")).await;
     assert_eq!(response.status(), StatusCode::OK);
     assert!(
         app.telegram.webhook(SUPPORT_BOT_ID).is_none_or(|w| w.url.is_empty()),

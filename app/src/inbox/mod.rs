@@ -33,6 +33,13 @@ pub async fn send_message(request: SendRequest) -> Result<Message, AppError> {
     context::services()?.send_message(&user, request).await
 }
 
+/// Changes a sent reply's text (`Some`) or takes it back (`None`), where the platform allows.
+#[server(prefix = "/rpc")]
+pub async fn revise_message(id: Id, content: Option<String>) -> Result<Message, AppError> {
+    let user = context::user().await?;
+    context::services()?.gateway.revise_message(&user, id, content).await
+}
+
 #[server(prefix = "/rpc")]
 pub async fn retry_message(id: Id) -> Result<Message, AppError> {
     let user = context::user().await?;

@@ -36,5 +36,7 @@ pub const PLATFORM: Platform = Platform {
     edits_sent: false,
     deletes_sent: false,
     receives_reactions: false,
+    // The simulated customers do not press buttons.
+    reply_buttons: 0,
     connect: &[Connect::Seeded],
 };

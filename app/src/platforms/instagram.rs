@@ -59,6 +59,8 @@ pub const PLATFORM: Platform = Platform {
     edits_sent: false,
     deletes_sent: false,
     receives_reactions: true,
+    // Instagram has quick replies, but our Send API body does not offer them yet.
+    reply_buttons: 0,
     connect: &[Connect::FacebookLogin, Connect::Form(LINKED_PAGE_FORM)],
 };
 

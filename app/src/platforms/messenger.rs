@@ -47,6 +47,8 @@ pub const PLATFORM: Platform = Platform {
     // Meta can deliver `message_reactions` for pages, but our Messenger webhook reader
     // (server/src/channels/messenger/normalize.rs) does not take them yet: set this when it does.
     receives_reactions: false,
+    // Messenger has quick replies, but our Send API body does not offer them yet.
+    reply_buttons: 0,
     connect: &[Connect::FacebookLogin, Connect::Form(PAGE_TOKEN_FORM)],
 };
 

@@ -65,6 +65,8 @@ pub struct Platform {
     pub deletes_sent: bool,
     /// Whether customers' emoji reactions reach the inbox.
     pub receives_reactions: bool,
+    /// How many buttons a reply may offer the customer to press (0: none).
+    pub reply_buttons: usize,
     /// The ways an admin can connect an account of this kind, the usual one first.
     pub connect: &'static [Connect],
 }

@@ -69,6 +69,8 @@ pub const PLATFORM: Platform = Platform {
     edits_sent: false,
     deletes_sent: false,
     receives_reactions: false,
+    // A text is only text.
+    reply_buttons: 0,
     connect: &[Connect::Form(TWILIO_FORM)],
 };
 

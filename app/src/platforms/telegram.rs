@@ -50,13 +50,15 @@ pub const PLATFORM: Platform = Platform {
     // getUpdates and webhooks only deliver what arrives after the bot is set up; the Bot API
     // has no method to read a chat's history.
     imports_history: false,
-    // editMessageText and deleteMessage exist, but the inbox has no edit or delete action for
-    // sent replies yet: set these when it does.
-    edits_sent: false,
-    deletes_sent: false,
+    // editMessageText and deleteMessage, on the bot's own messages (deleting within 48 hours).
+    edits_sent: true,
+    deletes_sent: true,
     // message_reaction updates need the bot to be an administrator of the chat, which it
     // cannot be in a private chat.
     receives_reactions: false,
+    // An inline keyboard under the reply; presses come back as callback queries. Telegram
+    // takes many more, but a customer scanning a chat does not.
+    reply_buttons: 8,
     connect: &[Connect::Form(BOT_TOKEN_FORM)],
 };
 

@@ -47,6 +47,8 @@ pub const PLATFORM: Platform = Platform {
     edits_sent: false,
     deletes_sent: false,
     receives_reactions: true,
+    // Interactive reply buttons exist in the Cloud API, but our send body does not offer them yet.
+    reply_buttons: 0,
     connect: &[Connect::FacebookLogin, Connect::Form(SYSTEM_USER_FORM)],
 };
 

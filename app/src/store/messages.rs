@@ -10,7 +10,7 @@ use super::contacts::{contact_in, learn_name, resolve_identity};
 use super::conversations::{
     activity, conversation_for_update, known_conversation_for_update, open_conversation, save_activity,
 };
-use super::events::{Decided, log_decided};
+use super::events::{Decided, append, log_decided};
 use super::sql::{Conn, json_text, map_unique, parse};
 use super::{StoreError, StoreResult, Written, now_millis};
 use crate::domain::reactions::with_customer_reaction;
@@ -123,18 +123,37 @@ pub trait MessageStore: Send + Sync {
     /// message of its own. `None` when the reaction was already stored.
     async fn apply_reaction(&self, channel_id: Id, reaction: ReactionUpdate)
     -> StoreResult<Option<Written<Delivered>>>;
+    /// One of the organization's messages with the channel it belongs to (`NotFound` for
+    /// another organization's).
+    async fn message_with_channel(&self, org_id: Id, message_id: Id) -> StoreResult<(Message, ChannelRecord)>;
+    /// Records that a sent reply was changed to `Some(text)` or taken back (`None`) on the
+    /// platform: its new text and `edited_at`, or `deleted_at`; `message:updated` tells the
+    /// inbox.
+    async fn revise_sent(&self, org_id: Id, message_id: Id, revision: Option<&str>) -> StoreResult<Written<Message>>;
 }
 
 const MESSAGE_SELECT: &str = "SELECT m.id, m.conversation_id, m.direction, m.sender_user_id, \
     m.sender_name, m.body, m.attachments, m.kind, m.reply_to_platform_id, m.reply_to_id, r.body AS reply_to_body, \
     r.attachments AS reply_to_attachments, m.reactions, m.status, m.error, m.platform_message_id, m.client_id, m.tag, \
-    m.created_at, m.edited_at, m.deleted_at FROM messages m LEFT JOIN messages r ON r.id = m.reply_to_id";
+    m.created_at, m.edited_at, m.deleted_at, m.payload FROM messages m LEFT JOIN messages r ON r.id = m.reply_to_id";
 
 /// A thread's newest messages (`messages_thread` index, newest id first); the caller adds an
 /// optional `AND m.id < $3`, then `ORDER BY m.id DESC LIMIT $2`. Binds: conversation, limit.
 /// Public so the benchmark can EXPLAIN it.
 pub fn thread_page_sql() -> String {
     format!("{MESSAGE_SELECT} WHERE m.conversation_id = $1")
+}
+
+/// The buttons a reply offered, kept in its payload (`{"buttons": ["Small", "Medium"]}`).
+fn buttons_of(payload: Option<&str>) -> Vec<String> {
+    payload
+        .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
+        .and_then(|p| {
+            p.get("buttons")?
+                .as_array()
+                .map(|buttons| buttons.iter().filter_map(|b| b.as_str().map(str::to_string)).collect())
+        })
+        .unwrap_or_default()
 }
 
 fn message_from_row(row: &AnyRow) -> StoreResult<Message> {
@@ -175,6 +194,7 @@ fn message_from_row(row: &AnyRow) -> StoreResult<Message> {
         created_at: row.try_get("created_at")?,
         edited_at: row.try_get("edited_at")?,
         deleted_at: row.try_get("deleted_at")?,
+        buttons: buttons_of(row.try_get::<Option<String>, _>("payload")?.as_deref()),
     })
 }
 
@@ -281,6 +301,66 @@ async fn record_platform_id(conn: &mut Conn, message_id: Id, platform_message_id
 
 #[async_trait]
 impl<B: Backend> MessageStore for SqlStore<B> {
+    async fn message_with_channel(&self, org_id: Id, message_id: Id) -> StoreResult<(Message, ChannelRecord)> {
+        let mut conn = self.reader.acquire().await?;
+        let channel_id: Id =
+            sqlx::query_scalar("SELECT channel_id FROM messages WHERE id = $1 AND organization_id = $2")
+                .bind(message_id)
+                .bind(org_id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+        let message = message_in(&mut conn, message_id).await?;
+        let channel = channel_in(&mut conn, channel_id).await?;
+        Ok((message, channel))
+    }
+
+    async fn revise_sent(&self, org_id: Id, message_id: Id, revision: Option<&str>) -> StoreResult<Written<Message>> {
+        let now = now_millis();
+        let mut tx = self.writer.begin().await?;
+        let done = match revision {
+            Some(text) => {
+                sqlx::query(
+                    "UPDATE messages SET body = $1, edited_at = $2 \
+                     WHERE id = $3 AND organization_id = $4 AND direction = 'outbound' AND deleted_at IS NULL",
+                )
+                .bind(text)
+                .bind(now)
+                .bind(message_id)
+                .bind(org_id)
+                .execute(&mut *tx)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE messages SET deleted_at = $1 \
+                     WHERE id = $2 AND organization_id = $3 AND direction = 'outbound' AND deleted_at IS NULL",
+                )
+                .bind(now)
+                .bind(message_id)
+                .bind(org_id)
+                .execute(&mut *tx)
+                .await?
+            }
+        };
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let message = message_in(&mut tx, message_id).await?;
+        let event = append(
+            &mut tx,
+            org_id,
+            DomainEvent::MessageUpdated(MessageChanged {
+                message_id,
+                conversation_id: message.conversation_id,
+                message: message.clone(),
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Written::one(message, event))
+    }
+
     async fn messages(
         &self,
         org_id: Id,
@@ -476,6 +556,7 @@ pub(super) async fn inbound_in<B: Backend>(
         created_at: msg.sent_at,
         edited_at: None,
         deleted_at: None,
+        buttons: Vec::new(),
     };
     let mut events = Vec::new();
     if opened {
@@ -728,20 +809,9 @@ pub(super) async fn reaction_in<B: Backend>(
         .bind(message_id)
         .execute(&mut *conn)
         .await?;
-    let message = message_in(conn, message_id).await?;
-    let event = DomainEvent::MessageUpdated(MessageChanged {
-        message_id,
-        conversation_id,
-        message: message.clone(),
-    });
-    let delivered = Delivered {
-        message,
-        contact_id,
-        contact_created: false,
-        conversation_opened: false,
-        conversation_reopened: false,
-    };
-    Ok(Some(Decided::new(delivered, vec![event])))
+    changed_by_customer(conn, message_id, conversation_id, contact_id)
+        .await
+        .map(Some)
 }
 
 /// Applies a customer's edit to the stored message. An edit of a message that never reached
@@ -782,6 +852,19 @@ pub(super) async fn edit_in<B: Backend>(
         .bind(message_id)
         .execute(&mut *conn)
         .await?;
+    changed_by_customer(conn, message_id, conversation_id, contact_id)
+        .await
+        .map(Some)
+}
+
+/// A stored message the customer changed (a reaction, an edit), read back, with the
+/// `message:updated` that tells the inbox.
+async fn changed_by_customer(
+    conn: &mut Conn,
+    message_id: Id,
+    conversation_id: Id,
+    contact_id: Id,
+) -> StoreResult<Decided<Delivered>> {
     let message = message_in(conn, message_id).await?;
     let event = DomainEvent::MessageUpdated(MessageChanged {
         message_id,
@@ -795,5 +878,5 @@ pub(super) async fn edit_in<B: Backend>(
         conversation_opened: false,
         conversation_reopened: false,
     };
-    Ok(Some(Decided::new(delivered, vec![event])))
+    Ok(Decided::new(delivered, vec![event]))
 }

@@ -9,7 +9,7 @@ use super::channels::{ChannelRecord, channel_in};
 use super::conversations::{activity, conversation_for_update, save_activity};
 use super::events::append;
 use super::messages::{apply_early_status, message_in};
-use super::sql::{json_text, map_unique, parse};
+use super::sql::{Conn, json_text, map_unique, parse};
 use super::{StoreError, StoreResult, Written, now_millis};
 use crate::domain::delivery::recovered;
 use crate::events::DomainEvent;
@@ -31,6 +31,8 @@ pub struct NewOutbound {
     pub payload: Option<serde_json::Value>,
     /// Recorded as one use of this template, in the same transaction.
     pub template_id: Option<Id>,
+    /// The message of the same conversation this reply quotes.
+    pub reply_to: Option<Id>,
 }
 
 /// An outbound message claimed for sending, with what the adapter needs to deliver it.
@@ -69,6 +71,17 @@ pub trait OutboxStore: Send + Sync {
     async fn retry_outbound(&self, org_id: Id, message_id: Id) -> StoreResult<Written<Message>>;
 }
 
+/// The message as it now stands, with its `message:status` event, in the caller's transaction.
+async fn delivery_written(conn: &mut Conn, message_id: Id) -> StoreResult<Written<Message>> {
+    let message = message_in(conn, message_id).await?;
+    let org_id: Id = sqlx::query_scalar("SELECT organization_id FROM messages WHERE id = $1")
+        .bind(message_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let event = append(conn, org_id, DomainEvent::delivery(&message)).await?;
+    Ok(Written::one(message, event))
+}
+
 #[async_trait]
 impl<B: Backend> OutboxStore for SqlStore<B> {
     async fn queue_outbound(&self, org_id: Id, new: NewOutbound) -> StoreResult<Written<Message>> {
@@ -88,10 +101,21 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
                 return Ok(Written::unchanged(message));
             }
         }
+        let quoted: Option<(Id, Option<String>)> = match new.reply_to {
+            Some(quoted_id) => Some(
+                sqlx::query_as("SELECT id, platform_message_id FROM messages WHERE id = $1 AND conversation_id = $2")
+                    .bind(quoted_id)
+                    .bind(new.conversation_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::Invalid("the quoted message is not in this conversation".into()))?,
+            ),
+            None => None,
+        };
         let message_id: Id = sqlx::query_scalar(
             "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, sender_user_id, sender_name, \
-             body, attachments, status, client_id, tag, created_at, kind, payload) \
-             VALUES ($1, $2, $3, 'outbound', $4, $5, $6, $7, 'pending', $8, $9, $10, $11, $12) RETURNING id",
+             body, attachments, status, client_id, tag, created_at, kind, payload, reply_to_id, reply_to_platform_id) \
+             VALUES ($1, $2, $3, 'outbound', $4, $5, $6, $7, 'pending', $8, $9, $10, $11, $12, $13, $14) RETURNING id",
         )
         .bind(org_id)
         .bind(conversation.id)
@@ -105,6 +129,9 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
         .bind(now)
         .bind(new.kind.as_str())
         .bind(new.payload.as_ref().map(|p| p.to_string()))
+        .bind(quoted.as_ref().map(|(id, _)| *id))
+        // A quote of a message the platform never numbered is kept as ours only.
+        .bind(quoted.as_ref().map(|(_, platform_id)| platform_id.clone().unwrap_or_default()))
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| map_unique(e, "this message was already sent"))?;
@@ -211,14 +238,9 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
                     .await?;
             }
         }
-        let message = message_in(&mut tx, message_id).await?;
-        let org_id: Id = sqlx::query_scalar("SELECT organization_id FROM messages WHERE id = $1")
-            .bind(message_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let event = append(&mut tx, org_id, DomainEvent::delivery(&message)).await?;
+        let written = delivery_written(&mut tx, message_id).await?;
         tx.commit().await?;
-        Ok(Written::one(message, event))
+        Ok(written)
     }
 
     async fn defer_outbound(&self, message_id: Id, send_after: Millis) -> StoreResult<Written<Message>> {
@@ -231,14 +253,9 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
         .bind(message_id)
         .execute(&mut *tx)
         .await?;
-        let message = message_in(&mut tx, message_id).await?;
-        let org_id: Id = sqlx::query_scalar("SELECT organization_id FROM messages WHERE id = $1")
-            .bind(message_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let event = append(&mut tx, org_id, DomainEvent::delivery(&message)).await?;
+        let written = delivery_written(&mut tx, message_id).await?;
         tx.commit().await?;
-        Ok(Written::one(message, event))
+        Ok(written)
     }
 
     async fn retry_outbound(&self, org_id: Id, message_id: Id) -> StoreResult<Written<Message>> {

@@ -22,7 +22,9 @@ conformance!(
     interrupted_send_whose_echo_arrived_is_sent,
     late_answer_after_recovery_is_recorded,
     concurrent_recoveries_recover_each_message_once,
-    a_deferred_send_waits_its_turn_and_stays_pending
+    a_deferred_send_waits_its_turn_and_stays_pending,
+    a_reply_quotes_a_message_of_its_own_conversation,
+    a_sent_reply_is_revised_or_taken_back_once
 );
 
 async fn queue_outbound_is_idempotent_by_client_id(store: DynStore) {
@@ -565,4 +567,83 @@ async fn a_deferred_send_waits_its_turn_and_stays_pending(store: DynStore) {
         vec![queued.id],
         "claimed once the wait is over"
     );
+}
+
+/// A reply may quote a message of its conversation, and the platform's id of it goes with the
+/// job; a message of another conversation (or organization) cannot be quoted.
+async fn a_reply_quotes_a_message_of_its_own_conversation(store: DynStore) {
+    let (acme, owner) = new_org(&store, "acme").await;
+    let channel = connect(&store, &acme, "page-1").await;
+    let first = receive(&store, &channel, "cust", "mid-1", "Which size?", earlier())
+        .await
+        .value;
+    let other = receive(&store, &channel, "someone-else", "mid-2", "hi", earlier())
+        .await
+        .value;
+
+    let quoting = NewOutbound {
+        reply_to: Some(first.id),
+        ..reply(first.conversation_id, &owner, "Medium, please", None)
+    };
+    let queued = store.queue_outbound(acme.id, quoting).await.unwrap().value;
+    let quote = queued.reply_to.clone().unwrap();
+    assert_eq!(quote.message_id, Some(first.id));
+    assert_eq!(quote.platform_message_id, "mid-1");
+    assert_eq!(quote.preview.as_deref(), Some("Which size?"));
+    let job = store.claim_outbound(10).await.unwrap().pop().unwrap();
+    assert_eq!(
+        job.message.reply_to, queued.reply_to,
+        "the adapter gets the platform's id"
+    );
+
+    let elsewhere = NewOutbound {
+        reply_to: Some(other.id),
+        ..reply(first.conversation_id, &owner, "wrong thread", None)
+    };
+    assert_invalid(
+        store.queue_outbound(acme.id, elsewhere).await,
+        "a message of another conversation",
+    );
+}
+
+/// Recording an edit or a take-back of a sent reply: its organization only, replies only,
+/// and nothing after it was taken back.
+async fn a_sent_reply_is_revised_or_taken_back_once(store: DynStore) {
+    let (acme, owner) = new_org(&store, "acme").await;
+    let (rival, _) = new_org(&store, "rival").await;
+    let channel = connect(&store, &acme, "bot-1").await;
+    let inbound = receive(&store, &channel, "cust", "c:1", "hi", earlier()).await.value;
+    let sent = send(&store, &acme, inbound.conversation_id, &owner, "See you tomorow", "c:2").await;
+
+    let (found, record) = store.message_with_channel(acme.id, sent.id).await.unwrap();
+    assert_eq!((found.id, record.channel.id), (sent.id, channel.id));
+    assert_not_found(
+        store.message_with_channel(rival.id, sent.id).await,
+        "another organization's message",
+    );
+
+    let edited = store
+        .revise_sent(acme.id, sent.id, Some("See you tomorrow"))
+        .await
+        .unwrap();
+    assert_eq!(edited.value.body, "See you tomorrow");
+    assert!(edited.value.edited_at.is_some());
+    assert_eq!(names(&edited.events), vec![events::MESSAGE_UPDATED]);
+    assert_eq!(
+        message(&store, &acme, inbound.conversation_id, sent.id).await,
+        edited.value
+    );
+    assert_not_found(
+        store.revise_sent(rival.id, sent.id, Some("hijacked")).await,
+        "another organization's message",
+    );
+    assert_not_found(
+        store.revise_sent(acme.id, inbound.id, Some("not ours")).await,
+        "a customer's message",
+    );
+
+    let taken_back = store.revise_sent(acme.id, sent.id, None).await.unwrap();
+    assert!(taken_back.value.deleted_at.is_some());
+    assert_not_found(store.revise_sent(acme.id, sent.id, None).await, "already taken back");
+    assert_not_found(store.revise_sent(acme.id, sent.id, Some("late")).await, "an edit after");
 }

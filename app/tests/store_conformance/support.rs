@@ -92,6 +92,7 @@ pub(crate) fn reply(conversation_id: Id, sender: &User, body: &str, client_id: O
         kind: MessageKind::Text,
         payload: None,
         template_id: None,
+        reply_to: None,
     }
 }
 

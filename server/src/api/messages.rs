@@ -1,3 +1,8 @@
+//! Message routes: a thread's history, sending a reply or a template (queued, 202), retrying a
+//! failed one, and changing or taking back a reply that was sent (on platforms that allow it;
+//! the platform first, then the thread). `{id}` is the conversation for `GET` (the brief's
+//! `/api/inbox/messages/:conversationId`) and the message for `PATCH` and `DELETE`.
+
 use super::{ApiJson, ApiPath, ApiQuery, CurrentUser};
 use crate::state::AppState;
 use app::error::AppResult;
@@ -13,7 +18,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/inbox/messages/send", post(send))
         .route("/api/inbox/messages/send-template", post(send_template))
-        .route("/api/inbox/messages/{id}", get(history))
+        .route("/api/inbox/messages/{id}", get(history).patch(edit).delete(take_back))
         .route("/api/inbox/messages/{id}/retry", post(retry))
 }
 
@@ -71,4 +76,35 @@ async fn retry(
         StatusCode::ACCEPTED,
         Json(state.services.retry_message(&user, id).await?),
     ))
+}
+
+#[derive(Deserialize)]
+struct Edit {
+    content: String,
+}
+
+/// `PATCH /api/inbox/messages/:id {content}`: the reply's new text, on the platform and here.
+async fn edit(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Id>,
+    ApiJson(edit): ApiJson<Edit>,
+) -> AppResult<Json<Message>> {
+    Ok(Json(
+        state
+            .services
+            .gateway
+            .revise_message(&user, id, Some(edit.content))
+            .await?,
+    ))
+}
+
+/// `DELETE /api/inbox/messages/:id`: takes the reply back from the customer's chat; the thread
+/// keeps a "deleted" line.
+async fn take_back(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(id): ApiPath<Id>,
+) -> AppResult<Json<Message>> {
+    Ok(Json(state.services.gateway.revise_message(&user, id, None).await?))
 }

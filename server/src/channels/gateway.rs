@@ -12,7 +12,7 @@ use crate::crypto::SecretBox;
 use app::auth::ssr::require_manager;
 use app::error::{AppError, AppResult};
 use app::events::bus::EventBus;
-use app::model::{Channel, ChannelKind, ChannelStatus, Id, PageCandidate, User};
+use app::model::{Channel, ChannelKind, ChannelStatus, Id, Message, PageCandidate, User};
 use app::services::{ChannelGateway, ConnectFields};
 use app::store::{ChannelRecord, DynStore, NewChannel};
 use app::templates::{SyncReport, TemplateDraft, WhatsAppTemplate};
@@ -88,6 +88,10 @@ impl ChannelGateway for PlatformGateway {
 
     async fn connect_instagram(&self, user: &User, page_id: &str, access_token: &str) -> AppResult<Channel> {
         self.connect_instagram_by_page(user, page_id, access_token).await
+    }
+
+    async fn revise_message(&self, user: &User, message_id: Id, revision: Option<String>) -> AppResult<Message> {
+        self.revise_sent(user, message_id, revision).await
     }
 
     async fn connect_with_form(&self, user: &User, kind: ChannelKind, fields: &ConnectFields) -> AppResult<Channel> {

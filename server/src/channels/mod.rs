@@ -13,6 +13,7 @@ pub mod messenger;
 pub mod meta;
 pub mod poller;
 pub mod registry;
+pub mod revise;
 pub mod sms;
 pub mod telegram;
 pub mod webhook;
@@ -159,6 +160,32 @@ pub trait ChannelAdapter: Send + Sync {
     /// Checks the account with the platform. `Ok(Some(warning))`: it works, but the platform
     /// reports a problem the admin should see (Telegram's last webhook delivery error).
     async fn health(&self, channel: &ChannelRecord, credentials: &str) -> Result<Option<String>, SendError>;
+    /// Changes the text of a reply we sent (`platform_message_id` as `send` returned it).
+    /// Only kinds whose facts say `edits_sent` are asked.
+    async fn edit_sent(
+        &self,
+        _credentials: &str,
+        _channel: &ChannelRecord,
+        _platform_message_id: &str,
+        _text: &str,
+    ) -> Result<(), SendError> {
+        Err(SendError::Rejected(format!(
+            "{} does not let a sent message be changed",
+            self.kind().label()
+        )))
+    }
+    /// Takes back a reply we sent. Only kinds whose facts say `deletes_sent` are asked.
+    async fn delete_sent(
+        &self,
+        _credentials: &str,
+        _channel: &ChannelRecord,
+        _platform_message_id: &str,
+    ) -> Result<(), SendError> {
+        Err(SendError::Rejected(format!(
+            "{} does not let a sent message be taken back",
+            self.kind().label()
+        )))
+    }
     /// Runs after a customer's button press (an `Interactive` message) is stored: some
     /// platforms want it answered (Telegram keeps a spinner on the button until it is).
     async fn answer_interaction(&self, _credentials: &str, _message: &app::model::Message) -> Result<(), SendError> {
@@ -222,6 +249,7 @@ pub(crate) fn test_job(kind: ChannelKind, account_id: &str, recipient: &str, bod
             created_at: 0,
             edited_at: None,
             deleted_at: None,
+            buttons: Vec::new(),
         },
         channel: ChannelRecord {
             organization_id: 1,

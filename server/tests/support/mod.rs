@@ -162,6 +162,51 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn delete(&self, token: &str, path: &str) -> Response {
+        self.http
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// The id of the organization's one conversation (fails if there is not exactly one).
+    pub async fn only_conversation(&self, token: &str) -> i64 {
+        let conversations = self.conversations(token).await;
+        assert_eq!(conversations.len(), 1, "{conversations:?}");
+        conversations[0]["id"].as_i64().unwrap()
+    }
+
+    /// `POST /api/inbox/messages/upload` with `file` (and the conversation, when given).
+    pub async fn upload(
+        &self,
+        token: &str,
+        conversation_id: Option<i64>,
+        name: &str,
+        mime: &str,
+        bytes: Vec<u8>,
+    ) -> Response {
+        let mut form = reqwest::multipart::Form::new();
+        if let Some(id) = conversation_id {
+            form = form.text("conversationId", id.to_string());
+        }
+        let form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes)
+                .file_name(name.to_string())
+                .mime_str(mime)
+                .unwrap(),
+        );
+        self.http
+            .post(self.url("/api/inbox/messages/upload"))
+            .bearer_auth(token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn patch(&self, token: &str, path: &str, body: Value) -> Response {
         self.http
             .patch(self.url(path))
@@ -292,6 +337,16 @@ impl TestApp {
         }
         panic!("timed out waiting for: {what}");
     }
+}
+
+/// A refusal's status and the message of our JSON error.
+pub async fn error_of(response: Response) -> (reqwest::StatusCode, String) {
+    let status = response.status();
+    let body: Value = response.json().await.unwrap();
+    (
+        status,
+        body["error"]["message"].as_str().unwrap_or_default().to_string(),
+    )
 }
 
 /// Runs an async test body once per backend.

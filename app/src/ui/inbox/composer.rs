@@ -16,8 +16,8 @@ use crate::attachments::{self, AttachmentRef};
 use crate::error::AppError;
 use crate::inbox::{SendMessage, send_message};
 use crate::model::{
-    Attachment, ChannelKind, ChannelStatus, Direction, Id, Message, MessageKind, MessageStatus, Millis, ReplyWindow,
-    SendRequest,
+    Attachment, ChannelKind, ChannelStatus, Direction, Id, Message, MessageKind, MessageStatus, Millis, ReplyTo,
+    ReplyWindow, SendRequest, preview,
 };
 use crate::templates::{
     TemplateButton, TemplateFilter, TemplateHeader, TemplateSendRequest, TemplateStatus, WhatsAppTemplate,
@@ -49,8 +49,20 @@ fn new_client_id() -> String {
 }
 
 /// Shows `body` (with its uploaded files) at once and sends it.
-pub fn send(thread: ThreadState, body: String, tag: Option<String>, attachments: Vec<Attachment>) {
+pub fn send(
+    thread: ThreadState,
+    body: String,
+    tag: Option<String>,
+    attachments: Vec<Attachment>,
+    buttons: Vec<String>,
+) {
     let me = Shell::get().and_then(Shell::session_untracked).map(|s| s.user);
+    let reply_to = thread.replying_to.try_get_untracked().flatten().map(|quoted| ReplyTo {
+        message_id: Some(quoted.id),
+        platform_message_id: quoted.platform_message_id.clone().unwrap_or_default(),
+        preview: Some(preview(&quoted.body, &quoted.attachments)),
+    });
+    let _ = thread.replying_to.try_set(None);
     let local = Message {
         id: next_local_id(),
         conversation_id: thread.id,
@@ -64,7 +76,7 @@ pub fn send(thread: ThreadState, body: String, tag: Option<String>, attachments:
             MessageKind::Media
         },
         attachments,
-        reply_to: None,
+        reply_to,
         reactions: Vec::new(),
         status: MessageStatus::Pending,
         error: None,
@@ -74,9 +86,25 @@ pub fn send(thread: ThreadState, body: String, tag: Option<String>, attachments:
         created_at: now_millis(),
         edited_at: None,
         deleted_at: None,
+        buttons,
     };
     thread.apply_message(local.clone());
     dispatch(thread, local);
+}
+
+/// Saves an edit of a sent reply (the platform first); the thread shows it as edited. On a
+/// refusal the text stays in the composer with the reason.
+fn save_edit(thread: ThreadState, id: Id, body: String, draft: RwSignal<String>) {
+    leptos::task::spawn_local(async move {
+        match crate::inbox::revise_message(id, Some(body)).await {
+            Ok(message) => {
+                thread.replace_message(message);
+                let _ = thread.editing.try_set(None);
+                let _ = draft.try_set(String::new());
+            }
+            Err(error) => crate::ui::components::toast_error(&error),
+        }
+    });
 }
 
 /// Sends an optimistic copy that failed before reaching the server again.
@@ -105,6 +133,8 @@ fn dispatch(thread: ThreadState, local: Message) {
             .filter(|a| attachments::upload_id(&a.url).is_some())
             .map(|a| AttachmentRef { url: a.url.clone() })
             .collect(),
+        reply_to: local.reply_to.as_ref().and_then(|r| r.message_id),
+        buttons: local.buttons.clone(),
     };
     leptos::task::spawn_local(async move {
         match send_message(request).await {
@@ -152,6 +182,9 @@ pub fn Composer() -> impl IntoView {
     let picker_opener = NodeRef::<leptos::html::Button>::new();
     let uploader = Uploader::new();
     let dragging = RwSignal::new(false);
+    // Buttons offered with the reply, on kinds that take them.
+    let buttons = RwSignal::new(Vec::<String>::new());
+    let buttons_open = RwSignal::new(false);
 
     let window = Memo::new(move |_| {
         let now = clock.now();
@@ -170,6 +203,12 @@ pub fn Composer() -> impl IntoView {
     };
     let tag = move || matches!(window.get(), ReplyWindow::HumanAgentOnly { .. }).then(|| HUMAN_AGENT_TAG.to_string());
     let contact = move || thread.conversation.with(|c| c.contact_name.clone());
+    // "Edit" on a bubble puts its text in the composer.
+    Effect::new(move |_| {
+        if let Some(editing) = thread.editing.get() {
+            draft.set(editing.body.clone());
+        }
+    });
     // Why this customer cannot be reached on this channel (they blocked the bot): shown, not
     // enforced, since an unblock may come before we hear of it.
     let unreachable = move || {
@@ -202,9 +241,16 @@ pub fn Composer() -> impl IntoView {
         if body.trim().is_empty() && uploader.ready.with_untracked(Option::is_none) {
             return;
         }
+        if let Some(editing) = thread.editing.get_untracked() {
+            save_edit(thread, editing.id, body, draft);
+            return;
+        }
         let files: Vec<Attachment> = uploader.take().iter().map(|f| f.attachment()).collect();
         draft.set(String::new());
-        send(thread, body, tag(), files);
+        let offered = buttons.get_untracked();
+        buttons.set(Vec::new());
+        buttons_open.set(false);
+        send(thread, body, tag(), files, offered);
         thread.scroll_to_end.update(|n| *n += 1);
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -218,6 +264,13 @@ pub fn Composer() -> impl IntoView {
         } else if ev.key() == "Escape" && uploader.busy_untracked() {
             ev.prevent_default();
             uploader.cancel();
+        } else if ev.key() == "Escape" && thread.replying_to.with_untracked(Option::is_some) {
+            ev.prevent_default();
+            thread.replying_to.set(None);
+        } else if ev.key() == "Escape" && thread.editing.with_untracked(Option::is_some) {
+            ev.prevent_default();
+            thread.editing.set(None);
+            draft.set(String::new());
         } else if ev.key() == "Escape" {
             #[cfg(feature = "hydrate")]
             {
@@ -282,6 +335,38 @@ pub fn Composer() -> impl IntoView {
                 <TemplatePicker open=picker_open opener=picker_opener/>
             </Show>
             <AttachmentTray uploader/>
+            {move || thread.editing.get().map(|_| view! {
+                <div class="composer-replying composer-editing" data-testid="composer-editing" role="status">
+                    <span class="composer-replying-label">"Editing your message"</span>
+                    <span class="composer-replying-text">"Enter saves it for the customer too · Esc cancels"</span>
+                    <button
+                        type="button"
+                        class="btn btn-ghost btn-sm"
+                        aria-label="Cancel the edit"
+                        on:click=move |_| {
+                            thread.editing.set(None);
+                            draft.set(String::new());
+                        }
+                    >
+                        "×"
+                    </button>
+                </div>
+            })}
+            {move || thread.replying_to.get().map(|quoted| view! {
+                <div class="composer-replying" data-testid="composer-replying" role="status">
+                    <span class="composer-replying-label">"Replying to"</span>
+                    <span class="composer-replying-text">{preview(&quoted.body, &quoted.attachments)}</span>
+                    <button
+                        type="button"
+                        class="btn btn-ghost btn-sm"
+                        data-testid="composer-replying-cancel"
+                        aria-label="Cancel the reply to this message"
+                        on:click=move |_| thread.replying_to.set(None)
+                    >
+                        "×"
+                    </button>
+                </div>
+            })}
             <form
                 class="composer"
                 class:composer-dragover=move || dragging.get()
@@ -309,6 +394,24 @@ pub fn Composer() -> impl IntoView {
                     on:paste=on_paste
                 ></textarea>
                 <AttachButton uploader channel=channel_kind conversation_id=thread.id disabled=attach_disabled/>
+                {(channel_kind.platform().reply_buttons > 0).then(|| view! {
+                    <button
+                        type="button"
+                        class="btn composer-buttons-toggle"
+                        class:btn-primary=move || buttons.with(|b| !b.is_empty())
+                        data-testid="composer-buttons-open"
+                        aria-expanded=move || buttons_open.get().to_string()
+                        aria-controls="composer-buttons"
+                        title="Offer buttons the customer can tap"
+                        on:click=move |_| buttons_open.update(|open| *open = !*open)
+                    >
+                        <svg class="btn-icon" viewBox="0 0 24 24" aria-hidden="true"><rect x="3" y="6" width="8" height="5" rx="2"/><rect x="13" y="6" width="8" height="5" rx="2"/><rect x="3" y="13" width="18" height="5" rx="2"/></svg>
+                        <span>{move || match buttons.with(Vec::len) {
+                            0 => "Buttons".to_string(),
+                            n => format!("Buttons ({n})"),
+                        }}</span>
+                    </button>
+                })}
                 {uses_templates.then(|| view! {
                     <button
                         type="button"
@@ -346,10 +449,69 @@ pub fn Composer() -> impl IntoView {
                     <span>"Send"</span>
                 </button>
             </form>
+            <Show when=move || buttons_open.get()>
+                <ButtonEditor buttons limit=channel_kind.platform().reply_buttons/>
+            </Show>
             <p class="composer-hint" id="composer-hint">
                 <kbd>"Enter"</kbd>" to send · "<kbd>"Shift"</kbd>"+"<kbd>"Enter"</kbd>" for a new line"
                 {(channel_kind == ChannelKind::Sms).then(|| view! { <SmsMeter draft/> })}
             </p>
+        </div>
+    }
+}
+
+/// The buttons a reply offers: each a chip (× removes it); typing a label and Enter adds one.
+#[component]
+fn ButtonEditor(buttons: RwSignal<Vec<String>>, limit: usize) -> impl IntoView {
+    let label = RwSignal::new(String::new());
+    let add = move || {
+        let text = label.get_untracked().trim().to_string();
+        if text.is_empty() || text.chars().count() > 40 {
+            return;
+        }
+        buttons.update(|list| {
+            if list.len() < limit && !list.contains(&text) {
+                list.push(text);
+            }
+        });
+        label.set(String::new());
+    };
+    view! {
+        <div class="composer-buttons" id="composer-buttons" data-testid="composer-buttons" role="group" aria-label="Buttons offered with the reply">
+            <For each=move || buttons.get() key=|b| b.clone() let:button>
+                <span class="composer-button-chip" data-testid="composer-button-chip">
+                    {button.clone()}
+                    <button
+                        type="button"
+                        class="composer-button-remove"
+                        aria-label=format!("Remove the button {button}")
+                        on:click={
+                            let button = button.clone();
+                            move |_| buttons.update(|list| list.retain(|b| *b != button))
+                        }
+                    >
+                        "×"
+                    </button>
+                </span>
+            </For>
+            <Show when=move || buttons.with(Vec::len) < limit>
+                <input
+                    type="text"
+                    class="composer-button-input"
+                    data-testid="composer-button-input"
+                    maxlength="40"
+                    placeholder="Add a button, then Enter"
+                    aria-label="A button's label"
+                    prop:value=move || label.get()
+                    on:input=move |ev| label.set(event_target_value(&ev))
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Enter" {
+                            ev.prevent_default();
+                            add();
+                        }
+                    }
+                />
+            </Show>
         </div>
     }
 }

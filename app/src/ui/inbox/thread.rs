@@ -37,6 +37,10 @@ pub struct ThreadState {
     pub scroll_to_end: RwSignal<u64>,
     /// The message briefly highlighted after its quote was clicked.
     pub highlighted: RwSignal<Option<Id>>,
+    /// The message the composer's reply will quote ("Reply" on a bubble; Escape drops it).
+    pub replying_to: RwSignal<Option<Message>>,
+    /// Our sent reply the composer is changing ("Edit" on a bubble; Escape drops it).
+    pub editing: RwSignal<Option<Message>>,
     mark_read: StoredValue<MarkRead>,
 }
 
@@ -58,6 +62,8 @@ impl ThreadState {
             loading_earlier: RwSignal::new(false),
             scroll_to_end: RwSignal::new(0),
             highlighted: RwSignal::new(None),
+            replying_to: RwSignal::new(None),
+            editing: RwSignal::new(None),
             mark_read: StoredValue::new(MarkRead::default()),
         }
     }
@@ -665,11 +671,21 @@ fn MessageItem(message: Message) -> impl IntoView {
     }
     let outbound = direction == Direction::Outbound;
     let deleted = message.deleted_at.is_some();
+    let platform = thread.conversation.with_untracked(|c| c.channel_kind).platform();
+    let revisable = outbound
+        && id > 0
+        && !deleted
+        && matches!(
+            status,
+            MessageStatus::Sent | MessageStatus::Delivered | MessageStatus::Read
+        )
+        && (platform.edits_sent || platform.deletes_sent);
     let failed = status == MessageStatus::Failed;
     let human_agent = message.tag.as_deref() == Some("HUMAN_AGENT");
     let sender = message.sender_name.clone();
     let (story, attachments) = split_story(kind, message.attachments.clone());
     let body = message.body.clone();
+    let offered = message.buttons.clone();
     let bare = !deleted
         && body.trim().is_empty()
         && message.reply_to.is_none()
@@ -696,6 +712,11 @@ fn MessageItem(message: Message) -> impl IntoView {
             })}
             <MessageBody kind body/>
             {(!attachments.is_empty()).then(|| view! { <Attachments attachments/> })}
+            {(!offered.is_empty()).then(|| view! {
+                <div class="msg-buttons" data-testid="message-buttons" aria-label="Buttons offered to the customer">
+                    {offered.into_iter().map(|label| view! { <span class="msg-button">{label}</span> }).collect_view()}
+                </div>
+            })}
         }
         .into_any()
     };
@@ -729,11 +750,99 @@ fn MessageItem(message: Message) -> impl IntoView {
                 <MsgTime ts=message.created_at/>
                 {message.edited_at.is_some().then(|| view! { <span class="msg-edited">"edited"</span> })}
                 {outbound.then(|| view! { <Tick status/> })}
+                {revisable.then(|| {
+                    let edited = message.clone();
+                    view! {
+                        {platform.edits_sent.then(|| view! {
+                            <button
+                                type="button"
+                                class="msg-action"
+                                data-testid="edit-message"
+                                aria-label="Edit this message"
+                                title="Edit this message (the customer sees the change)"
+                                on:click=move |_| {
+                                    thread.replying_to.set(None);
+                                    thread.editing.set(Some(edited.clone()));
+                                    focus_composer();
+                                }
+                            >
+                                <svg class="btn-icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M4 20h4L19 9l-4-4L4 16z"/><path d="M13 7l4 4"/></svg>
+                            </button>
+                        })}
+                        {platform.deletes_sent.then(|| view! { <TakeBack id/> })}
+                    }
+                })}
+                {(id > 0 && !deleted).then(|| {
+                    let quoted = message.clone();
+                    view! {
+                        <button
+                            type="button"
+                            class="msg-action"
+                            data-testid="reply-to"
+                            aria-label="Reply to this message"
+                            title="Reply to this message"
+                            on:click=move |_| {
+                                thread.replying_to.set(Some(quoted.clone()));
+                                focus_composer();
+                            }
+                        >
+                            <svg class="btn-icon" viewBox="0 0 24 24" aria-hidden="true"><path d="M10 8L5 12l5 4"/><path d="M5 12h9a5 5 0 0 1 5 5v1"/></svg>
+                        </button>
+                    }
+                })}
             </div>
             {failed.then(|| view! { <FailedNotice message=message.clone()/> })}
         </div>
     }
     .into_any()
+}
+
+/// "Delete" on a sent reply: asks once, then takes it back from the customer's chat.
+#[component]
+fn TakeBack(id: Id) -> impl IntoView {
+    let thread = expect_context::<ThreadState>();
+    let confirming = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let take_back = move |_| {
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match crate::inbox::revise_message(id, None).await {
+                Ok(message) => thread.replace_message(message),
+                Err(error) => crate::ui::components::toast_error(&error),
+            }
+            let _ = busy.try_set(false);
+            let _ = confirming.try_set(false);
+        });
+    };
+    view! {
+        <span class="msg-take-back">
+            <crate::ui::components::ConfirmAction
+                label="Delete"
+                busy_label="Deleting…"
+                question="Delete it for the customer too?"
+                aria_label="Delete this message for everyone"
+                open_testid="take-back"
+                confirm_testid="confirm-take-back"
+                confirming
+                busy
+                on_confirm=Callback::new(take_back)
+            />
+        </span>
+    }
+}
+
+/// Puts the cursor in the composer, after the view has updated.
+fn focus_composer() {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(|| {
+        use wasm_bindgen::JsCast;
+        if let Some(input) = document()
+            .get_element_by_id("composer-input")
+            .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = input.focus();
+        }
+    });
 }
 
 /// Story messages carry the story itself as an attachment; it is shown as the message's
@@ -1248,6 +1357,7 @@ mod tests {
             created_at: 0,
             edited_at: None,
             deleted_at: None,
+            buttons: Vec::new(),
         }
     }
 

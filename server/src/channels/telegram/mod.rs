@@ -74,11 +74,15 @@ impl TelegramAdapter {
     async fn send_reply(&self, token: &str, job: &OutboundJob) -> Result<String, SendError> {
         let chat_id = &job.recipient_external_id;
         let reply = reply_parameters(job);
+        let keyboard = inline_keyboard(&job.message.buttons);
         let text = job.message.body.trim();
         let Some(attachment) = job.message.attachments.first() else {
             let mut params = json!({ "chat_id": chat_id, "text": job.message.body });
             if let Some(reply) = &reply {
                 params["reply_parameters"] = reply.clone();
+            }
+            if let Some(keyboard) = &keyboard {
+                params["reply_markup"] = keyboard.clone();
             }
             let sent: api::Sent = self.api.call(token, "sendMessage", &params).await?;
             return Ok(message_key(sent.chat.id, sent.message_id));
@@ -107,6 +111,10 @@ impl TelegramAdapter {
                 if let Some(reply) = &reply {
                     form = form.text("reply_parameters", reply.to_string());
                 }
+                // Multipart fields are text: the keyboard goes as its JSON.
+                if let Some(keyboard) = &keyboard {
+                    form = form.text("reply_markup", keyboard.to_string());
+                }
                 self.api.upload(token, method, form).await?
             }
             // A file already on the web (or a Telegram file id): Telegram fetches it itself.
@@ -117,6 +125,9 @@ impl TelegramAdapter {
                 }
                 if let Some(reply) = &reply {
                     params["reply_parameters"] = reply.clone();
+                }
+                if let Some(keyboard) = &keyboard {
+                    params["reply_markup"] = keyboard.clone();
                 }
                 self.api.call(token, method, &params).await?
             }
@@ -144,6 +155,30 @@ fn send_method(kind: AttachmentKind, mime: Option<&str>) -> (&'static str, &'sta
     }
 }
 
+/// An inline keyboard of the reply's buttons, two to a row. Each button's `callback_data`
+/// (1-64 bytes) is its position and label, so two labels never answer alike; a press is read
+/// back as the pressed button's text.
+fn inline_keyboard(buttons: &[String]) -> Option<Value> {
+    if buttons.is_empty() {
+        return None;
+    }
+    let rows: Vec<Vec<Value>> = buttons
+        .iter()
+        .enumerate()
+        .map(|(index, label)| {
+            let mut data = format!("{index}:{label}");
+            while data.len() > 64 {
+                data.pop();
+            }
+            json!({ "text": label, "callback_data": data })
+        })
+        .collect::<Vec<_>>()
+        .chunks(2)
+        .map(<[Value]>::to_vec)
+        .collect();
+    Some(json!({ "inline_keyboard": rows }))
+}
+
 /// `reply_parameters` quoting the customer's message, when the agent replied to one of this
 /// chat (stored as `"{chat}:{message}"`). If the quoted message was deleted meanwhile, the
 /// reply still goes out, unquoted.
@@ -155,6 +190,14 @@ fn reply_parameters(job: &OutboundJob) -> Option<Value> {
     }
     let message_id: i64 = message_id.parse().ok()?;
     Some(json!({ "message_id": message_id, "allow_sending_without_reply": true }))
+}
+
+/// `"{chat}:{message}"`, as our sends are keyed, back into the Bot API's two ids.
+fn chat_and_message(platform_message_id: &str) -> Result<(i64, i64), SendError> {
+    platform_message_id
+        .split_once(':')
+        .and_then(|(chat, message)| Some((chat.parse().ok()?, message.parse().ok()?)))
+        .ok_or_else(|| SendError::Rejected("this message has no Telegram id to change".into()))
 }
 
 /// `123456789:AAE…`: the bot's id, a colon, and the secret part.
@@ -315,6 +358,43 @@ impl ChannelAdapter for TelegramAdapter {
         Ok(())
     }
 
+    /// `editMessageText`. Telegram refuses an edit that changes nothing ("message is not
+    /// modified"), which is what the agent wanted anyway.
+    async fn edit_sent(
+        &self,
+        credentials: &str,
+        _channel: &ChannelRecord,
+        platform_message_id: &str,
+        text: &str,
+    ) -> Result<(), SendError> {
+        let creds = TelegramCredentials::parse(credentials)?;
+        let (chat_id, message_id) = chat_and_message(platform_message_id)?;
+        let params = json!({ "chat_id": chat_id, "message_id": message_id, "text": text });
+        match self
+            .api
+            .call::<Value>(&creds.bot_token, "editMessageText", &params)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(SendError::Rejected(reason)) if reason.contains("message is not modified") => Ok(()),
+            Err(other) => Err(other),
+        }
+    }
+
+    /// `deleteMessage` (bots may delete their own messages for 48 hours).
+    async fn delete_sent(
+        &self,
+        credentials: &str,
+        _channel: &ChannelRecord,
+        platform_message_id: &str,
+    ) -> Result<(), SendError> {
+        let creds = TelegramCredentials::parse(credentials)?;
+        let (chat_id, message_id) = chat_and_message(platform_message_id)?;
+        let params = json!({ "chat_id": chat_id, "message_id": message_id });
+        let _: bool = self.api.call(&creds.bot_token, "deleteMessage", &params).await?;
+        Ok(())
+    }
+
     /// `answerCallbackQuery`, which stops the spinner on the button the customer pressed.
     async fn answer_interaction(&self, credentials: &str, message: &Message) -> Result<(), SendError> {
         let Some(query_id) = message
@@ -452,6 +532,22 @@ mod tests {
             preview: None,
         });
         assert_eq!(reply_parameters(&job), None, "another chat's message");
+    }
+
+    #[test]
+    fn buttons_become_an_inline_keyboard_two_to_a_row() {
+        assert_eq!(inline_keyboard(&[]), None);
+        let long = "é".repeat(40);
+        let keyboard = inline_keyboard(&["Small".into(), "Medium".into(), long.clone()]).expect("a keyboard");
+        assert_eq!(
+            keyboard["inline_keyboard"][0],
+            json!([{"text": "Small", "callback_data": "0:Small"}, {"text": "Medium", "callback_data": "1:Medium"}])
+        );
+        let data = keyboard["inline_keyboard"][1][0]["callback_data"]
+            .as_str()
+            .expect("callback data");
+        assert!(data.len() <= 64 && data.starts_with("2:é"), "{data}");
+        assert_eq!(keyboard["inline_keyboard"][1][0]["text"], long);
     }
 
     #[test]
