@@ -75,6 +75,8 @@ pub struct Services {
     pub secure_cookies: bool,
     /// Whether a Meta app is configured, so "Connect Facebook" can work.
     pub facebook_login: bool,
+    /// Past how many segments the composer warns that an SMS is long.
+    pub sms_segment_warning: usize,
 }
 
 pub type SharedServices = Arc<Services>;
@@ -87,7 +89,11 @@ impl Services {
 
     pub async fn session(&self, user: User) -> AppResult<SessionInfo> {
         let organization = self.store.organization(user.organization_id).await?;
-        Ok(SessionInfo { user, organization })
+        Ok(SessionInfo {
+            user,
+            organization,
+            sms_segment_warning: self.sms_segment_warning,
+        })
     }
 
     /// Creates an organization and its owner; returns a session token.
@@ -103,7 +109,12 @@ impl Services {
             .create_organization(org_name, req.name.trim(), &req.email, &hash)
             .await?;
         let token = auth::start_session(self.store.as_ref(), &user).await?;
-        Ok((token, SessionInfo { user, organization }))
+        let session = SessionInfo {
+            user,
+            organization,
+            sms_segment_warning: self.sms_segment_warning,
+        };
+        Ok((token, session))
     }
 
     pub async fn login(&self, req: LoginRequest, client: Option<String>) -> AppResult<(String, SessionInfo)> {
@@ -369,13 +380,27 @@ impl Services {
         Ok(files)
     }
 
+    /// The channel is live and the customer can be reached on it (they did not block the bot
+    /// or text STOP): a reply would otherwise only fail at the platform.
     fn require_active(detail: &ConversationDetail) -> AppResult<()> {
         match detail.channel_status {
-            ChannelStatus::Active => Ok(()),
-            ChannelStatus::NeedsReconnect => Err(AppError::Conflict(
-                "the channel needs to be reconnected before replies can go out".into(),
-            )),
-            ChannelStatus::Disconnected => Err(AppError::Conflict("the channel is disconnected".into())),
+            ChannelStatus::Active => {}
+            ChannelStatus::NeedsReconnect => {
+                return Err(AppError::Conflict(
+                    "the channel needs to be reconnected before replies can go out".into(),
+                ));
+            }
+            ChannelStatus::Disconnected => return Err(AppError::Conflict("the channel is disconnected".into())),
+        }
+        let unreachable = detail
+            .contact
+            .identities
+            .iter()
+            .find(|i| i.channel_id == detail.conversation.channel_id)
+            .and_then(|i| i.unreachable.clone());
+        match unreachable {
+            Some(reason) => Err(AppError::Conflict(reason)),
+            None => Ok(()),
         }
     }
 

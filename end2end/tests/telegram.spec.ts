@@ -179,7 +179,9 @@ test.describe('Telegram, end to end', () => {
     await telegramPost(request, customer('block'));
     const notice = page.getByTestId('unreachable-notice');
     await expect(notice).toContainText('blocked this bot', SLOW);
+    await expect(page.getByTestId('composer-input')).toBeDisabled();
     await telegramPost(request, customer('unblock'));
     await expect(notice).toHaveCount(0, SLOW);
+    await expect(page.getByTestId('composer-input')).toBeEnabled();
   });
 });

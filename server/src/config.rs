@@ -59,6 +59,8 @@ pub struct Config {
     pub login_attempts_per_minute: u32,
     /// How often templates still in Meta's review are checked (the webhook usually comes first).
     pub template_poll_every: Duration,
+    /// Past how many segments the composer warns that an SMS is long.
+    pub sms_segment_warning: usize,
 }
 
 impl Config {
@@ -140,6 +142,9 @@ pub struct Settings {
     /// how often WhatsApp templates still in review are checked at Meta (the webhook usually comes first)
     #[arg(long, env = "MESSIO_TEMPLATE_POLL_SECS", default_value = "300", value_parser = positive::<u64>)]
     pub template_poll_secs: u64,
+    /// past how many segments the composer warns that an SMS is long (each segment is billed)
+    #[arg(long, env = "MESSIO_SMS_SEGMENT_WARNING", default_value = "3", value_parser = positive::<usize>)]
+    pub sms_segment_warning: usize,
     /// log filter (`tracing` directives)
     #[arg(long, env = "RUST_LOG", default_value = "info,sqlx=warn,tower_http=info", value_parser = log_filter)]
     pub log: String,
@@ -173,6 +178,7 @@ impl Settings {
             max_webhook_bytes: self.max_webhook_bytes,
             login_attempts_per_minute: self.login_attempts_per_minute,
             template_poll_every: Duration::from_secs(self.template_poll_secs),
+            sms_segment_warning: self.sms_segment_warning,
         }
     }
 }

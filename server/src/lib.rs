@@ -104,6 +104,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
         login_limiter: LoginLimiter::new(config.login_attempts_per_minute),
         secure_cookies: config.secure_cookies(),
         facebook_login: config.meta.login_available(),
+        sms_segment_warning: config.sms_segment_warning,
     });
     let config = Arc::new(config);
     let state = AppState {

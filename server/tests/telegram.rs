@@ -413,8 +413,14 @@ async fn a_blocked_bot_marks_the_customer_and_a_rate_limit_waits(backend: Backen
     app.telegram.customer_text(SUPPORT_BOT_ID, ADA_ID, "hi").await;
     let conversation = app.only_conversation(&token).await;
 
-    let blocked = app.telegram.customer_block(SUPPORT_BOT_ID, ADA_ID).await;
-    assert_eq!(blocked.status, Some(200));
+    // Blocked before we heard of it: the send's 403 fails the reply and marks the customer.
+    assert!(app.telegram.block(SUPPORT_BOT_ID, ADA_ID));
+    let reply = app.reply_id(&token, conversation, "are you there?").await;
+    let failed = app.wait_for_status(&token, conversation, reply, "failed").await;
+    assert!(
+        failed["error"].as_str().unwrap().contains("blocked this bot"),
+        "{failed}"
+    );
     let unreachable = |detail: &Value| detail["contact"]["identities"][0]["unreachable"].clone();
     let detail: Value = app
         .get(&token, &format!("/api/inbox/conversations/{conversation}"))
@@ -426,13 +432,13 @@ async fn a_blocked_bot_marks_the_customer_and_a_rate_limit_waits(backend: Backen
         unreachable(&detail).as_str().unwrap().contains("blocked this bot"),
         "{detail}"
     );
-
-    let reply = app.reply_id(&token, conversation, "are you there?").await;
-    let failed = app.wait_for_status(&token, conversation, reply, "failed").await;
-    assert!(
-        failed["error"].as_str().unwrap().contains("blocked this bot"),
-        "{failed}"
-    );
+    // Marked, later replies are refused at once rather than failing at Telegram.
+    let (status, message) = error_of(app.reply(&token, conversation, "hello?", None).await).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert!(message.contains("blocked this bot"), "{message}");
+    // Telegram tells us of a block as it happens too.
+    let blocked = app.telegram.customer_block(SUPPORT_BOT_ID, ADA_ID).await;
+    assert_eq!(blocked.status, Some(200));
 
     let unblocked = app.telegram.customer_unblock(SUPPORT_BOT_ID, ADA_ID).await;
     assert_eq!(unblocked.status, Some(200));

@@ -30,6 +30,16 @@ pub struct LoginRequest {
 pub struct SessionInfo {
     pub user: User,
     pub organization: Organization,
+    /// Past how many segments the composer warns that an SMS is long (each is billed);
+    /// `MESSIO_SMS_SEGMENT_WARNING`.
+    #[serde(default = "default_sms_segment_warning")]
+    pub sms_segment_warning: usize,
+}
+
+pub const DEFAULT_SMS_SEGMENT_WARNING: usize = 3;
+
+fn default_sms_segment_warning() -> usize {
+    DEFAULT_SMS_SEGMENT_WARNING
 }
 
 /// The REST answer to signup and login.

@@ -223,7 +223,7 @@ fn AppShell() -> impl IntoView {
 fn Sidebar(session: SessionInfo, live: Live) -> impl IntoView {
     let logout = ServerAction::<Logout>::new();
     let can_manage = session.user.role.can_manage();
-    let SessionInfo { user, organization } = session;
+    let SessionInfo { user, organization, .. } = session;
     view! {
         <header class="sidebar">
             <a href="/inbox" class="brand" aria-label="Messio home">

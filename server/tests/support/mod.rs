@@ -80,6 +80,7 @@ impl TestApp {
                 twilio_messaging_url: twilio.base_url(),
             },
             template_poll_every: std::time::Duration::from_secs(3600),
+            sms_segment_warning: 3,
         };
         tweak(&mut config);
         let options = leptos::config::LeptosOptions::builder()

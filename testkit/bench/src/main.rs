@@ -271,6 +271,7 @@ fn scratch_config(addr: std::net::SocketAddr, dir: &ScratchDir, database_url: St
             twilio_messaging_url: "http://127.0.0.1:9".into(),
         },
         template_poll_every: Duration::from_secs(3600),
+        sms_segment_warning: 3,
     }
 }
 

@@ -197,20 +197,8 @@ pub fn Composer() -> impl IntoView {
     let uses_templates = channel_kind.uses_templates();
     let channel = thread.channel_status;
     let templates_only = move || window.get() == ReplyWindow::TemplatesOnly;
-    let blocked = move || {
-        channel.get() != ChannelStatus::Active
-            || matches!(window.get(), ReplyWindow::Closed | ReplyWindow::TemplatesOnly)
-    };
-    let tag = move || matches!(window.get(), ReplyWindow::HumanAgentOnly { .. }).then(|| HUMAN_AGENT_TAG.to_string());
-    let contact = move || thread.conversation.with(|c| c.contact_name.clone());
-    // "Edit" on a bubble puts its text in the composer.
-    Effect::new(move |_| {
-        if let Some(editing) = thread.editing.get() {
-            draft.set(editing.body.clone());
-        }
-    });
-    // Why this customer cannot be reached on this channel (they blocked the bot): shown, not
-    // enforced, since an unblock may come before we hear of it.
+    // Why this customer cannot be reached on this channel (they blocked the bot, texted
+    // STOP): the server refuses replies until they are reachable again.
     let unreachable = move || {
         let channel_id = thread.conversation.with(|c| c.channel_id);
         thread.contact.with(|c| {
@@ -220,9 +208,24 @@ pub fn Composer() -> impl IntoView {
                 .and_then(|i| i.unreachable.clone())
         })
     };
+    let blocked = move || {
+        channel.get() != ChannelStatus::Active
+            || matches!(window.get(), ReplyWindow::Closed | ReplyWindow::TemplatesOnly)
+            || unreachable().is_some()
+    };
+    let tag = move || matches!(window.get(), ReplyWindow::HumanAgentOnly { .. }).then(|| HUMAN_AGENT_TAG.to_string());
+    let contact = move || thread.conversation.with(|c| c.contact_name.clone());
+    // "Edit" on a bubble puts its text in the composer.
+    Effect::new(move |_| {
+        if let Some(editing) = thread.editing.get() {
+            draft.set(editing.body.clone());
+        }
+    });
+
     let placeholder = move || match (channel.get(), window.get()) {
         (ChannelStatus::NeedsReconnect, _) => "Reconnect the channel to reply".to_string(),
         (ChannelStatus::Disconnected, _) => "This channel is disconnected".to_string(),
+        _ if unreachable().is_some() => "Replies wait until the customer can be reached again".to_string(),
         (_, ReplyWindow::Closed) => "Replies are closed until the customer writes again".to_string(),
         (_, ReplyWindow::TemplatesOnly) => "Only templates can be sent now".to_string(),
         _ if uploader.ready.with(Option::is_some) => "Add a caption…".to_string(),
@@ -516,17 +519,17 @@ fn ButtonEditor(buttons: RwSignal<Vec<String>>, limit: usize) -> impl IntoView {
     }
 }
 
-/// Past this many segments the meter warns: each segment of a text is billed.
-pub const SMS_SEGMENT_WARNING: usize = 3;
-
 /// How the draft goes out as SMS, as the agent types: its encoding, its length against the
-/// segment it is filling, and how many segments it costs; a warning past
-/// [`SMS_SEGMENT_WARNING`], and why a text became UCS-2 (one character outside GSM-7 halves
-/// what a segment holds).
+/// segment it is filling, and how many segments it costs; a warning past the server's
+/// `MESSIO_SMS_SEGMENT_WARNING`, and why a text became UCS-2 (one character outside GSM-7
+/// halves what a segment holds).
 #[component]
 fn SmsMeter(draft: RwSignal<String>) -> impl IntoView {
+    let warn_past = Shell::get()
+        .and_then(Shell::session_untracked)
+        .map_or(crate::auth::DEFAULT_SMS_SEGMENT_WARNING, |s| s.sms_segment_warning);
     let measured = Memo::new(move |_| draft.with(|d| crate::sms::measure(d)));
-    let long = move || measured.get().segments > SMS_SEGMENT_WARNING;
+    let long = move || measured.get().segments > warn_past;
     view! {
         <span
             class="sms-meter"
@@ -547,7 +550,7 @@ fn SmsMeter(draft: RwSignal<String>) -> impl IntoView {
                 } else {
                     ""
                 };
-                let warning = if m.segments > SMS_SEGMENT_WARNING {
+                let warning = if m.segments > warn_past {
                     format!(" · long: billed as {} texts", m.segments)
                 } else {
                     String::new()

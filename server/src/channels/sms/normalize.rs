@@ -38,7 +38,9 @@ pub fn normalize(params: &[(String, String)], account_id: &str) -> Vec<Normalize
     let Some(message_sid) = param("MessageSid").or_else(|| param("SmsSid")) else {
         return vec![];
     };
-    if let Some(status) = param("MessageStatus") {
+    // A status callback reports our message's progress; an incoming text may carry its own
+    // `received` state, which is not one.
+    if let Some(status) = param("MessageStatus").filter(|s| !matches!(*s, "received" | "receiving")) {
         return status_update(message_sid, status, param("ErrorCode"))
             .map(|update| vec![event(InboundEvent::Status(update))])
             .unwrap_or_default();
@@ -169,6 +171,16 @@ mod tests {
             m.attachments[0].url,
             format!("/api/media/sms/{ACCOUNT}/SM0123456789abcdef0123456789abcdef.ME0123456789abcdef0123456789abcdef")
         );
+    }
+
+    #[test]
+    fn an_incoming_text_that_states_it_was_received_is_still_a_text() {
+        let mut params = inbound("hi");
+        params.push(("MessageStatus".into(), "received".into()));
+        assert!(matches!(
+            &normalize(&params, ACCOUNT)[0].event,
+            InboundEvent::Message(_)
+        ));
     }
 
     #[test]
