@@ -185,13 +185,7 @@ async fn files_come_through_our_media_route(backend: Backend) {
         url.starts_with(&format!("/api/media/telegram/{SUPPORT_BOT_ID}/")),
         "{url}"
     );
-    let served = app.get(&token, url).await;
-    assert_eq!(served.status(), StatusCode::OK);
-    assert_eq!(
-        served.bytes().await.unwrap().to_vec(),
-        photo,
-        "the customer's bytes, through us"
-    );
+    assert_eq!(app.bytes(&token, url).await, photo, "the customer's bytes, through us");
     assert!(
         app.telegram.requests().iter().any(|r| r.method.starts_with("file/")),
         "downloaded from the Bot API's file route"
@@ -291,15 +285,12 @@ async fn replies_go_out_as_text_and_uploaded_files(backend: Backend) {
 
     // Quoting the customer's question: Telegram shows the reply attached to it.
     let question = app.messages(&token, conversation).await[0].clone();
-    let response = app
-        .post(
+    let quoted = app
+        .send(
             &token,
-            "/api/inbox/messages/send",
             json!({ "conversationId": conversation, "content": "About that invoice:", "replyTo": question["id"] }),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let quoted: Value = response.json().await.unwrap();
     assert_eq!(quoted["replyTo"]["messageId"], question["id"]);
     app.wait_for_status(&token, conversation, quoted["id"].as_i64().unwrap(), "sent")
         .await;
@@ -321,15 +312,12 @@ async fn replies_go_out_as_text_and_uploaded_files(backend: Backend) {
 
     // Buttons under a reply: the customer taps one, the inbox shows the choice, and the tap is
     // answered so Telegram stops its spinner.
-    let response = app
-        .post(
+    let asked = app
+        .send(
             &token,
-            "/api/inbox/messages/send",
             json!({ "conversationId": conversation, "content": "Which size?", "buttons": ["Small", "Medium", "Large"] }),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let asked: Value = response.json().await.unwrap();
     assert_eq!(asked["buttons"], json!(["Small", "Medium", "Large"]));
     let asked = app
         .wait_for_status(&token, conversation, asked["id"].as_i64().unwrap(), "sent")
@@ -382,15 +370,12 @@ async fn replies_go_out_as_text_and_uploaded_files(backend: Backend) {
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
     let file: Value = response.json().await.unwrap();
-    let response = app
-        .post(
+    let queued = app
+        .send(
             &token,
-            "/api/inbox/messages/send",
             json!({ "conversationId": conversation, "content": "Here it is", "attachments": [{ "url": file["url"] }] }),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::ACCEPTED);
-    let queued: Value = response.json().await.unwrap();
     app.wait_for_status(&token, conversation, queued["id"].as_i64().unwrap(), "sent")
         .await;
     let record = app

@@ -163,6 +163,20 @@ impl TestApp {
             .unwrap()
     }
 
+    /// `POST /api/inbox/messages/send` with `body`, which must be queued (202); the message.
+    pub async fn send(&self, token: &str, body: Value) -> Value {
+        let response = self.post(token, "/api/inbox/messages/send", body).await;
+        assert_eq!(response.status(), reqwest::StatusCode::ACCEPTED);
+        response.json().await.unwrap()
+    }
+
+    /// The bytes served at `url`, which must answer 200.
+    pub async fn bytes(&self, token: &str, url: &str) -> Vec<u8> {
+        let served = self.get(token, url).await;
+        assert_eq!(served.status(), reqwest::StatusCode::OK, "{url}");
+        served.bytes().await.unwrap().to_vec()
+    }
+
     pub async fn delete(&self, token: &str, path: &str) -> Response {
         self.http
             .delete(self.url(path))
