@@ -357,6 +357,32 @@ pub struct Message {
     pub buttons: Vec<String>,
 }
 
+/// A private note agents leave inside a conversation for each other; never sent to the customer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Note {
+    pub id: Id,
+    pub conversation_id: Id,
+    pub author_id: Id,
+    pub author_name: String,
+    pub body: String,
+    /// The organization's people the note @mentions.
+    pub mentions: Vec<Id>,
+    pub created_at: Millis,
+}
+
+/// `POST /api/inbox/conversations/:id/notes {content, mentions}` (or `/api/inbox/notes` with
+/// `conversationId`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NoteRequest {
+    #[serde(default)]
+    pub conversation_id: Option<Id>,
+    pub content: String,
+    #[serde(default)]
+    pub mentions: Vec<Id>,
+}
+
 /// A page of a keyset-paginated list; `next_cursor` is passed back as `before`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -465,6 +491,8 @@ pub mod events {
     pub const CONTACT_UPDATED: &str = "contact:updated";
     pub const MESSAGE_UPDATED: &str = "message:updated";
     pub const TEMPLATE_UPDATED: &str = "template:updated";
+    pub const NOTE_ADDED: &str = "note:added";
+    pub const NOTE_DELETED: &str = "note:deleted";
 }
 
 /// Shortens a message body for list previews without splitting a character.

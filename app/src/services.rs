@@ -404,6 +404,43 @@ impl Services {
         }
     }
 
+    /// Leaves a private note in a conversation of the user's organization. Mentions name the
+    /// organization's people; anyone else named is ignored.
+    pub async fn add_note(&self, user: &User, conversation_id: Id, req: NoteRequest) -> AppResult<Note> {
+        let body = req.content.trim();
+        if body.is_empty() {
+            return Err(AppError::invalid("the note is empty"));
+        }
+        if body.chars().count() > MAX_MESSAGE_CHARS {
+            return Err(AppError::invalid(format!(
+                "a note can have at most {MAX_MESSAGE_CHARS} characters"
+            )));
+        }
+        let written = self
+            .store
+            .add_note(user.organization_id, conversation_id, user.id, body, &req.mentions)
+            .await?;
+        Ok(self.publish(written))
+    }
+
+    pub async fn notes(&self, user: &User, conversation_id: Id) -> AppResult<Vec<Note>> {
+        // An unknown conversation (or another organization's) is not found, not empty.
+        self.store.conversation(user.organization_id, conversation_id).await?;
+        Ok(self.store.notes(user.organization_id, conversation_id).await?)
+    }
+
+    /// Removes a note: its author may, and so may owners and admins.
+    pub async fn delete_note(&self, user: &User, note_id: Id) -> AppResult<()> {
+        let note = self.store.note(user.organization_id, note_id).await?;
+        if note.author_id != user.id && !user.role.can_manage() {
+            return Err(AppError::Forbidden(
+                "only the note's author, or an owner or admin, can delete it".into(),
+            ));
+        }
+        self.publish(self.store.delete_note(user.organization_id, note_id).await?);
+        Ok(())
+    }
+
     /// The templates an agent may pick from (or an admin manage), newest review state first.
     pub async fn templates(&self, user: &User, filter: &TemplateFilter) -> AppResult<Vec<WhatsAppTemplate>> {
         let waba_id = match filter.channel_id {

@@ -167,6 +167,23 @@ test.describe('Telegram, end to end', () => {
     await expect(choice.getByTestId('reply-quote')).toContainText('Pick up or delivery?');
   });
 
+  test('the team leaves a private note that never reaches the customer', async ({ request }) => {
+    const notes = page.getByTestId('notes');
+    const text = `Customer is a VIP, offer free shipping ${run}`;
+    await notes.getByTestId('note-input').fill(text);
+    await notes.getByTestId('note-input').press('Enter');
+    const note = notes.getByTestId('note').filter({ hasText: text });
+    await expect(note).toBeVisible(SLOW);
+    await expect(note).toContainText(owner.name);
+    const sent = await (await request.get(`${TELEGRAM}/_fake/telegram/sent`)).json();
+    expect(JSON.stringify(sent)).not.toContain(text);
+    await page.reload();
+    await expectLive(page);
+    await expect(page.getByTestId('notes').getByTestId('note').filter({ hasText: text })).toBeVisible(SLOW);
+    await page.getByTestId('notes').getByTestId('note').filter({ hasText: text }).getByTestId('note-delete').click();
+    await expect(page.getByTestId('notes').getByTestId('note').filter({ hasText: text })).toHaveCount(0);
+  });
+
   test('a file too large for bots is shown with its name, size and why', async ({ request }) => {
     await telegramPost(request, customer('document'), { file_name: 'holiday-video.mov', mime_type: 'video/quicktime', size: 30 * 1024 * 1024 });
     const chip = page.getByTestId('thread').locator('[data-testid="attachment"][data-unavailable="true"]');

@@ -31,6 +31,24 @@ pub enum DomainEvent {
     ChannelStatus(ChannelChanged),
     ContactUpdated(ContactChanged),
     TemplateUpdated(TemplateChanged),
+    /// An agent left a private note (the brief's `{conversationId, note, mentionedUsers}`).
+    NoteAdded(NoteAdded),
+    NoteDeleted(NoteDeleted),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NoteAdded {
+    pub conversation_id: Id,
+    pub note: Note,
+    pub mentioned_users: Vec<Id>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NoteDeleted {
+    pub conversation_id: Id,
+    pub note_id: Id,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -193,6 +211,8 @@ impl DomainEvent {
             Self::ChannelStatus(_) => events::CHANNEL_STATUS,
             Self::ContactUpdated(_) => events::CONTACT_UPDATED,
             Self::TemplateUpdated(_) => events::TEMPLATE_UPDATED,
+            Self::NoteAdded(_) => events::NOTE_ADDED,
+            Self::NoteDeleted(_) => events::NOTE_DELETED,
         }
     }
 
@@ -209,6 +229,8 @@ impl DomainEvent {
             Self::ChannelStatus(p) => serde_json::to_value(p),
             Self::ContactUpdated(p) => serde_json::to_value(p),
             Self::TemplateUpdated(p) => serde_json::to_value(p),
+            Self::NoteAdded(p) => serde_json::to_value(p),
+            Self::NoteDeleted(p) => serde_json::to_value(p),
         };
         // Plain structs with string keys always serialize.
         json.unwrap_or(Value::Null)

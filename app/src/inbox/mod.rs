@@ -33,6 +33,29 @@ pub async fn send_message(request: SendRequest) -> Result<Message, AppError> {
     context::services()?.send_message(&user, request).await
 }
 
+#[server(prefix = "/rpc")]
+pub async fn list_notes(conversation_id: Id) -> Result<Vec<Note>, AppError> {
+    let user = context::user().await?;
+    context::services()?.notes(&user, conversation_id).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn add_note(conversation_id: Id, content: String) -> Result<Note, AppError> {
+    let user = context::user().await?;
+    let request = NoteRequest {
+        conversation_id: Some(conversation_id),
+        content,
+        mentions: vec![],
+    };
+    context::services()?.add_note(&user, conversation_id, request).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn delete_note(id: Id) -> Result<(), AppError> {
+    let user = context::user().await?;
+    context::services()?.delete_note(&user, id).await
+}
+
 /// Changes a sent reply's text (`Some`) or takes it back (`None`), where the platform allows.
 #[server(prefix = "/rpc")]
 pub async fn revise_message(id: Id, content: Option<String>) -> Result<Message, AppError> {

@@ -11,6 +11,7 @@
 //! | `contacts.rs` | customers and their platform identities |
 //! | `conversations.rs` | the inbox: listing, status, assignment, unread |
 //! | `messages.rs` | threads, and what platforms deliver: messages, echoes, statuses, reactions |
+//! | `notes.rs` | private notes inside conversations, and whom they mention |
 //! | `outbox.rs` | agents' replies on their way out |
 //! | `templates.rs` | WhatsApp message templates |
 //! | `uploads.rs` | files agents attach |
@@ -29,6 +30,7 @@ mod conversations;
 mod events;
 mod ingest;
 mod messages;
+mod notes;
 mod organizations;
 mod outbox;
 mod postgres;
@@ -49,6 +51,7 @@ pub use ingest::{Committed, DeliveryResult, Ingest, IngestEvent, IngestStore, In
 pub use messages::{
     Delivered, EchoMessage, InboundMessage, MessageEdit, MessageStore, ReactionUpdate, StatusUpdate, thread_page_sql,
 };
+pub use notes::NoteStore;
 pub use organizations::{Credentials, OrganizationStore};
 pub use outbox::{NewOutbound, OutboundJob, OutboxStore};
 pub use postgres::{Postgres, PostgresStore};
@@ -111,6 +114,7 @@ pub trait Store:
     + ContactStore
     + ConversationStore
     + MessageStore
+    + NoteStore
     + OutboxStore
     + TemplateStore
     + UploadStore

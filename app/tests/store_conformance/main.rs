@@ -1,7 +1,7 @@
 //! The store contract, checked against both backends.
 //!
 //! Each module here is one file holding one concern of the store (organizations, sessions,
-//! channels, contacts, conversations, messages, the outbox, templates, uploads, the event log,
+//! channels, contacts, conversations, messages, notes, the outbox, templates, uploads, the event log,
 //! tenancy), and every test in it runs twice: once on a fresh SQLite file and once on a fresh
 //! PostgreSQL database (`MESSIO_TEST_POSTGRES_URL`). `support` holds the helpers they share.
 //!
@@ -41,6 +41,7 @@ mod conversations;
 mod events;
 mod ingest;
 mod messages;
+mod notes;
 mod organizations;
 mod outbox;
 mod sessions;

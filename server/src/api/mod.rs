@@ -5,6 +5,7 @@ mod auth;
 mod channels;
 mod conversations;
 mod messages;
+mod notes;
 mod templates;
 
 use crate::state::AppState;
@@ -20,6 +21,7 @@ pub fn router() -> Router<AppState> {
         .merge(auth::router())
         .merge(conversations::router())
         .merge(messages::router())
+        .merge(notes::router())
         .merge(channels::router())
         .merge(templates::router())
         // API clients get the JSON error shape, not the app's "page not found" HTML.

@@ -1,7 +1,13 @@
-//! Who the customer is: avatar, name, the channels they reach us on, and the conversation's
-//! facts.
+//! Who the customer is: avatar, name, the channels they reach us on, the conversation's
+//! facts, and the team's private notes on it (never sent to the customer; kept live with
+//! `note:added` / `note:deleted`).
 
+use super::live::on_live_event;
 use super::thread::ThreadState;
+use crate::inbox::{add_note, delete_note, list_notes};
+use crate::model::{Id, Note};
+use crate::ui::Shell;
+use crate::ui::components::toast_error;
 use crate::ui::components::{Avatar, ChannelIcon, Clock, RelTime, conversation_status_label, full_datetime};
 use leptos::prelude::*;
 
@@ -67,6 +73,150 @@ pub fn ContactPanel() -> impl IntoView {
                     }}</dd>
                 </dl>
             </section>
+            <NotesSection/>
         </aside>
+    }
+}
+
+/// The team's private notes on this conversation: oldest first, a box to add one (Enter
+/// adds, Shift+Enter breaks the line), delete on one's own (managers on any).
+#[component]
+fn NotesSection() -> impl IntoView {
+    let thread = expect_context::<ThreadState>();
+    let conversation_id = thread.id;
+    let notes = RwSignal::new(Vec::<Note>::new());
+    let loaded = RwSignal::new(false);
+    let draft = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let me = Shell::get().and_then(Shell::session_untracked).map(|s| s.user);
+    let (my_id, manager) = me.map_or((0, false), |u| (u.id, u.role.can_manage()));
+
+    Effect::new(move |_| {
+        leptos::task::spawn_local(async move {
+            match list_notes(conversation_id).await {
+                Ok(list) => {
+                    let _ = notes.try_set(list);
+                }
+                Err(error) => toast_error(&error),
+            }
+            let _ = loaded.try_set(true);
+        });
+    });
+    on_live_event(move |event| {
+        if event.conversation_id != Some(conversation_id) {
+            return;
+        }
+        if let Some(note) = &event.note {
+            let _ = notes.try_update(|list| {
+                if !list.iter().any(|n| n.id == note.id) {
+                    list.push(note.clone());
+                }
+            });
+        }
+        if let Some(gone) = event.deleted_note {
+            let _ = notes.try_update(|list| list.retain(|n| n.id != gone));
+        }
+    });
+
+    let add = move || {
+        let text = draft.get_untracked().trim().to_string();
+        if text.is_empty() || busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match add_note(conversation_id, text).await {
+                Ok(note) => {
+                    let _ = notes.try_update(|list| {
+                        if !list.iter().any(|n| n.id == note.id) {
+                            list.push(note);
+                        }
+                    });
+                    let _ = draft.try_set(String::new());
+                }
+                Err(error) => toast_error(&error),
+            }
+            let _ = busy.try_set(false);
+        });
+    };
+    let remove = move |id: Id| {
+        leptos::task::spawn_local(async move {
+            match delete_note(id).await {
+                Ok(()) => {
+                    let _ = notes.try_update(|list| list.retain(|n| n.id != id));
+                }
+                Err(error) => toast_error(&error),
+            }
+        });
+    };
+
+    view! {
+        <section class="contact-section notes" aria-labelledby="notes-title" data-testid="notes">
+            <h4 id="notes-title">"Private notes"</h4>
+            <p class="muted notes-hint">"Only your team sees these; they never reach the customer."</p>
+            <Show when=move || loaded.get() fallback=|| view! { <p class="muted" aria-busy="true">"Loading notes…"</p> }>
+                <Show
+                    when=move || notes.with(|n| !n.is_empty())
+                    fallback=|| view! { <p class="muted notes-empty">"No notes yet."</p> }
+                >
+                    <ul class="note-list">
+                        <For each=move || notes.get() key=|n| n.id let:note>
+                            <li class="note" data-testid="note" data-note-id=note.id.to_string()>
+                                <div class="note-head">
+                                    <strong>{note.author_name.clone()}</strong>
+                                    <RelTime ts=note.created_at/>
+                                    {(note.author_id == my_id || manager).then(|| {
+                                        let id = note.id;
+                                        view! {
+                                            <button
+                                                type="button"
+                                                class="btn btn-ghost btn-sm note-delete"
+                                                data-testid="note-delete"
+                                                aria-label="Delete this note"
+                                                on:click=move |_| remove(id)
+                                            >
+                                                "×"
+                                            </button>
+                                        }
+                                    })}
+                                </div>
+                                <p class="note-body">{note.body.clone()}</p>
+                            </li>
+                        </For>
+                    </ul>
+                </Show>
+            </Show>
+            <form
+                class="note-form"
+                on:submit=move |ev: leptos::ev::SubmitEvent| {
+                    ev.prevent_default();
+                    add();
+                }
+            >
+                <label for="note-input" class="sr-only">"Add a private note"</label>
+                <textarea
+                    id="note-input"
+                    data-testid="note-input"
+                    rows="2"
+                    placeholder="Add a note for your team…"
+                    prop:value=move || draft.get()
+                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                            ev.prevent_default();
+                            add();
+                        }
+                    }
+                ></textarea>
+                <button
+                    type="submit"
+                    class="btn btn-sm"
+                    data-testid="note-add"
+                    disabled=move || busy.get() || draft.with(|d| d.trim().is_empty())
+                >
+                    "Add note"
+                </button>
+            </form>
+        </section>
     }
 }

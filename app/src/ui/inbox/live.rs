@@ -7,7 +7,7 @@
 //! `events:since`. Handlers apply events idempotently (upserts keyed by id / client id).
 
 use crate::model::{
-    Channel, ChannelStatus, Contact, Conversation, ConversationStatus, Id, Message, MessageStatus, events,
+    Channel, ChannelStatus, Contact, Conversation, ConversationStatus, Id, Message, MessageStatus, Note, events,
 };
 use crate::realtime::ConnectionState;
 use crate::templates::WhatsAppTemplate;
@@ -153,6 +153,10 @@ pub struct LiveEvent {
     pub channel: Option<ChannelUpdate>,
     /// `template:updated`: the Templates page and the composer's picker follow it.
     pub template: Option<TemplateUpdate>,
+    /// `note:added`: a private note left in `conversation_id`.
+    pub note: Option<Note>,
+    /// `note:deleted`: the note taken out of `conversation_id`.
+    pub deleted_note: Option<Id>,
 }
 
 fn field<T: DeserializeOwned>(payload: &Value, key: &str) -> Option<T> {
@@ -185,6 +189,8 @@ impl LiveEvent {
             }
             events::CONVERSATION_STATUS => event.conversation_status = field(payload, "status"),
             events::MESSAGE_UPDATED => event.updated_message = event.message.take(),
+            events::NOTE_ADDED => event.note = field(payload, "note"),
+            events::NOTE_DELETED => event.deleted_note = field(payload, "noteId"),
             events::CHANNEL_STATUS => {
                 let channel: Option<Channel> = field(payload, "channel");
                 let channel_id = field(payload, "channelId").or(channel.as_ref().map(|c| c.id));
