@@ -174,22 +174,9 @@ async fn other_organizations_get_404(backend: Backend) {
 async fn agents_may_not_manage_channels(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (owner, body) = app.signup("Acme", "owner@acme.test").await;
-    let owner_user: app::model::User = serde_json::from_value(body["user"].clone()).unwrap();
-    let agent = app
-        .state
-        .services
-        .add_member(
-            &owner_user,
-            "Agent A",
-            "agent@acme.test",
-            "password123",
-            app::model::Role::Agent,
-        )
-        .await
-        .unwrap();
+    let (agent, agent_token) = app.add_agent(&body, "Agent A", "agent@acme.test").await;
     assert_eq!(agent.role, app::model::Role::Agent);
-    let login: Value = app.login("agent@acme.test", "password123").await.json().await.unwrap();
-    let agent_token = login["token"].as_str().unwrap();
+    let agent_token = agent_token.as_str();
     let page_token = app.fake.page_token("101").unwrap();
     let refused = app
         .post(

@@ -15,21 +15,7 @@ use support::{Backend, TestApp, error_of};
 async fn notes_stay_inside_the_organization(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (owner, body) = app.signup("Acme", "owner@acme.test").await;
-    let owner_user: app::model::User = serde_json::from_value(body["user"].clone()).unwrap();
-    let lea = app
-        .state
-        .services
-        .add_member(
-            &owner_user,
-            "Lea",
-            "lea@acme.test",
-            "password123",
-            app::model::Role::Agent,
-        )
-        .await
-        .unwrap();
-    let login: Value = app.login("lea@acme.test", "password123").await.json().await.unwrap();
-    let lea_token = login["token"].as_str().unwrap().to_string();
+    let (lea, lea_token) = app.add_agent(&body, "Lea", "lea@acme.test").await;
     app.connect_page(&owner, "101").await;
     app.deliver(&text_message_event(
         "101",

@@ -163,6 +163,20 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Adds an agent to the organization whose owner signed up with `signup` (the body
+    /// `signup` returned) and logs them in: their user and session token.
+    pub async fn add_agent(&self, signup: &Value, name: &str, email: &str) -> (app::model::User, String) {
+        let owner: app::model::User = serde_json::from_value(signup["user"].clone()).unwrap();
+        let agent = self
+            .state
+            .services
+            .add_member(&owner, name, email, "password123", app::model::Role::Agent)
+            .await
+            .unwrap();
+        let login: Value = self.login(email, "password123").await.json().await.unwrap();
+        (agent, login["token"].as_str().unwrap().to_string())
+    }
+
     /// `POST /api/inbox/messages/send` with `body`, which must be queued (202); the message.
     pub async fn send(&self, token: &str, body: Value) -> Value {
         let response = self.post(token, "/api/inbox/messages/send", body).await;
