@@ -371,6 +371,16 @@ pub struct Note {
     pub created_at: Millis,
 }
 
+/// A note that @mentions someone, as their mentions list shows it: unread until they read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Mention {
+    pub note: Note,
+    /// Who the conversation is with.
+    pub contact_name: String,
+    pub read_at: Option<Millis>,
+}
+
 /// `POST /api/inbox/conversations/:id/notes {content, mentions}` (or `/api/inbox/notes` with
 /// `conversationId`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

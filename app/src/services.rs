@@ -416,9 +416,14 @@ impl Services {
                 "a note can have at most {MAX_MESSAGE_CHARS} characters"
             )));
         }
+        // Named in the text (`@Lea`) or listed by id; never oneself.
+        let members = self.store.users(user.organization_id).await?;
+        let mut mentions = req.mentions.clone();
+        mentions.extend(crate::domain::mentions::mentioned_by_name(body, &members));
+        mentions.retain(|id| *id != user.id);
         let written = self
             .store
-            .add_note(user.organization_id, conversation_id, user.id, body, &req.mentions)
+            .add_note(user.organization_id, conversation_id, user.id, body, &mentions)
             .await?;
         Ok(self.publish(written))
     }
@@ -427,6 +432,16 @@ impl Services {
         // An unknown conversation (or another organization's) is not found, not empty.
         self.store.conversation(user.organization_id, conversation_id).await?;
         Ok(self.store.notes(user.organization_id, conversation_id).await?)
+    }
+
+    /// The user's own mentions, newest first.
+    pub async fn mentions(&self, user: &User, unread_only: bool) -> AppResult<Vec<Mention>> {
+        Ok(self.store.mentions(user.organization_id, user.id, unread_only).await?)
+    }
+
+    /// Marks one of the user's mentions read; someone else's is not found.
+    pub async fn read_mention(&self, user: &User, note_id: Id) -> AppResult<Mention> {
+        Ok(self.store.read_mention(user.organization_id, user.id, note_id).await?)
     }
 
     /// Removes a note: its author may, and so may owners and admins.

@@ -182,6 +182,15 @@ test.describe('Telegram, end to end', () => {
     await expect(page.getByTestId('notes').getByTestId('note').filter({ hasText: text })).toBeVisible(SLOW);
     await page.getByTestId('notes').getByTestId('note').filter({ hasText: text }).getByTestId('note-delete').click();
     await expect(page.getByTestId('notes').getByTestId('note').filter({ hasText: text })).toHaveCount(0);
+
+    // Nobody mentioned this admin (a note never mentions its own author): the mentions page
+    // says so, and the sidebar shows no unread count.
+    const back = page.url();
+    await page.getByTestId('nav-mentions').click();
+    await expect(page.getByTestId('mentions-page')).toContainText('No mentions yet', SLOW);
+    await expect(page.getByTestId('mentions-unread')).toHaveCount(0);
+    await page.goto(back);
+    await expectLive(page);
   });
 
   test('a file too large for bots is shown with its name, size and why', async ({ request }) => {

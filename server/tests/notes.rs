@@ -16,6 +16,7 @@ async fn notes_stay_inside_the_organization(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (owner, body) = app.signup("Acme", "owner@acme.test").await;
     let (lea, lea_token) = app.add_agent(&body, "Lea", "lea@acme.test").await;
+    let owner_id = body["user"]["id"].as_i64().unwrap();
     app.connect_page(&owner, "101").await;
     app.deliver(&text_message_event(
         "101",
@@ -102,6 +103,52 @@ async fn notes_stay_inside_the_organization(backend: Backend) {
             .status(),
         StatusCode::NOT_FOUND
     );
+
+    // `@Lea` in the text mentions her too; the author never mentions themselves.
+    let named: Value = app
+        .post(
+            &owner,
+            &format!("/api/inbox/conversations/{conversation}/notes"),
+            json!({ "content": "thanks @lea!", "mentions": [owner_id] }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(named["mentions"], json!([lea.id]));
+    app.delete(&owner, &format!("/api/inbox/notes/{}", named["id"])).await;
+
+    // Lea's mentions: unread until she reads it; nobody else's to read.
+    let unread: Value = app
+        .get(&lea_token, "/api/inbox/mentions?unreadOnly=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unread.as_array().unwrap().len(), 1);
+    assert_eq!(unread[0]["note"]["id"], note["id"]);
+    assert_eq!(unread[0]["readAt"], Value::Null);
+    let mention_path = format!("/api/inbox/mentions/{}/read", note["id"]);
+    assert_eq!(
+        app.post(&rival, &mention_path, json!({})).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    let read: Value = app
+        .post(&lea_token, &mention_path, json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(read["readAt"].is_i64(), "{read}");
+    let unread: Value = app
+        .get(&lea_token, "/api/inbox/mentions?unreadOnly=true")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unread, json!([]));
+    let all: Value = app.get(&lea_token, "/api/inbox/mentions").await.json().await.unwrap();
+    assert_eq!(all.as_array().unwrap().len(), 1);
 
     // Lea may delete her own note, not the owner's; the owner may delete any.
     let (status, _) = error_of(

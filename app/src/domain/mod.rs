@@ -6,7 +6,8 @@
 //!   its thread;
 //! - `contact`: naming a customer we know nothing about yet;
 //! - `reactions`: one reaction per customer and message;
-//! - `delivery`: what becomes of a reply whose send was cut off.
+//! - `delivery`: what becomes of a reply whose send was cut off;
+//! - `mentions`: whom a note's `@name`s mention.
 //!
 //! Reply windows follow each platform's declared rule (`platforms`, read by
 //! `model::ReplyWindow::at`).
@@ -14,4 +15,5 @@
 pub mod contact;
 pub mod conversation;
 pub mod delivery;
+pub mod mentions;
 pub mod reactions;

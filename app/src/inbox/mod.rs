@@ -56,6 +56,19 @@ pub async fn delete_note(id: Id) -> Result<(), AppError> {
     context::services()?.delete_note(&user, id).await
 }
 
+/// The caller's @mentions, newest first (only the unread ones when asked).
+#[server(prefix = "/rpc")]
+pub async fn list_mentions(unread_only: bool) -> Result<Vec<Mention>, AppError> {
+    let user = context::user().await?;
+    context::services()?.mentions(&user, unread_only).await
+}
+
+#[server(prefix = "/rpc")]
+pub async fn read_mention(note_id: Id) -> Result<Mention, AppError> {
+    let user = context::user().await?;
+    context::services()?.read_mention(&user, note_id).await
+}
+
 /// Changes a sent reply's text (`Some`) or takes it back (`None`), where the platform allows.
 #[server(prefix = "/rpc")]
 pub async fn revise_message(id: Id, content: Option<String>) -> Result<Message, AppError> {

@@ -4,6 +4,7 @@
 mod auth_pages;
 pub mod components;
 pub mod inbox;
+mod mentions;
 mod settings;
 pub mod xhr_upload;
 
@@ -64,6 +65,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("") view=inbox::NoConversation/>
                         <Route path=path!(":id") view=inbox::thread::ConversationPane/>
                     </ParentRoute>
+                    <Route path=path!("/mentions") view=mentions::MentionsPage/>
                     <Route path=path!("/settings") view=|| view! { <Redirect path="/settings/channels"/> }/>
                     <Route path=path!("/settings/channels") view=settings::channels::ChannelsPage/>
                     <Route path=path!("/settings/channels/facebook") view=settings::facebook_pick::FacebookPickPage/>
@@ -198,6 +200,7 @@ fn AppShell() -> impl IntoView {
             .and_then(Result::ok)
             .and_then(|d| d.session.is_some().then_some(d.seq))
     }));
+    mentions::UnreadMentions::provide();
 
     view! {
         <div class="app">
@@ -236,6 +239,18 @@ fn Sidebar(session: SessionInfo, live: Live) -> impl IntoView {
                         <svg viewBox="0 0 24 24"><path d="M4 4h16v11H15l-3 3-3-3H4z"/></svg>
                     </span>
                     <span class="nav-label">"Inbox"</span>
+                </A>
+                <A href="/mentions" attr:data-testid="nav-mentions">
+                    <span class="nav-icon" aria-hidden="true">
+                        <svg viewBox="0 0 24 24"><circle cx="12" cy="12" r="3.5"/><path d="M15.5 12v1.5a2.5 2.5 0 0 0 5 0V12a8.5 8.5 0 1 0-3.3 6.7"/></svg>
+                    </span>
+                    <span class="nav-label">"Mentions"</span>
+                    {move || {
+                        let unread = mentions::UnreadMentions::get().map_or(0, |c| c.0.get());
+                        (unread > 0).then(|| view! {
+                            <span class="nav-badge" data-testid="mentions-unread" aria-label=format!("{unread} unread")>{unread}</span>
+                        })
+                    }}
                 </A>
                 <span class="nav-section" aria-hidden="true">"Settings"</span>
                 <A href="/settings/channels">

@@ -198,7 +198,7 @@ fn NotesSection() -> impl IntoView {
                     id="note-input"
                     data-testid="note-input"
                     rows="2"
-                    placeholder="Add a note for your team…"
+                    placeholder="Add a note for your team; @Name mentions a teammate…"
                     prop:value=move || draft.get()
                     on:input=move |ev| draft.set(event_target_value(&ev))
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| {
