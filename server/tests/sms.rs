@@ -81,12 +81,7 @@ async fn connecting_points_the_number_at_us_and_disconnecting_puts_it_back(backe
     );
 
     let id = channel["id"].as_i64().unwrap();
-    let healthy: Value = app
-        .get(&token, &format!("/api/channels/{id}/health"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let healthy: Value = app.health(&token, id).await;
     assert_eq!(
         (healthy["status"].as_str(), &healthy["lastError"]),
         (Some("active"), &Value::Null)
@@ -94,12 +89,7 @@ async fn connecting_points_the_number_at_us_and_disconnecting_puts_it_back(backe
     // Someone points the number elsewhere in the Twilio Console: health says so.
     app.twilio
         .set_sms_url(DEFAULT_NUMBER, Some("https://elsewhere.example/sms"));
-    let warned: Value = app
-        .get(&token, &format!("/api/channels/{id}/health"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let warned: Value = app.health(&token, id).await;
     assert!(
         warned["lastError"].as_str().unwrap().contains("somewhere else"),
         "{warned}"

@@ -28,6 +28,15 @@ async fn connect_bot(app: &TestApp, token: &str) -> Value {
     response.json().await.unwrap()
 }
 
+/// The Bot API call that sent `text` to a customer.
+fn sent_text(app: &TestApp, text: &str) -> fake_telegram::SentRecord {
+    app.telegram
+        .sent()
+        .into_iter()
+        .find(|s| s.text.as_deref() == Some(text))
+        .unwrap_or_else(|| panic!("nothing sent with the text {text:?}"))
+}
+
 async fn connecting_a_bot_sets_its_webhook_with_our_secret(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let (token, _) = app.signup("Acme", "owner@acme.test").await;
@@ -294,12 +303,7 @@ async fn replies_go_out_as_text_and_uploaded_files(backend: Backend) {
     assert_eq!(quoted["replyTo"]["messageId"], question["id"]);
     app.wait_for_status(&token, conversation, quoted["id"].as_i64().unwrap(), "sent")
         .await;
-    let record = app
-        .telegram
-        .sent()
-        .into_iter()
-        .find(|s| s.text.as_deref() == Some("About that invoice:"))
-        .unwrap();
+    let record = sent_text(&app, "About that invoice:");
     let question_id: i64 = question["platformMessageId"]
         .as_str()
         .unwrap()
@@ -322,12 +326,7 @@ async fn replies_go_out_as_text_and_uploaded_files(backend: Backend) {
     let asked = app
         .wait_for_status(&token, conversation, asked["id"].as_i64().unwrap(), "sent")
         .await;
-    let keyboard = app
-        .telegram
-        .sent()
-        .into_iter()
-        .find(|s| s.text.as_deref() == Some("Which size?"))
-        .unwrap();
+    let keyboard = sent_text(&app, "Which size?");
     let markup = keyboard.reply_markup.clone().unwrap();
     assert_eq!(markup["inline_keyboard"][0][1]["text"], "Medium");
     let data = markup["inline_keyboard"][0][1]["callback_data"]
@@ -455,12 +454,7 @@ async fn health_reads_webhook_info_and_disconnect_deletes_the_webhook(backend: B
     let channel = connect_bot(&app, &token).await;
     let id = channel["id"].as_i64().unwrap();
 
-    let healthy: Value = app
-        .get(&token, &format!("/api/channels/{id}/health"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let healthy: Value = app.health(&token, id).await;
     assert_eq!(
         (healthy["status"].as_str(), &healthy["lastError"]),
         (Some("active"), &Value::Null)
@@ -470,12 +464,7 @@ async fn health_reads_webhook_info_and_disconnect_deletes_the_webhook(backend: B
     let update = json!({"message": {"message_id": 5, "date": 1_765_000_000, "text": "x",
         "chat": {"id": ADA_ID, "type": "private"}, "from": {"id": ADA_ID, "is_bot": false, "first_name": "Ada"}}});
     app.telegram.deliver_with_secret(SUPPORT_BOT_ID, update, "wrong").await;
-    let warned: Value = app
-        .get(&token, &format!("/api/channels/{id}/health"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let warned: Value = app.health(&token, id).await;
     assert_eq!(warned["status"], "active");
     let warning = warned["lastError"].as_str().unwrap();
     assert!(warning.contains("401"), "the platform's own words: {warning}");

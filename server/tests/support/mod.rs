@@ -177,6 +177,15 @@ impl TestApp {
         (agent, login["token"].as_str().unwrap().to_string())
     }
 
+    /// `GET /api/channels/:id/health`: the channel as the check left it.
+    pub async fn health(&self, token: &str, channel_id: i64) -> Value {
+        self.get(token, &format!("/api/channels/{channel_id}/health"))
+            .await
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// `POST /api/inbox/messages/send` with `body`, which must be queued (202); the message.
     pub async fn send(&self, token: &str, body: Value) -> Value {
         let response = self.post(token, "/api/inbox/messages/send", body).await;
