@@ -15,10 +15,15 @@ pub mod events;
 pub mod inbound;
 pub mod inbox;
 pub mod platforms;
+#[cfg(feature = "ssr")]
+pub mod presence;
 pub mod realtime;
+#[cfg(feature = "ssr")]
+pub mod routing;
 #[cfg(feature = "ssr")]
 pub mod services;
 pub mod sms;
+pub mod team;
 #[cfg(feature = "ssr")]
 pub mod store;
 pub mod templates;

@@ -167,6 +167,83 @@ impl Default for MessageKind {
 
 string_enum!(InboxView { All => "all", Mine => "mine", Unassigned => "unassigned" });
 
+string_enum!(
+    /// How urgent a conversation is; routing serves the higher first and gives urgent and
+    /// high to senior agents first (`RoutingStrategy::Priority`).
+    Priority { None => "none", Low => "low", Medium => "medium", High => "high", Urgent => "urgent" }
+);
+
+impl Priority {
+    /// Higher is more urgent.
+    pub fn rank(self) -> u8 {
+        match self {
+            Priority::None => 0,
+            Priority::Low => 1,
+            Priority::Medium => 2,
+            Priority::High => 3,
+            Priority::Urgent => 4,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Priority::None => "No priority",
+            Priority::Low => "Low",
+            Priority::Medium => "Medium",
+            Priority::High => "High",
+            Priority::Urgent => "Urgent",
+        }
+    }
+}
+
+// `string_enum!` cannot mark a variant `#[default]`, so this cannot be derived.
+#[allow(clippy::derivable_impls)]
+impl Default for Priority {
+    fn default() -> Self {
+        Priority::None
+    }
+}
+
+string_enum!(
+    /// How a team hands out its conversations (`crate::routing`).
+    RoutingStrategy {
+        Manual => "manual",
+        RoundRobin => "round_robin",
+        LoadBalanced => "load_balanced",
+        SkillBased => "skill_based",
+        Priority => "priority",
+    }
+);
+
+impl RoutingStrategy {
+    pub fn label(self) -> &'static str {
+        match self {
+            RoutingStrategy::Manual => "Manual (agents claim)",
+            RoutingStrategy::RoundRobin => "Round-robin",
+            RoutingStrategy::LoadBalanced => "Least busy",
+            RoutingStrategy::SkillBased => "Skill-based",
+            RoutingStrategy::Priority => "Priority to seniors",
+        }
+    }
+}
+
+string_enum!(
+    /// Whether an agent takes work: set by the agent, and derived from their open tabs (the
+    /// last one closed means offline after a grace period). Only online agents are routed to.
+    AgentStatus { Online => "online", Away => "away", Busy => "busy", Offline => "offline" }
+);
+
+impl AgentStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            AgentStatus::Online => "Online",
+            AgentStatus::Away => "Away",
+            AgentStatus::Busy => "Busy",
+            AgentStatus::Offline => "Offline",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Organization {
@@ -276,6 +353,22 @@ pub struct Conversation {
     pub last_message_at: Millis,
     pub last_inbound_at: Option<Millis>,
     pub created_at: Millis,
+    /// The team whose inbox the conversation is in (the channel's, or where it was sent).
+    #[serde(default)]
+    pub team_id: Option<Id>,
+    #[serde(default)]
+    pub team_name: Option<String>,
+    #[serde(default)]
+    pub priority: Priority,
+    /// Skills an agent needs for it (language, product…), from the channel or set by hand.
+    #[serde(default)]
+    pub required_skills: Vec<String>,
+    /// Waiting for routing since then; `None` when not waiting.
+    #[serde(default)]
+    pub queued_at: Option<Millis>,
+    /// The assignee must reply by then, or the conversation goes back to routing.
+    #[serde(default)]
+    pub reply_due_at: Option<Millis>,
 }
 
 /// Which replies the platform still accepts, counted from the customer's last message.
@@ -410,6 +503,14 @@ pub struct ConversationFilter {
     pub status: Option<ConversationStatus>,
     #[serde(default)]
     pub channel: Option<Id>,
+    /// One team's inbox.
+    #[serde(default)]
+    pub team: Option<Id>,
+    /// Assigned to this agent (any view).
+    #[serde(default)]
+    pub assignee: Option<Id>,
+    #[serde(default)]
+    pub priority: Option<Priority>,
     #[serde(default)]
     pub before: Option<String>,
     #[serde(default)]
@@ -503,6 +604,14 @@ pub mod events {
     pub const TEMPLATE_UPDATED: &str = "template:updated";
     pub const NOTE_ADDED: &str = "note:added";
     pub const NOTE_DELETED: &str = "note:deleted";
+    // Ephemeral: sent to sockets, never logged (no `seq`).
+    pub const PRESENCE_UPDATE: &str = "presence:update";
+    pub const TYPING_INDICATOR: &str = "typing:indicator";
+    pub const CONVERSATION_VIEWERS: &str = "conversation:viewers";
+    // Client → server, ephemeral.
+    pub const CONVERSATION_VIEWING: &str = "conversation:viewing";
+    pub const TYPING_START: &str = "typing:start";
+    pub const TYPING_STOP: &str = "typing:stop";
 }
 
 /// Shortens a message body for list previews without splitting a character.

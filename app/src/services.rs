@@ -77,6 +77,10 @@ pub struct Services {
     pub facebook_login: bool,
     /// Past how many segments the composer warns that an SMS is long.
     pub sms_segment_warning: usize,
+    /// Hands out conversations by each team's strategy (`crate::routing`).
+    pub router: crate::routing::Router,
+    /// Who is online, viewing, typing (`crate::presence`).
+    pub presence: Arc<crate::presence::Presence>,
 }
 
 pub type SharedServices = Arc<Services>;
@@ -554,14 +558,6 @@ impl Services {
         Ok(self.publish(
             self.store
                 .set_conversation_status(user.organization_id, conversation_id, status, user)
-                .await?,
-        ))
-    }
-
-    pub async fn assign(&self, user: &User, conversation_id: Id, assignee_id: Option<Id>) -> AppResult<Conversation> {
-        Ok(self.publish(
-            self.store
-                .assign_conversation(user.organization_id, conversation_id, assignee_id, user)
                 .await?,
         ))
     }

@@ -80,9 +80,7 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
     }
     let store = app::store::connect(&config.database_url).await?;
     let secrets = SecretBox::load_or_create(config.secret_key.as_deref(), &config.data_dir)?;
-    let (socket_layer, io) = realtime::layer(store.clone());
     let events = EventBus::new();
-    realtime::connect_sockets(&events, io, config.redis_url.as_deref()).await?;
     let adapters = Registry::new(&config.meta, &config.platform_apis, &config.public_url);
     let pollers = Arc::new(Pollers::default());
     let pending_logins = Arc::new(PendingLogins::default());
@@ -95,8 +93,11 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
         pollers: pollers.clone(),
         public_url: config.public_url.clone(),
     });
+    let presence = Arc::new(app::presence::Presence::default());
     let services: SharedServices = Arc::new(Services {
         ingest: GroupCommit::start(store.clone(), events.clone()),
+        router: app::routing::Router::start(store.clone(), events.clone(), presence.clone()),
+        presence,
         store,
         events,
         gateway: gateway.clone(),
@@ -106,6 +107,8 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
         facebook_login: config.meta.login_available(),
         sms_segment_warning: config.sms_segment_warning,
     });
+    let (socket_layer, io) = realtime::layer(services.clone());
+    realtime::connect_sockets(&services.events, io, config.redis_url.as_deref()).await?;
     let config = Arc::new(config);
     let state = AppState {
         leptos_options: leptos_options.clone(),

@@ -17,6 +17,20 @@ const BACKLOG: usize = 4096;
 #[derive(Clone)]
 pub struct EventBus {
     sender: broadcast::Sender<Batch>,
+    signals: broadcast::Sender<Signal>,
+}
+
+/// An ephemeral event: who is online, typing or viewing. Sent to sockets as it happens and
+/// never logged (it carries no `seq`): a client that missed one asks for the current state.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Signal {
+    pub organization_id: crate::model::Id,
+    pub name: String,
+    pub payload: serde_json::Value,
+    /// Only these people's sockets receive it (a mention); empty: the whole organization.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to_users: Vec<crate::model::Id>,
 }
 
 impl Default for EventBus {
@@ -28,7 +42,17 @@ impl Default for EventBus {
 impl EventBus {
     pub fn new() -> Self {
         let (sender, _) = broadcast::channel(BACKLOG);
-        Self { sender }
+        let (signals, _) = broadcast::channel(BACKLOG);
+        Self { sender, signals }
+    }
+
+    /// Hands an ephemeral event to the sockets (best effort: nothing keeps it).
+    pub fn signal(&self, signal: Signal) {
+        let _ = self.signals.send(signal);
+    }
+
+    pub fn subscribe_signals(&self) -> broadcast::Receiver<Signal> {
+        self.signals.subscribe()
     }
 
     /// Hands committed events to every subscriber. Never call it before the commit.
@@ -59,17 +83,34 @@ pub struct Subscription {
     receiver: broadcast::Receiver<Batch>,
 }
 
+/// What a subscriber receives next.
+#[derive(Debug)]
+pub enum Received {
+    Batch(Batch),
+    /// The subscriber fell behind and this many batches are gone: what it keeps from
+    /// them must be read again from the store.
+    Missed(u64),
+}
+
 impl Subscription {
     /// The next batch published after this subscription began; `None` once the bus is gone.
     pub async fn next(&mut self) -> Option<Batch> {
         loop {
-            match self.receiver.recv().await {
-                Ok(batch) => return Some(batch),
-                Err(broadcast::error::RecvError::Lagged(missed)) => {
+            match self.receive().await? {
+                Received::Batch(batch) => return Some(batch),
+                Received::Missed(missed) => {
                     tracing::warn!(missed, "an event subscriber fell behind; it skips to the newest events");
                 }
-                Err(broadcast::error::RecvError::Closed) => return None,
             }
+        }
+    }
+
+    /// As [`next`](Self::next), telling the subscriber when it lost batches.
+    pub async fn receive(&mut self) -> Option<Received> {
+        match self.receiver.recv().await {
+            Ok(batch) => Some(Received::Batch(batch)),
+            Err(broadcast::error::RecvError::Lagged(missed)) => Some(Received::Missed(missed)),
+            Err(broadcast::error::RecvError::Closed) => None,
         }
     }
 }

@@ -47,9 +47,10 @@ pub trait ConversationStore: Send + Sync {
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.contact_id, ct.name AS contact_name, \
     ct.avatar_url AS contact_avatar_url, c.channel_id, ch.kind AS channel_kind, ch.name AS channel_name, \
     c.status, c.assignee_id, u.name AS assignee_name, c.unread_count, c.last_message_preview, \
-    c.last_message_at, c.last_inbound_at, c.created_at \
+    c.last_message_at, c.last_inbound_at, c.created_at, c.team_id, t.name AS team_name, c.priority, \
+    c.required_skills, c.queued_at, c.reply_due_at \
     FROM conversations c JOIN contacts ct ON ct.id = c.contact_id JOIN channels ch ON ch.id = c.channel_id \
-    LEFT JOIN users u ON u.id = c.assignee_id";
+    LEFT JOIN users u ON u.id = c.assignee_id LEFT JOIN teams t ON t.id = c.team_id";
 
 fn conversation_from_row(row: &AnyRow) -> StoreResult<Conversation> {
     Ok(Conversation {
@@ -68,7 +69,18 @@ fn conversation_from_row(row: &AnyRow) -> StoreResult<Conversation> {
         last_message_at: row.try_get("last_message_at")?,
         last_inbound_at: row.try_get("last_inbound_at")?,
         created_at: row.try_get("created_at")?,
+        team_id: row.try_get("team_id")?,
+        team_name: row.try_get("team_name")?,
+        priority: parse(&row.try_get::<String, _>("priority")?, "priority")?,
+        required_skills: skills_from_json(&row.try_get::<String, _>("required_skills")?),
+        queued_at: row.try_get("queued_at")?,
+        reply_due_at: row.try_get("reply_due_at")?,
     })
+}
+
+/// Skills are kept as a JSON array of strings; anything else reads as none.
+pub(super) fn skills_from_json(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
 }
 
 pub(super) async fn conversation_in(conn: &mut Conn, org_id: Id, conversation_id: Id) -> StoreResult<Conversation> {
@@ -142,9 +154,13 @@ pub(super) async fn open_conversation(
     {
         return Ok((id, false));
     }
+    // A channel that routes to a team puts its new conversations in that team's queue.
     let created: Option<Id> = sqlx::query_scalar(
-        "INSERT INTO conversations (organization_id, contact_id, channel_id, status, last_message_at, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (channel_id, contact_id) DO NOTHING RETURNING id",
+        "INSERT INTO conversations (organization_id, contact_id, channel_id, status, last_message_at, created_at, \
+         team_id, required_skills, queued_at) \
+         SELECT $1, $2, $3, $4, $5, $6, ch.team_id, ch.required_skills, CASE WHEN ch.team_id IS NULL THEN NULL ELSE $6 END \
+         FROM channels ch WHERE ch.id = $3 \
+         ON CONFLICT (channel_id, contact_id) DO NOTHING RETURNING id",
     )
     .bind(org_id)
     .bind(contact_id)
@@ -178,6 +194,13 @@ pub(super) fn activity(conversation: &Conversation) -> Activity {
     }
 }
 
+/// The queue and reply timer after a status change (binds `$1` the new status, `$3` now): a
+/// finished conversation leaves the queue and stops its timer; one that reopens with nobody
+/// holding it and a team waits in the team's queue again.
+const QUEUE_FOLLOWS_STATUS: &str = "queued_at = CASE WHEN $1 IN ('new', 'active') AND assignee_id IS NULL \
+    AND team_id IS NOT NULL THEN COALESCE(queued_at, $3) ELSE NULL END, \
+    reply_due_at = CASE WHEN $1 IN ('new', 'active') THEN reply_due_at ELSE NULL END";
+
 /// Stores the conversation's new activity and returns the conversation as it now stands
 /// (read under `conversation_for_update`, so nothing else changed it meanwhile).
 pub(super) async fn save_activity(
@@ -185,18 +208,41 @@ pub(super) async fn save_activity(
     mut conversation: Conversation,
     activity: Activity,
 ) -> StoreResult<Conversation> {
-    sqlx::query(
-        "UPDATE conversations SET status = $1, unread_count = $2, last_message_preview = $3, last_message_at = $4, \
-         last_inbound_at = $5 WHERE id = $6",
-    )
-    .bind(activity.status.as_str())
-    .bind(activity.unread_count)
-    .bind(activity.last_message_preview.as_deref())
-    .bind(activity.last_message_at)
-    .bind(activity.last_inbound_at)
-    .bind(conversation.id)
-    .execute(&mut *conn)
-    .await?;
+    if activity.status == conversation.status {
+        sqlx::query(
+            "UPDATE conversations SET unread_count = $1, last_message_preview = $2, last_message_at = $3, \
+             last_inbound_at = $4 WHERE id = $5",
+        )
+        .bind(activity.unread_count)
+        .bind(activity.last_message_preview.as_deref())
+        .bind(activity.last_message_at)
+        .bind(activity.last_inbound_at)
+        .bind(conversation.id)
+        .execute(&mut *conn)
+        .await?;
+    } else {
+        let sql = format!(
+            "UPDATE conversations SET status = $1, {QUEUE_FOLLOWS_STATUS}, unread_count = $4, last_message_preview = $5, \
+             last_message_at = $6, last_inbound_at = $7 WHERE id = $2"
+        );
+        sqlx::query(&sql)
+            .bind(activity.status.as_str())
+            .bind(conversation.id)
+            .bind(now_millis())
+            .bind(activity.unread_count)
+            .bind(activity.last_message_preview.as_deref())
+            .bind(activity.last_message_at)
+            .bind(activity.last_inbound_at)
+            .execute(&mut *conn)
+            .await?;
+        let (queued_at, reply_due_at): (Option<Millis>, Option<Millis>) =
+            sqlx::query_as("SELECT queued_at, reply_due_at FROM conversations WHERE id = $1")
+                .bind(conversation.id)
+                .fetch_one(&mut *conn)
+                .await?;
+        conversation.queued_at = queued_at;
+        conversation.reply_due_at = reply_due_at;
+    }
     conversation.status = activity.status;
     conversation.unread_count = activity.unread_count;
     conversation.last_message_preview = activity.last_message_preview;
@@ -206,7 +252,7 @@ pub(super) async fn save_activity(
 }
 
 /// Adds a quiet line ("Ana resolved the conversation") to a thread.
-async fn system_message(conn: &mut Conn, conversation: &Conversation, org_id: Id, text: &str) -> StoreResult<Message> {
+pub(super) async fn system_message(conn: &mut Conn, conversation: &Conversation, org_id: Id, text: &str) -> StoreResult<Message> {
     let id: Id = sqlx::query_scalar(
         "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, body, status, created_at) \
          VALUES ($1, $2, $3, 'system', $4, 'received', $5) RETURNING id",
@@ -225,13 +271,38 @@ fn encode_cursor(at: i64, id: i64) -> String {
     format!("{at}.{id}")
 }
 
+/// Which conditions one page of the inbox asks for, besides its view.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct InboxConditions {
+    pub status: bool,
+    pub channel: bool,
+    pub team: bool,
+    pub assignee: bool,
+    pub priority: bool,
+    pub cursor: bool,
+}
+
+impl InboxConditions {
+    pub fn of(filter: &ConversationFilter) -> Self {
+        Self {
+            status: filter.status.is_some(),
+            channel: filter.channel.is_some(),
+            team: filter.team.is_some(),
+            assignee: filter.assignee.is_some(),
+            priority: filter.priority.is_some(),
+            cursor: filter.before.is_some(),
+        }
+    }
+}
+
 /// The statement for one page of the inbox, with only the conditions this page asks for, so
 /// each filter is planned on its own and walks the index made for it
-/// (`migrations/*/0006_inbox_reads.sql`) in `last_message_at` order, stopping after one page:
-/// a generic `($n IS NULL OR …)` query would scan the whole organization when a filter
-/// matches few conversations. Binds, in order: organization, the user (`Mine`), status,
-/// channel, the cursor's time and id, the limit. Public so the benchmark can EXPLAIN it.
-pub fn inbox_page_sql(view: InboxView, status: bool, channel: bool, cursor: bool) -> String {
+/// (`migrations/*/0006_inbox_reads.sql`, `0009_teams.sql`) in `last_message_at` order,
+/// stopping after one page: a generic `($n IS NULL OR …)` query would scan the whole
+/// organization when a filter matches few conversations. Binds, in order: organization, the
+/// user (`Mine`), status, channel, team, assignee, priority, the cursor's time and id, the
+/// limit. Public so the benchmark can EXPLAIN it.
+pub fn inbox_page_sql(view: InboxView, conditions: InboxConditions) -> String {
     let mut sql = format!("{CONVERSATION_SELECT} WHERE c.organization_id = $1");
     let mut next = 2;
     let mut bind = |condition: &str| {
@@ -244,13 +315,19 @@ pub fn inbox_page_sql(view: InboxView, status: bool, channel: bool, cursor: bool
         InboxView::Unassigned => sql.push_str(" AND c.assignee_id IS NULL"),
         InboxView::All => {}
     }
-    if status {
-        sql.push_str(&bind(" AND c.status = $?"));
+    let optional = [
+        (conditions.status, " AND c.status = $?"),
+        (conditions.channel, " AND c.channel_id = $?"),
+        (conditions.team, " AND c.team_id = $?"),
+        (conditions.assignee, " AND c.assignee_id = $?"),
+        (conditions.priority, " AND c.priority = $?"),
+    ];
+    for (wanted, condition) in optional {
+        if wanted {
+            sql.push_str(&bind(condition));
+        }
     }
-    if channel {
-        sql.push_str(&bind(" AND c.channel_id = $?"));
-    }
-    if cursor {
+    if conditions.cursor {
         let (at, id) = (bind("$?"), bind("$?"));
         sql.push_str(&format!(
             " AND (c.last_message_at < {at} OR (c.last_message_at = {at} AND c.id < {id}))"
@@ -277,12 +354,7 @@ impl<B: Backend> ConversationStore for SqlStore<B> {
         let limit = filter.limit.unwrap_or(30).clamp(1, 100);
         let cursor = filter.before.as_deref().map(decode_cursor).transpose()?;
         let view = filter.view.unwrap_or(InboxView::All);
-        let sql = inbox_page_sql(
-            view,
-            filter.status.is_some(),
-            filter.channel.is_some(),
-            cursor.is_some(),
-        );
+        let sql = inbox_page_sql(view, InboxConditions::of(filter));
         let mut query = sqlx::query(&sql).bind(org_id);
         if view == InboxView::Mine {
             query = query.bind(user_id);
@@ -292,6 +364,15 @@ impl<B: Backend> ConversationStore for SqlStore<B> {
         }
         if let Some(channel) = filter.channel {
             query = query.bind(channel);
+        }
+        if let Some(team) = filter.team {
+            query = query.bind(team);
+        }
+        if let Some(assignee) = filter.assignee {
+            query = query.bind(assignee);
+        }
+        if let Some(priority) = filter.priority {
+            query = query.bind(priority.as_str());
         }
         if let Some((at, id)) = cursor {
             query = query.bind(at).bind(id);
@@ -328,9 +409,10 @@ impl<B: Backend> ConversationStore for SqlStore<B> {
             tx.rollback().await?;
             return Ok(Written::unchanged(before));
         }
-        sqlx::query("UPDATE conversations SET status = $1 WHERE id = $2")
+        sqlx::query(&format!("UPDATE conversations SET status = $1, {QUEUE_FOLLOWS_STATUS} WHERE id = $2"))
             .bind(status.as_str())
             .bind(conversation_id)
+            .bind(now_millis())
             .execute(&mut *tx)
             .await?;
         let conversation = conversation_in(&mut tx, org_id, conversation_id).await?;
@@ -373,11 +455,7 @@ impl<B: Backend> ConversationStore for SqlStore<B> {
             tx.rollback().await?;
             return Ok(Written::unchanged(before));
         }
-        sqlx::query("UPDATE conversations SET assignee_id = $1 WHERE id = $2")
-            .bind(assignee_id)
-            .bind(conversation_id)
-            .execute(&mut *tx)
-            .await?;
+        super::routing::reassign(&mut tx, org_id, conversation_id, assignee_id).await?;
         let conversation = conversation_in(&mut tx, org_id, conversation_id).await?;
         let assignee = assignee_id.zip(assignee_name.as_deref());
         let line = system_message(&mut tx, &conversation, org_id, &assignment_line(actor, assignee)).await?;

@@ -11,6 +11,8 @@
 //! | `contacts.rs` | customers and their platform identities |
 //! | `conversations.rs` | the inbox: listing, status, assignment, unread |
 //! | `messages.rs` | threads, and what platforms deliver: messages, echoes, statuses, reactions |
+//! | `teams.rs` | teams, their agents, agents' routing profiles, where channels route |
+//! | `routing.rs` | who holds a conversation: routing's picks, claims, transfers, releases |
 //! | `notes.rs` | private notes inside conversations, and whom they mention |
 //! | `outbox.rs` | agents' replies on their way out |
 //! | `templates.rs` | WhatsApp message templates |
@@ -34,9 +36,11 @@ mod notes;
 mod organizations;
 mod outbox;
 mod postgres;
+mod routing;
 mod sessions;
 mod sql;
 mod sqlite;
+mod teams;
 mod templates;
 /// Scratch databases for tests and benchmarks, here and in other crates.
 pub mod testing;
@@ -45,7 +49,7 @@ mod uploads;
 pub use backend::{Backend, SqlStore};
 pub use channels::{ChannelRecord, ChannelStore, NewChannel};
 pub use contacts::ContactStore;
-pub use conversations::{ConversationStore, inbox_page_sql};
+pub use conversations::{ConversationStore, InboxConditions, inbox_page_sql};
 pub use events::EventStore;
 pub use ingest::{Committed, DeliveryResult, Ingest, IngestEvent, IngestStore, Ingested};
 pub use messages::{
@@ -55,8 +59,10 @@ pub use notes::NoteStore;
 pub use organizations::{Credentials, OrganizationStore};
 pub use outbox::{NewOutbound, OutboundJob, OutboxStore};
 pub use postgres::{Postgres, PostgresStore};
+pub use routing::{AgentRouting, HeldConversation, RoutingSnapshot, RoutingStore, TransferTarget, WaitingConversation};
 pub use sessions::SessionStore;
 pub use sqlite::{SQLITE_SYNCHRONOUS, Sqlite, SqliteStore};
+pub use teams::TeamStore;
 pub use templates::{TemplateRecord, TemplateStore};
 pub use uploads::{NewUpload, UploadRecord, UploadStore};
 
@@ -115,6 +121,8 @@ pub trait Store:
     + ConversationStore
     + MessageStore
     + NoteStore
+    + TeamStore
+    + RoutingStore
     + OutboxStore
     + TemplateStore
     + UploadStore

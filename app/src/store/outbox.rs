@@ -149,7 +149,8 @@ impl<B: Backend> OutboxStore for SqlStore<B> {
             .await?;
         }
         let after = activity(&conversation).after_reply(now, preview(&new.body, &new.attachments));
-        let conversation = save_activity(&mut tx, conversation, after).await?;
+        let mut conversation = save_activity(&mut tx, conversation, after).await?;
+        super::routing::replied(&mut tx, &mut conversation, new.sender.id).await?;
         let message = message_in(&mut tx, message_id).await?;
         let event = append(
             &mut tx,

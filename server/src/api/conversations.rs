@@ -12,7 +12,6 @@ pub fn router() -> Router<AppState> {
         .route("/api/inbox/conversations", get(list))
         .route("/api/inbox/conversations/{id}", get(detail))
         .route("/api/inbox/conversations/{id}/status", patch(set_status))
-        .route("/api/inbox/conversations/{id}/assign", patch(assign))
         .route("/api/inbox/conversations/{id}/read", patch(mark_read))
 }
 
@@ -44,21 +43,6 @@ async fn set_status(
     ApiJson(body): ApiJson<StatusBody>,
 ) -> AppResult<Json<Conversation>> {
     Ok(Json(state.services.set_status(&user, id, body.status).await?))
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AssignBody {
-    assignee_id: Option<Id>,
-}
-
-async fn assign(
-    State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
-    ApiPath(id): ApiPath<Id>,
-    ApiJson(body): ApiJson<AssignBody>,
-) -> AppResult<Json<Conversation>> {
-    Ok(Json(state.services.assign(&user, id, body.assignee_id).await?))
 }
 
 async fn mark_read(

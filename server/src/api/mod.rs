@@ -6,6 +6,7 @@ mod channels;
 mod conversations;
 mod messages;
 mod notes;
+mod team;
 mod templates;
 
 use crate::state::AppState;
@@ -22,6 +23,7 @@ pub fn router() -> Router<AppState> {
         .merge(conversations::router())
         .merge(messages::router())
         .merge(notes::router())
+        .merge(team::router())
         .merge(channels::router())
         .merge(templates::router())
         // API clients get the JSON error shape, not the app's "page not found" HTML.

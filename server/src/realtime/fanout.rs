@@ -1,10 +1,11 @@
 //! Fan-out of committed events to sockets, as one subscriber of the event bus. A single
 //! instance emits to its own sockets; several instances sharing a database relay every
 //! event through Redis pub/sub, so a socket connected to any instance sees what any
-//! instance committed.
+//! instance committed. Ephemeral signals (presence, typing, viewers) go the same two ways,
+//! on a Redis channel of their own.
 
-use super::room;
-use app::events::bus::{EventBus, Subscription};
+use super::{room, user_room};
+use app::events::bus::{EventBus, Signal, Subscription};
 use app::model::Event;
 use futures::StreamExt;
 use redis::AsyncCommands;
@@ -12,6 +13,7 @@ use socketioxide::SocketIo;
 use std::time::Duration;
 
 const CHANNEL: &str = "messio:events";
+const SIGNALS: &str = "messio:signals";
 
 /// Subscribes the sockets to the bus: each committed batch is emitted to this instance's
 /// sockets, or, with Redis, relayed to every instance (this one included), whose own
@@ -23,14 +25,51 @@ pub async fn connect_sockets(bus: &EventBus, io: SocketIo, redis_url: Option<&st
             let publisher = client.get_multiplexed_async_connection().await?;
             // Subscribed before we return, so no event committed after startup is missed.
             let mut first = client.get_async_pubsub().await?;
-            first.subscribe(CHANNEL).await?;
+            first.subscribe(&[CHANNEL, SIGNALS]).await?;
             tokio::spawn(subscribe_forever(client, io.clone(), first));
             Some(publisher)
         }
         None => None,
     };
+    tokio::spawn(forward_signals(bus.subscribe_signals(), io.clone(), publisher.clone()));
     tokio::spawn(forward(bus.subscribe(), io, publisher));
     Ok(())
+}
+
+async fn forward_signals(
+    mut signals: tokio::sync::broadcast::Receiver<Signal>,
+    io: SocketIo,
+    mut redis: Option<redis::aio::MultiplexedConnection>,
+) {
+    loop {
+        let signal = match signals.recv().await {
+            Ok(signal) => signal,
+            // Ephemeral: a missed one is superseded by the next.
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        };
+        if let Some(redis) = redis.as_mut()
+            && let Ok(payload) = serde_json::to_string(&signal)
+            && redis.publish::<_, _, i64>(SIGNALS, payload).await.is_ok()
+        {
+            continue;
+        }
+        emit_signal(&io, &signal).await;
+    }
+}
+
+async fn emit_signal(io: &SocketIo, signal: &Signal) {
+    let sent = if signal.to_users.is_empty() {
+        io.to(room(signal.organization_id))
+            .emit(signal.name.as_str(), &signal.payload)
+            .await
+    } else {
+        let rooms: Vec<String> = signal.to_users.iter().map(|u| user_room(*u)).collect();
+        io.to(rooms).emit(signal.name.as_str(), &signal.payload).await
+    };
+    if let Err(error) = sent {
+        tracing::debug!(%error, "signal broadcast failed");
+    }
 }
 
 async fn forward(mut batches: Subscription, io: SocketIo, mut redis: Option<redis::aio::MultiplexedConnection>) {
@@ -73,6 +112,13 @@ async fn subscribe_forever(client: redis::Client, io: SocketIo, first: redis::ai
                 let Ok(text) = message.get_payload::<String>() else {
                     continue;
                 };
+                if message.get_channel_name() == SIGNALS {
+                    match serde_json::from_str::<Signal>(&text) {
+                        Ok(signal) => emit_signal(&io, &signal).await,
+                        Err(error) => tracing::warn!(%error, "ignored a malformed signal relay"),
+                    }
+                    continue;
+                }
                 match serde_json::from_str::<Vec<Event>>(&text) {
                     Ok(events) => emit_locally(&io, &events).await,
                     Err(error) => tracing::warn!(%error, "ignored a malformed event relay"),
@@ -83,7 +129,7 @@ async fn subscribe_forever(client: redis::Client, io: SocketIo, first: redis::ai
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(10));
         match client.get_async_pubsub().await {
-            Ok(mut pubsub) => match pubsub.subscribe(CHANNEL).await {
+            Ok(mut pubsub) => match pubsub.subscribe(&[CHANNEL, SIGNALS]).await {
                 Ok(()) => subscription = Some(pubsub),
                 Err(error) => tracing::warn!(%error, "could not subscribe to Redis"),
             },

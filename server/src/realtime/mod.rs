@@ -4,6 +4,12 @@
 //! organization's room. Every event carries the organization's `seq`; a client that
 //! reconnects sends `auth.since` (or emits `events:since`) and gets what it missed from the
 //! event log, so nothing is lost across disconnects.
+//!
+//! Presence rides on the sockets: a connected tab makes its agent online (the last one
+//! closing, offline after a grace period). A client tells which conversation it has open
+//! (`conversation:viewing {conversationId}`, `null` for none) and when its agent types
+//! (`typing:start` / `typing:stop {conversationId, kind: reply|note}`); everyone in the
+//! organization gets `conversation:viewers` and `typing:indicator`, ephemeral (no `seq`).
 
 mod fanout;
 
@@ -11,6 +17,8 @@ pub use fanout::connect_sockets;
 
 use app::auth::ssr::{cookie_token, user_for_token};
 use app::model::{Id, User};
+use app::presence::Typing;
+use app::services::SharedServices;
 use app::store::DynStore;
 use serde::Deserialize;
 use socketioxide::SocketIo;
@@ -23,6 +31,22 @@ const REPLAY_BATCH: i64 = 500;
 #[derive(Clone)]
 struct RealtimeState {
     store: DynStore,
+    services: SharedServices,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ViewingRequest {
+    #[serde(default)]
+    conversation_id: Option<Id>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TypingRequest {
+    conversation_id: Id,
+    #[serde(default)]
+    kind: Option<Typing>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -54,8 +78,16 @@ pub(crate) fn room(org_id: Id) -> String {
     format!("org:{org_id}")
 }
 
-pub fn layer(store: DynStore) -> (SocketIoLayer, SocketIo) {
-    let (layer, io) = SocketIo::builder().with_state(RealtimeState { store }).build_layer();
+pub(crate) fn user_room(user_id: Id) -> String {
+    format!("user:{user_id}")
+}
+
+pub fn layer(services: SharedServices) -> (SocketIoLayer, SocketIo) {
+    let state = RealtimeState {
+        store: services.store.clone(),
+        services,
+    };
+    let (layer, io) = SocketIo::builder().with_state(state).build_layer();
     io.ns("/", on_connect.with(authenticate));
     (layer, io)
 }
@@ -86,6 +118,8 @@ async fn on_connect(
     Extension(SocketUser(user)): Extension<SocketUser>,
 ) {
     socket.join(room(user.organization_id));
+    socket.join(user_room(user.id));
+    state.services.socket_connected(&user);
     let since = auth.ok().and_then(|a| a.since);
     if let Some(since) = since {
         replay(&socket, &state.store, user.organization_id, since).await;
@@ -102,6 +136,52 @@ async fn on_connect(
                Extension(SocketUser(user)): Extension<SocketUser>,
                Data(req): Data<SinceRequest>| {
             replay(&socket, &state.store, user.organization_id, req.since).await;
+        },
+    );
+    socket.on(
+        "conversation:viewing",
+        async |socket: SocketRef,
+               State(state): State<RealtimeState>,
+               Extension(SocketUser(user)): Extension<SocketUser>,
+               Data(req): Data<ViewingRequest>| {
+            let conversation = match req.conversation_id {
+                // Only the organization's own conversations can be viewed.
+                Some(id) if state.store.conversation(user.organization_id, id).await.is_ok() => Some(id),
+                Some(_) | None => None,
+            };
+            state.services.viewing(&user, &socket.id.to_string(), conversation);
+        },
+    );
+    socket.on(
+        "typing:start",
+        async |socket: SocketRef,
+               State(state): State<RealtimeState>,
+               Extension(SocketUser(user)): Extension<SocketUser>,
+               Data(req): Data<TypingRequest>| {
+            if state.store.conversation(user.organization_id, req.conversation_id).await.is_ok() {
+                let kind = req.kind.unwrap_or(Typing::Reply);
+                state
+                    .services
+                    .typing(&user, &socket.id.to_string(), req.conversation_id, Some(kind));
+            }
+        },
+    );
+    socket.on(
+        "typing:stop",
+        async |socket: SocketRef,
+               State(state): State<RealtimeState>,
+               Extension(SocketUser(user)): Extension<SocketUser>,
+               Data(req): Data<TypingRequest>| {
+            state
+                .services
+                .typing(&user, &socket.id.to_string(), req.conversation_id, None);
+        },
+    );
+    socket.on_disconnect(
+        async |socket: SocketRef,
+               State(state): State<RealtimeState>,
+               Extension(SocketUser(user)): Extension<SocketUser>| {
+            state.services.socket_disconnected(&user, &socket.id.to_string());
         },
     );
 }

@@ -744,7 +744,12 @@ async fn reads(backend: &'static str, options: &Options) -> Result<Reads, server
             binds.push(channels[1].to_string());
         }
         binds.push("31".into());
-        let sql = app::store::inbox_page_sql(view, status.is_some(), *channel, false);
+        let conditions = app::store::InboxConditions {
+            status: status.is_some(),
+            channel: *channel,
+            ..Default::default()
+        };
+        let sql = app::store::inbox_page_sql(view, conditions);
         plans.push((format!("inbox: {label}"), explain(&pool, backend, &sql, &binds).await?));
     }
     for (label, conversation) in [("thread: long (100k)", long_thread), ("thread: short", long_thread + 1)] {

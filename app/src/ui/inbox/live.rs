@@ -157,6 +157,9 @@ pub struct LiveEvent {
     pub note: Option<Note>,
     /// `note:deleted`: the note taken out of `conversation_id`.
     pub deleted_note: Option<Id>,
+    /// The payload as it came, for events views read themselves (the ephemeral
+    /// `presence:update`, `typing:indicator`, `conversation:viewers`).
+    pub payload: Value,
 }
 
 fn field<T: DeserializeOwned>(payload: &Value, key: &str) -> Option<T> {
@@ -175,6 +178,7 @@ impl LiveEvent {
             contact: field(payload, "contact"),
             message: field(payload, "message"),
             conversation,
+            payload: payload.clone(),
             ..Default::default()
         };
         match name {
@@ -226,6 +230,8 @@ pub struct Live {
     pub state: RwSignal<ConnectionState>,
     handlers: StoredValue<Vec<(u64, Handler)>>,
     next_id: StoredValue<u64>,
+    /// The conversation this tab shows, told to the server again after a reconnect.
+    viewing: StoredValue<Option<Id>>,
 }
 
 impl Live {
@@ -237,6 +243,7 @@ impl Live {
             state: RwSignal::new(ConnectionState::Connecting),
             handlers: StoredValue::new(Vec::new()),
             next_id: StoredValue::new(1),
+            viewing: StoredValue::new(None),
         };
         provide_context(live);
         #[cfg(feature = "hydrate")]
@@ -261,6 +268,30 @@ impl Live {
 
     pub fn get() -> Option<Live> {
         use_context::<Live>()
+    }
+
+    /// Sends an ephemeral event over the tab's connection (typing, viewing); dropped while
+    /// disconnected, as the next one supersedes it.
+    pub fn emit(self, name: &str, payload: Value) {
+        #[cfg(feature = "hydrate")]
+        client::emit(name, payload);
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (name, payload);
+    }
+
+    /// Tells the server which conversation this tab shows (`None`: none), so others see who
+    /// is viewing; said again after every reconnect.
+    pub fn set_viewing(self, conversation_id: Option<Id>) {
+        if self.viewing.try_get_value() == Some(conversation_id) {
+            return;
+        }
+        self.viewing.try_set_value(conversation_id);
+        self.emit(events::CONVERSATION_VIEWING, serde_json::json!({ "conversationId": conversation_id }));
+    }
+
+    #[cfg(feature = "hydrate")]
+    fn viewing(self) -> Option<Id> {
+        self.viewing.try_get_value().flatten()
     }
 
     /// Calls `handler` for every event until the calling view is disposed.
@@ -302,6 +333,22 @@ mod client {
     use serde_json::{Value, json};
     use std::cell::RefCell;
     use std::rc::Rc;
+
+    thread_local! {
+        /// The tab's one connection, for [`Live::emit`].
+        static CONNECTION: RefCell<Option<Rc<RefCell<Option<Realtime>>>>> = const { RefCell::new(None) };
+    }
+
+    pub fn emit(name: &str, payload: Value) {
+        CONNECTION.with(|connection| {
+            if let Some(handle) = connection.borrow().as_ref()
+                && let Some(rt) = handle.borrow().as_ref()
+                && rt.is_connected()
+            {
+                rt.emit(name, payload);
+            }
+        });
+    }
 
     pub fn start(live: Live, since: Option<i64>, owner: Option<Owner>) {
         let tracker = Rc::new(RefCell::new(SeqTracker::new(since)));
@@ -351,6 +398,12 @@ mod client {
             Rc::new(move |state: ConnectionState| {
                 if state == ConnectionState::Connected {
                     tracker.borrow_mut().reconnected();
+                    if let Some(conversation_id) = live.viewing() {
+                        emit(
+                            crate::model::events::CONVERSATION_VIEWING,
+                            json!({ "conversationId": conversation_id }),
+                        );
+                    }
                 }
                 let _ = live.state.try_set(state);
             })
@@ -362,6 +415,7 @@ mod client {
             on_state,
         });
         *handle.borrow_mut() = Some(rt);
+        CONNECTION.with(|connection| *connection.borrow_mut() = Some(handle.clone()));
         // Closing drops our handle too (breaking the Rc cycle through the callbacks).
         let close = move || {
             let stored = StoredValue::new_local(handle);

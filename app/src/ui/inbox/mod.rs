@@ -14,7 +14,9 @@ pub mod upload;
 use crate::auth::list_team;
 use crate::channels::list_channels;
 use crate::error::AppError;
-use crate::model::{Channel, Contact, Conversation, ConversationFilter, ConversationStatus, Id, InboxView, User};
+use crate::model::{
+    Channel, Contact, Conversation, ConversationFilter, ConversationStatus, Id, InboxView, Priority, User,
+};
 use crate::ui::components::EmptyState;
 use crate::ui::{Shell, my_id};
 use leptos::prelude::*;
@@ -111,6 +113,9 @@ pub fn filter_from_query(query: &ParamsMap) -> ConversationFilter {
             .filter(|v| *v != InboxView::All),
         status: non_empty("status").and_then(|v| v.parse::<ConversationStatus>().ok()),
         channel: non_empty("channel").and_then(|v| v.parse::<Id>().ok()),
+        team: non_empty("team").and_then(|v| v.parse::<Id>().ok()),
+        assignee: non_empty("assignee").and_then(|v| v.parse::<Id>().ok()),
+        priority: non_empty("priority").and_then(|v| v.parse::<Priority>().ok()),
         // a "Load more" link followed without JavaScript
         before: non_empty("before"),
         limit: None,
@@ -129,6 +134,15 @@ pub fn query_string(filter: &ConversationFilter) -> String {
     if let Some(channel) = filter.channel {
         parts.push(format!("channel={channel}"));
     }
+    if let Some(team) = filter.team {
+        parts.push(format!("team={team}"));
+    }
+    if let Some(assignee) = filter.assignee {
+        parts.push(format!("assignee={assignee}"));
+    }
+    if let Some(priority) = filter.priority {
+        parts.push(format!("priority={priority}"));
+    }
     if parts.is_empty() {
         String::new()
     } else {
@@ -142,7 +156,12 @@ pub fn matches_filter(c: &Conversation, filter: &ConversationFilter, me: Id) -> 
         InboxView::Mine => c.assignee_id == Some(me),
         InboxView::Unassigned => c.assignee_id.is_none(),
     };
-    view_ok && filter.status.is_none_or(|s| s == c.status) && filter.channel.is_none_or(|ch| ch == c.channel_id)
+    view_ok
+        && filter.status.is_none_or(|s| s == c.status)
+        && filter.channel.is_none_or(|ch| ch == c.channel_id)
+        && filter.team.is_none_or(|t| Some(t) == c.team_id)
+        && filter.assignee.is_none_or(|a| Some(a) == c.assignee_id)
+        && filter.priority.is_none_or(|p| p == c.priority)
 }
 
 fn activity_key(c: &Conversation) -> (i64, Id) {
