@@ -15,16 +15,18 @@ struct Person {
     /// What they chose; `None`: follow their tabs.
     chosen: Option<AgentStatus>,
     sockets: u32,
+    /// Their last tab closed and the grace period is running: still online meanwhile.
+    lingering: bool,
     /// Counts disconnects, so a grace period that ends after a reconnect changes nothing.
     generation: u64,
 }
 
 impl Person {
     fn status(&self) -> AgentStatus {
-        match (self.chosen, self.sockets) {
-            (Some(chosen), _) => chosen,
-            (None, 0) => AgentStatus::Offline,
-            (None, _) => AgentStatus::Online,
+        match self.chosen {
+            Some(chosen) => chosen,
+            None if self.sockets > 0 || self.lingering => AgentStatus::Online,
+            None => AgentStatus::Offline,
         }
     }
 }
@@ -97,6 +99,7 @@ impl Presence {
         person.organization_id = organization_id;
         let before = person.status();
         person.sockets += 1;
+        person.lingering = false;
         // Someone who was offline only because their tabs closed comes back online.
         if person.chosen == Some(AgentStatus::Offline) && before == AgentStatus::Offline && person.sockets == 1 {
             person.chosen = None;
@@ -111,6 +114,7 @@ impl Presence {
         let person = people.get_mut(&user_id)?;
         person.sockets = person.sockets.saturating_sub(1);
         person.generation += 1;
+        person.lingering = person.sockets == 0;
         (person.sockets == 0).then_some(person.generation)
     }
 
@@ -124,6 +128,7 @@ impl Presence {
         }
         let before = person.status();
         person.chosen = None;
+        person.lingering = false;
         change(person, user_id, before)
     }
 

@@ -56,6 +56,8 @@ struct Waiting {
     team_id: Id,
     key: QueueKey,
     skills: BTreeSet<String>,
+    /// Who just lost it (their reply timer ran out): someone else gets it if anyone can.
+    avoid: Option<Id>,
 }
 
 /// Routing's choice: give `conversation_id` to `user_id`, saying `line` in the thread.
@@ -146,7 +148,7 @@ impl Roster {
             );
         }
         for waiting in snapshot.waiting {
-            roster.enqueue(waiting);
+            roster.enqueue(waiting, None);
         }
         roster
     }
@@ -171,7 +173,7 @@ impl Roster {
         Some(held.user_id)
     }
 
-    fn enqueue(&mut self, waiting: WaitingConversation) {
+    fn enqueue(&mut self, waiting: WaitingConversation, avoid: Option<Id>) {
         let Some(team) = self.teams.get_mut(&waiting.team_id) else {
             return;
         };
@@ -183,8 +185,13 @@ impl Roster {
                 team_id: waiting.team_id,
                 key,
                 skills: skill_set(&waiting.required_skills),
+                avoid,
             },
         );
+    }
+
+    fn waiting_avoid(&self, conversation_id: Id) -> Option<Id> {
+        self.waiting.get(&conversation_id).and_then(|w| w.avoid)
     }
 
     fn dequeue(&mut self, conversation_id: Id) {
@@ -218,17 +225,21 @@ impl Roster {
         if let Some(freed) = previous.filter(|p| Some(*p) != holder) {
             wake.extend(self.agents.get(&freed).map(|a| a.teams.clone()).unwrap_or_default());
         }
+        let avoid = previous.or_else(|| self.waiting_avoid(conversation.id));
         self.dequeue(conversation.id);
         if let (true, None, Some(team_id), Some(queued_at)) =
             (open, conversation.assignee_id, conversation.team_id, conversation.queued_at)
         {
-            self.enqueue(WaitingConversation {
-                conversation_id: conversation.id,
-                team_id,
-                priority: conversation.priority,
-                queued_at,
-                required_skills: conversation.required_skills.clone(),
-            });
+            self.enqueue(
+                WaitingConversation {
+                    conversation_id: conversation.id,
+                    team_id,
+                    priority: conversation.priority,
+                    queued_at,
+                    required_skills: conversation.required_skills.clone(),
+                },
+                avoid,
+            );
             wake.push(team_id);
         }
         wake.sort_unstable();
@@ -260,17 +271,9 @@ impl Roster {
     /// The member who should take a conversation needing `skills`, waiting since `queued_at`,
     /// of `priority`, by the team's strategy (or `strategy` when asked for one); `None` when
     /// nobody may now. Round-robin moves the team's rotation past whoever it picks.
-    fn pick(
-        &mut self,
-        team_id: Id,
-        strategy: Option<RoutingStrategy>,
-        skills: &BTreeSet<String>,
-        priority: Priority,
-        queued_at: Millis,
-        now: Millis,
-    ) -> Option<Id> {
+    fn pick(&mut self, team_id: Id, strategy: Option<RoutingStrategy>, waiting: &Waiting, now: Millis) -> Option<Id> {
         let team = self.teams.get(&team_id)?;
-        let free: Vec<Id> = team
+        let mut free: Vec<Id> = team
             .members
             .iter()
             .copied()
@@ -279,6 +282,18 @@ impl Roster {
         if free.is_empty() {
             return None;
         }
+        if let Some(avoid) = waiting.avoid
+            && free.len() > 1
+        {
+            free.retain(|m| *m != avoid);
+        }
+        let skills = &waiting.skills;
+        let queued_at = waiting.key.queued_at;
+        let priority = Priority::ALL
+            .iter()
+            .copied()
+            .find(|p| p.rank() == waiting.key.rank.0)
+            .unwrap_or_default();
         let least_loaded = |candidates: &mut dyn Iterator<Item = Id>| -> Option<Id> {
             candidates.min_by_key(|id| (self.agents.get(id).map_or(u32::MAX, |a| a.open), *id))
         };
@@ -343,15 +358,10 @@ impl Roster {
             if !team.members.iter().any(|&m| self.can_take(m, team)) {
                 break;
             }
-            let Some(skills) = self.waiting.get(&key.conversation_id).map(|w| w.skills.clone()) else {
+            let Some(waiting) = self.waiting.get(&key.conversation_id).cloned() else {
                 continue;
             };
-            let priority = Priority::ALL
-                .iter()
-                .copied()
-                .find(|p| p.rank() == key.rank.0)
-                .unwrap_or_default();
-            if let Some(user_id) = self.pick(team_id, None, &skills, priority, key.queued_at, now) {
+            if let Some(user_id) = self.pick(team_id, None, &waiting, now) {
                 self.dequeue(key.conversation_id);
                 self.hold(
                     key.conversation_id,
@@ -378,19 +388,7 @@ impl Roster {
         let waiting = self.waiting.get(&conversation_id)?.clone();
         let team = self.teams.get(&waiting.team_id)?;
         let strategy = strategy.unwrap_or(team.strategy);
-        let priority = Priority::ALL
-            .iter()
-            .copied()
-            .find(|p| p.rank() == waiting.key.rank.0)
-            .unwrap_or_default();
-        let user_id = self.pick(
-            waiting.team_id,
-            Some(strategy),
-            &waiting.skills,
-            priority,
-            waiting.key.queued_at,
-            now,
-        )?;
+        let user_id = self.pick(waiting.team_id, Some(strategy), &waiting, now)?;
         self.dequeue(conversation_id);
         self.hold(
             conversation_id,
@@ -512,5 +510,228 @@ impl Roster {
             (Some(agent), Some(team)) => self.capacity(agent, team),
             _ => 0,
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::model::ChannelKind;
+    use crate::store::AgentRouting;
+    use crate::team::{Team, TeamMember};
+
+    const TEAM: Id = 1;
+
+    fn team(strategy: RoutingStrategy, capacity: i64, members: &[Id]) -> Team {
+        Team {
+            id: TEAM,
+            name: "Support".into(),
+            strategy,
+            capacity,
+            skill_fallback_secs: 60,
+            ownership_timeout_secs: None,
+            release_on_away: true,
+            members: members
+                .iter()
+                .map(|&user_id| TeamMember {
+                    user_id,
+                    name: format!("A{user_id}"),
+                })
+                .collect(),
+            created_at: 0,
+        }
+    }
+
+    fn agent(user_id: Id, skills: &[&str], senior: bool) -> AgentRouting {
+        AgentRouting {
+            user_id,
+            name: format!("A{user_id}"),
+            capacity: None,
+            skills: skills.iter().map(|s| s.to_string()).collect(),
+            senior,
+        }
+    }
+
+    fn roster(strategy: RoutingStrategy, capacity: i64, agents: Vec<AgentRouting>) -> Roster {
+        let members: Vec<Id> = agents.iter().map(|a| a.user_id).collect();
+        Roster::from_snapshot(
+            RoutingSnapshot {
+                teams: vec![team(strategy, capacity, &members)],
+                agents,
+                held: vec![],
+                waiting: vec![],
+            },
+            |_| true,
+        )
+    }
+
+    fn waiting(id: Id, priority: Priority, queued_at: Millis, skills: &[&str]) -> Conversation {
+        Conversation {
+            id,
+            contact_id: id,
+            contact_name: format!("C{id}"),
+            contact_avatar_url: None,
+            channel_id: 1,
+            channel_kind: ChannelKind::Demo,
+            channel_name: "Demo".into(),
+            status: ConversationStatus::New,
+            assignee_id: None,
+            assignee_name: None,
+            unread_count: 1,
+            last_message_preview: None,
+            last_message_at: queued_at,
+            last_inbound_at: Some(queued_at),
+            created_at: queued_at,
+            team_id: Some(TEAM),
+            team_name: Some("Support".into()),
+            priority,
+            required_skills: skills.iter().map(|s| s.to_string()).collect(),
+            queued_at: Some(queued_at),
+            reply_due_at: None,
+        }
+    }
+
+    /// Arrivals, then one drain: who got each, in order.
+    fn route(roster: &mut Roster, arrivals: &[Conversation], now: Millis) -> Vec<(Id, Id)> {
+        for conversation in arrivals {
+            roster.observe(conversation);
+        }
+        roster
+            .drain(TEAM, now)
+            .into_iter()
+            .map(|d| (d.conversation_id, d.user_id))
+            .collect()
+    }
+
+    fn plain(ids: std::ops::Range<Id>) -> Vec<Conversation> {
+        ids.map(|id| waiting(id, Priority::None, id, &[])).collect()
+    }
+
+    #[test]
+    fn round_robin_rotates_and_skips_who_is_full_or_away() {
+        let agents = vec![agent(1, &[], false), agent(2, &[], false), agent(3, &[], false)];
+        let mut r = roster(RoutingStrategy::RoundRobin, 2, agents);
+        let picks: Vec<Id> = route(&mut r, &plain(10..14), 100).iter().map(|p| p.1).collect();
+        assert_eq!(picks, vec![1, 2, 3, 1]);
+        r.set_available(2, false);
+        let picks: Vec<Id> = route(&mut r, &plain(20..24), 100).iter().map(|p| p.1).collect();
+        assert_eq!(picks, vec![3], "2 is away, 1 is full; 3 fills up and the rest waits");
+        assert_eq!(r.queue(TEAM).len(), 3);
+        assert_eq!(r.position(23), Some((3, 23)));
+    }
+
+    #[test]
+    fn load_balanced_picks_the_least_loaded() {
+        let agents = vec![agent(1, &[], false), agent(2, &[], false)];
+        let mut r = roster(RoutingStrategy::LoadBalanced, 10, agents);
+        let mut held = waiting(1, Priority::None, 1, &[]);
+        held.assignee_id = Some(1);
+        r.observe(&held);
+        let picks: Vec<Id> = route(&mut r, &plain(10..13), 100).iter().map(|p| p.1).collect();
+        assert_eq!(picks, vec![2, 1, 2], "2 starts lighter; ties go to the lower id");
+    }
+
+    #[test]
+    fn skill_based_waits_for_a_skilled_agent_until_the_fallback() {
+        let agents = vec![agent(1, &["french"], false), agent(2, &[], false)];
+        let mut r = roster(RoutingStrategy::SkillBased, 1, agents);
+        let french = [waiting(10, Priority::None, 1_000, &["French"]), waiting(11, Priority::None, 1_001, &["french"])];
+        assert_eq!(route(&mut r, &french, 1_500), vec![(10, 1)]);
+        assert_eq!(r.next_fallback(1_500), Some(61_001));
+        assert_eq!(r.drain(TEAM, 61_000), vec![], "agent 2 lacks French before the wait is over");
+        assert_eq!(r.fallback_teams(61_001), vec![TEAM]);
+        let picks: Vec<(Id, Id)> = r.drain(TEAM, 61_001).iter().map(|d| (d.conversation_id, d.user_id)).collect();
+        assert_eq!(picks, vec![(11, 2)]);
+    }
+
+    #[test]
+    fn urgent_goes_to_seniors_first_and_the_rest_spares_them() {
+        let agents = vec![agent(1, &[], true), agent(2, &[], false), agent(3, &[], false)];
+        let mut r = roster(RoutingStrategy::Priority, 5, agents);
+        let arrivals = [
+            waiting(10, Priority::Low, 1, &[]),
+            waiting(11, Priority::Urgent, 2, &[]),
+            waiting(12, Priority::High, 3, &[]),
+            waiting(13, Priority::None, 4, &[]),
+        ];
+        let picks = route(&mut r, &arrivals, 100);
+        assert_eq!(picks, vec![(11, 1), (12, 1), (10, 2), (13, 3)]);
+    }
+
+    #[test]
+    fn the_queue_drains_by_priority_then_waiting_time_as_agents_free_up() {
+        let mut r = roster(RoutingStrategy::RoundRobin, 1, vec![agent(1, &[], false)]);
+        let arrivals = [
+            waiting(10, Priority::None, 1, &[]),
+            waiting(11, Priority::None, 2, &[]),
+            waiting(12, Priority::Urgent, 3, &[]),
+            waiting(13, Priority::High, 4, &[]),
+            waiting(14, Priority::Urgent, 5, &[]),
+        ];
+        assert_eq!(route(&mut r, &arrivals[..1], 10), vec![(10, 1)]);
+        assert_eq!(route(&mut r, &arrivals[1..], 10), vec![], "agent 1 is full");
+        let mut order = Vec::new();
+        let mut current = arrivals[0].clone();
+        for _ in 0..4 {
+            current.assignee_id = Some(1);
+            current.status = ConversationStatus::Resolved;
+            assert_eq!(r.observe(&current), vec![TEAM], "resolving frees agent 1");
+            let next = r.drain(TEAM, 10);
+            assert_eq!(next.len(), 1);
+            order.push(next[0].conversation_id);
+            current = arrivals.iter().find(|c| c.id == next[0].conversation_id).unwrap().clone();
+        }
+        assert_eq!(order, vec![12, 14, 13, 11]);
+    }
+
+    #[test]
+    fn capacity_is_the_agents_own_when_set_and_counts_every_team() {
+        let mut own = agent(1, &[], false);
+        own.capacity = Some(1);
+        let mut r = roster(RoutingStrategy::LoadBalanced, 3, vec![own, agent(2, &[], false)]);
+        let picks: Vec<Id> = route(&mut r, &plain(10..15), 100).iter().map(|p| p.1).collect();
+        assert_eq!(picks, vec![1, 2, 2, 2]);
+        assert_eq!((r.open_of(1), r.capacity_in(1, TEAM)), (1, 1));
+        assert_eq!((r.open_of(2), r.capacity_in(2, TEAM)), (3, 3));
+    }
+
+    #[test]
+    fn a_released_conversation_goes_to_someone_else_if_anyone_can() {
+        let mut r = roster(RoutingStrategy::RoundRobin, 5, vec![agent(1, &[], false), agent(2, &[], false)]);
+        let mut conversation = waiting(10, Priority::None, 1, &[]);
+        conversation.assignee_id = Some(1);
+        r.observe(&conversation);
+        conversation.assignee_id = None;
+        conversation.queued_at = Some(50);
+        assert_eq!(r.observe(&conversation), vec![TEAM]);
+        assert_eq!(r.drain(TEAM, 60)[0].user_id, 2);
+    }
+
+    #[test]
+    fn a_pick_that_lost_the_race_is_undone() {
+        let mut r = roster(RoutingStrategy::RoundRobin, 5, vec![agent(1, &[], false)]);
+        let decision = r.route_one(0, None, 0);
+        assert!(decision.is_none(), "nothing is waiting");
+        r.observe(&waiting(10, Priority::None, 1, &[]));
+        let decision = r.route_one(10, Some(RoutingStrategy::LoadBalanced), 5).unwrap();
+        assert_eq!(r.open_of(1), 1);
+        r.undo(&decision);
+        assert_eq!(r.open_of(1), 0);
+    }
+
+    #[test]
+    fn overdue_replies_are_found_and_forgotten_once_acted_on() {
+        let mut r = roster(RoutingStrategy::RoundRobin, 5, vec![agent(1, &[], false)]);
+        let mut conversation = waiting(10, Priority::None, 1, &[]);
+        conversation.assignee_id = Some(1);
+        conversation.reply_due_at = Some(1_000);
+        r.observe(&conversation);
+        assert_eq!(r.next_reply_due(), Some(1_000));
+        assert_eq!(r.overdue(999), vec![]);
+        assert_eq!(r.overdue(1_000), vec![(10, 1)]);
+        assert_eq!(r.released_on_away(1), vec![10]);
+        r.deadline_done(10);
+        assert_eq!(r.next_reply_due(), None);
     }
 }

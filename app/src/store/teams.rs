@@ -214,6 +214,14 @@ impl<B: Backend> TeamStore for SqlStore<B> {
         if let Some(members) = &draft.members {
             replace_members(&mut tx, org_id, team_id, members).await?;
         }
+        if draft.ownership_timeout_secs.is_none() {
+            // The reply timer is off: deadlines already running stop too.
+            sqlx::query("UPDATE conversations SET reply_due_at = NULL WHERE organization_id = $1 AND team_id = $2")
+                .bind(org_id)
+                .bind(team_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let team = team_in(&mut tx, org_id, team_id).await?;
         tx.commit().await?;
         Ok(team)

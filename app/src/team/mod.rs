@@ -104,9 +104,9 @@ impl TeamDraft {
             return Some("the skill fallback wait is between 0 seconds and a day".into());
         }
         if let Some(timeout) = self.ownership_timeout_secs
-            && !(10..=7 * 86_400).contains(&timeout)
+            && !(1..=7 * 86_400).contains(&timeout)
         {
-            return Some("the reply timer is between 10 seconds and 7 days".into());
+            return Some("the reply timer is between 1 second and 7 days".into());
         }
         None
     }

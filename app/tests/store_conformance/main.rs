@@ -1,7 +1,7 @@
 //! The store contract, checked against both backends.
 //!
 //! Each module here is one file holding one concern of the store (organizations, sessions,
-//! channels, contacts, conversations, messages, notes, the outbox, templates, uploads, the event log,
+//! channels, contacts, conversations, messages, notes, teams and routing, the outbox, templates, uploads, the event log,
 //! tenancy), and every test in it runs twice: once on a fresh SQLite file and once on a fresh
 //! PostgreSQL database (`MESSIO_TEST_POSTGRES_URL`). `support` holds the helpers they share.
 //!
@@ -45,6 +45,7 @@ mod notes;
 mod organizations;
 mod outbox;
 mod sessions;
+mod teams;
 mod templates;
 mod tenancy;
 mod uploads;

@@ -323,6 +323,12 @@ mod tests {
             last_message_at: at,
             last_inbound_at: Some(at),
             created_at: at,
+            team_id: None,
+            team_name: None,
+            priority: Default::default(),
+            required_skills: Vec::new(),
+            queued_at: None,
+            reply_due_at: None,
         }
     }
 
