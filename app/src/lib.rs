@@ -23,9 +23,9 @@ pub mod routing;
 #[cfg(feature = "ssr")]
 pub mod services;
 pub mod sms;
-pub mod team;
 #[cfg(feature = "ssr")]
 pub mod store;
+pub mod team;
 pub mod templates;
 pub mod ui;
 

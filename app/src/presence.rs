@@ -259,7 +259,11 @@ mod tests {
         assert_eq!(viewers[0].user_id, 7);
         assert_eq!(viewers[0].since, 5);
         assert_eq!(viewers[0].typing, Some(Typing::Note));
-        assert_eq!(presence.view("c", 8, None, 10), vec![100], "leaving tells the conversation");
+        assert_eq!(
+            presence.view("c", 8, None, 10),
+            vec![100],
+            "leaving tells the conversation"
+        );
         assert_eq!(presence.view("a", 7, Some(200), 11), vec![100, 200]);
         assert_eq!(presence.viewers(100).len(), 1, "tab b still views it");
     }

@@ -424,6 +424,16 @@ impl Services {
         let members = self.store.users(user.organization_id).await?;
         let mut mentions = req.mentions.clone();
         mentions.extend(crate::domain::mentions::mentioned_by_name(body, &members));
+        if body.contains('@') {
+            let teams: Vec<(String, Vec<Id>)> = self
+                .store
+                .teams(user.organization_id)
+                .await?
+                .into_iter()
+                .map(|t| (t.name, t.members.into_iter().map(|m| m.user_id).collect()))
+                .collect();
+            mentions.extend(crate::domain::mentions::mentioned_by_team(body, &teams));
+        }
         mentions.retain(|id| *id != user.id);
         let written = self
             .store

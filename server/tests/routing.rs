@@ -83,7 +83,13 @@ async fn set_status(app: &TestApp, token: &str, user: i64, status: &str) -> Valu
 /// `count` customers write at once; every delivery is acknowledged.
 async fn arrive(app: &TestApp, first: usize, count: usize) {
     let deliveries = (first..first + count).map(|i| {
-        let payload = text_message_event("101", &format!("{}", 9_000_000 + i), &format!("m-{i}"), "hello", now_ms());
+        let payload = text_message_event(
+            "101",
+            &format!("{}", 9_000_000 + i),
+            &format!("m-{i}"),
+            "hello",
+            now_ms(),
+        );
         async move { app.deliver(&payload).await.status() }
     });
     for status in join_all(deliveries).await {
@@ -155,7 +161,12 @@ async fn resolve(app: &TestApp, token: &str, conversation: i64) {
 }
 
 async fn two_hundred_arrivals_respect_capacity_rotate_evenly_and_drain_by_priority(backend: Backend) {
-    let t = team(backend, 5, json!({ "name": "Support", "strategy": "round_robin", "capacity": 30 })).await;
+    let t = team(
+        backend,
+        5,
+        json!({ "name": "Support", "strategy": "round_robin", "capacity": 30 }),
+    )
+    .await;
     let app = &t.app;
     arrive(app, 0, 200).await;
     app.eventually("150 conversations routed", || async {
@@ -169,7 +180,10 @@ async fn two_hundred_arrivals_respect_capacity_rotate_evenly_and_drain_by_priori
     let mut seen = std::collections::HashSet::new();
     let mut load: HashMap<i64, i64> = t.agents.iter().map(|(id, _)| (*id, 0)).collect();
     for (conversation, agent) in &routed {
-        assert!(seen.insert(*conversation), "conversation {conversation} was assigned twice");
+        assert!(
+            seen.insert(*conversation),
+            "conversation {conversation} was assigned twice"
+        );
         *load.get_mut(&agent.unwrap()).unwrap() += 1;
         // Round-robin: at every step, loads stay within one of each other.
         let (min, max) = (load.values().min().unwrap(), load.values().max().unwrap());
@@ -188,7 +202,10 @@ async fn two_hundred_arrivals_respect_capacity_rotate_evenly_and_drain_by_priori
     let picture = workload(app, &t.owner, t.team).await;
     assert_eq!(picture["queue"].as_array().unwrap().len(), 50);
     for agent in picture["agents"].as_array().unwrap() {
-        assert_eq!((agent["open"].as_i64(), agent["capacity"].as_i64()), (Some(30), Some(30)));
+        assert_eq!(
+            (agent["open"].as_i64(), agent["capacity"].as_i64()),
+            (Some(30), Some(30))
+        );
         assert_eq!(agent["status"], "online");
     }
 
@@ -207,12 +224,24 @@ async fn two_hundred_arrivals_respect_capacity_rotate_evenly_and_drain_by_priori
             assert_eq!(response.status(), StatusCode::OK);
         }
     }
-    let queue: Vec<i64> = workload(app, &t.owner, t.team).await["queue"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["conversationId"].as_i64().unwrap())
-        .collect();
+    let mut expected_head: Vec<i64> = urgent.clone();
+    expected_head.sort_by_key(|id| (conversations[id]["queuedAt"].as_i64(), *id));
+    let mut high_sorted = high.clone();
+    high_sorted.sort_by_key(|id| (conversations[id]["queuedAt"].as_i64(), *id));
+    expected_head.extend(high_sorted);
+    let queue_now = || async {
+        workload(app, &t.owner, t.team).await["queue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["conversationId"].as_i64().unwrap())
+            .collect::<Vec<i64>>()
+    };
+    app.eventually("urgent, then high, head the queue", || async {
+        queue_now().await[..5] == expected_head[..]
+    })
+    .await;
+    let queue = queue_now().await;
     let position: Value = app
         .get(&t.owner, &format!("/api/inbox/conversations/{}/queue", queue[4]))
         .await
@@ -237,24 +266,30 @@ async fn two_hundred_arrivals_respect_capacity_rotate_evenly_and_drain_by_priori
     }
     let drained: Vec<i64> = assignments(app, t.org).await[150..].iter().map(|(c, _)| *c).collect();
     assert_eq!(drained, queue[..10].to_vec(), "urgent, then high, then by waiting time");
-    let mut expected_head: Vec<i64> = urgent.clone();
-    expected_head.sort_by_key(|id| conversations[id]["queuedAt"].as_i64());
-    let mut high_sorted = high.clone();
-    high_sorted.sort_by_key(|id| conversations[id]["queuedAt"].as_i64());
-    expected_head.extend(high_sorted);
-    assert_eq!(&queue[..5], &expected_head[..]);
-    assert_eq!(workload(app, &t.owner, t.team).await["queue"].as_array().unwrap().len(), 40);
+    assert_eq!(
+        workload(app, &t.owner, t.team).await["queue"].as_array().unwrap().len(),
+        40
+    );
 }
 
 async fn load_balanced_gives_the_least_loaded_and_skills_wait_for_the_fallback(backend: Backend) {
-    let t = team(backend, 3, json!({ "name": "Sales", "strategy": "load_balanced", "capacity": 10 })).await;
+    let t = team(
+        backend,
+        3,
+        json!({ "name": "Sales", "strategy": "load_balanced", "capacity": 10 }),
+    )
+    .await;
     let app = &t.app;
     arrive(app, 0, 6).await;
     app.eventually("6 routed", || async { assignments(app, t.org).await.len() == 6 })
         .await;
     let routed = assignments(app, t.org).await;
     let (agent1, token1) = &t.agents[1];
-    let theirs: Vec<i64> = routed.iter().filter(|(_, a)| *a == Some(*agent1)).map(|(c, _)| *c).collect();
+    let theirs: Vec<i64> = routed
+        .iter()
+        .filter(|(_, a)| *a == Some(*agent1))
+        .map(|(c, _)| *c)
+        .collect();
     assert_eq!(theirs.len(), 2, "6 over 3 agents: 2 each");
     resolve(app, token1, theirs[0]).await;
     resolve(app, token1, theirs[1]).await;
@@ -309,7 +344,11 @@ async fn load_balanced_gives_the_least_loaded_and_skills_wait_for_the_fallback(b
     let arrived_at = now_ms();
     arrive(app, 200, 1).await;
     tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
-    assert_eq!(assignments(app, t.org).await.len(), before, "nobody skilled has room yet");
+    assert_eq!(
+        assignments(app, t.org).await.len(),
+        before,
+        "nobody skilled has room yet"
+    );
     app.eventually("the fallback hands it to the team", || async {
         assignments(app, t.org).await.len() == before + 1
     })
@@ -351,7 +390,11 @@ async fn two_agents_claiming_at_once_one_wins_and_the_other_hears_who(backend: B
         );
     }
     let (rival, _) = app.signup("Rival", "owner@rival.test").await;
-    let (status, _) = error_of(app.post(&rival, "/api/inbox/claim", json!({ "conversationId": 1 })).await).await;
+    let (status, _) = error_of(
+        app.post(&rival, "/api/inbox/claim", json!({ "conversationId": 1 }))
+            .await,
+    )
+    .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
@@ -378,21 +421,33 @@ async fn transfers_permissions_release_on_away_and_the_reply_timer(backend: Back
 
     // An agent may not move a colleague's conversation; an admin may.
     let (status, message) = error_of(
-        app.post(tok1, "/api/inbox/transfer", json!({ "conversationId": c0, "toUserId": a1, "reason": "mine now" }))
-            .await,
+        app.post(
+            tok1,
+            "/api/inbox/transfer",
+            json!({ "conversationId": c0, "toUserId": a1, "reason": "mine now" }),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(message.contains("Agent0 has this conversation"), "{message}");
     let (status, _) = error_of(
-        app.patch(tok1, &format!("/api/inbox/conversations/{c0}/assign"), json!({ "assigneeId": a1 }))
-            .await,
+        app.patch(
+            tok1,
+            &format!("/api/inbox/conversations/{c0}/assign"),
+            json!({ "assigneeId": a1 }),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = error_of(
-        app.post(tok1, "/api/inbox/reassign-bulk", json!({ "fromUserId": a0, "toUserId": a1 }))
-            .await,
+        app.post(
+            tok1,
+            "/api/inbox/reassign-bulk",
+            json!({ "fromUserId": a0, "toUserId": a1 }),
+        )
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -401,7 +456,11 @@ async fn transfers_permissions_release_on_away_and_the_reply_timer(backend: Back
 
     // The holder transfers with a reason, shown in the thread.
     let moved: Value = app
-        .post(tok0, "/api/inbox/transfer", json!({ "conversationId": c0, "toUserId": a2, "reason": "billing question" }))
+        .post(
+            tok0,
+            "/api/inbox/transfer",
+            json!({ "conversationId": c0, "toUserId": a2, "reason": "billing question" }),
+        )
         .await
         .json()
         .await
@@ -478,13 +537,22 @@ async fn transfers_permissions_release_on_away_and_the_reply_timer(backend: Back
         .json()
         .await
         .unwrap();
-    let away: Vec<&Value> = presence.as_array().unwrap().iter().filter(|p| p["status"] == "away").collect();
+    let away: Vec<&Value> = presence
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["status"] == "away")
+        .collect();
     assert_eq!(away.len(), 1);
     assert_eq!(away[0]["userId"], *a2);
 
     // An admin moves all of agent 0's work to agent 1 at once.
     let result: Value = app
-        .post(&t.owner, "/api/inbox/reassign-bulk", json!({ "fromUserId": a0, "toUserId": a1 }))
+        .post(
+            &t.owner,
+            "/api/inbox/reassign-bulk",
+            json!({ "fromUserId": a0, "toUserId": a1 }),
+        )
         .await
         .json()
         .await

@@ -1,24 +1,44 @@
 //! Who a note's text @mentions: `@Lea` or `@Lea Martin` names a member of the organization by
 //! their first name or full name, in any case, ending at a space or punctuation. A first name
 //! that two members share mentions neither (say the full name); an `@` in an email address
-//! mentions nobody.
+//! mentions nobody. `@Support` names a team: every member of it is mentioned.
 
 use crate::model::{Id, User};
+
+/// Whether the lower-cased `text` holds `@name` as a whole word.
+fn names(text: &str, name: &str) -> bool {
+    let wanted = format!("@{}", name.to_lowercase());
+    text.match_indices(&wanted).any(|(at, _)| {
+        let before_ok = text[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
+        let after_ok = text[at + wanted.len()..]
+            .chars()
+            .next()
+            .is_none_or(|c| !c.is_alphanumeric());
+        before_ok && after_ok
+    })
+}
+
+/// The members of the teams `body` names (`@Support`), each once: teams are given as
+/// (name, member ids).
+pub fn mentioned_by_team(body: &str, teams: &[(String, Vec<Id>)]) -> Vec<Id> {
+    let text = body.to_lowercase();
+    let mut out: Vec<Id> = Vec::new();
+    for (name, members) in teams {
+        if !name.trim().is_empty() && names(&text, name.trim()) {
+            for id in members {
+                if !out.contains(id) {
+                    out.push(*id);
+                }
+            }
+        }
+    }
+    out
+}
 
 /// The members `body` mentions by name, each once, in member order.
 pub fn mentioned_by_name(body: &str, members: &[User]) -> Vec<Id> {
     let text = body.to_lowercase();
-    let mentions_name = |name: &str| {
-        let wanted = format!("@{}", name.to_lowercase());
-        text.match_indices(&wanted).any(|(at, _)| {
-            let before_ok = text[..at].chars().next_back().is_none_or(|c| !c.is_alphanumeric());
-            let after_ok = text[at + wanted.len()..]
-                .chars()
-                .next()
-                .is_none_or(|c| !c.is_alphanumeric());
-            before_ok && after_ok
-        })
-    };
+    let mentions_name = |name: &str| names(&text, name);
     let first_name = |user: &User| user.name.split_whitespace().next().unwrap_or_default().to_string();
     members
         .iter()
@@ -39,6 +59,15 @@ pub fn mentioned_by_name(body: &str, members: &[User]) -> Vec<Id> {
 mod tests {
     use super::*;
     use crate::model::Role;
+
+    #[test]
+    fn a_team_named_mentions_its_members() {
+        let teams = vec![("Support".to_string(), vec![1, 2]), ("Billing".to_string(), vec![2, 3])];
+        assert_eq!(mentioned_by_team("@support can someone look?", &teams), vec![1, 2]);
+        assert_eq!(mentioned_by_team("@Billing and @Support", &teams), vec![1, 2, 3]);
+        assert!(mentioned_by_team("@Supporters", &teams).is_empty(), "whole words only");
+        assert!(mentioned_by_team("support@acme.test", &teams).is_empty());
+    }
 
     fn member(id: Id, name: &str) -> User {
         User {

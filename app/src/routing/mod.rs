@@ -165,7 +165,9 @@ impl RoutingTask {
             let wake_at = self.next_timer();
             let sleep = async {
                 match wake_at {
-                    Some(at) => tokio::time::sleep(std::time::Duration::from_millis((at - now_millis()).max(0) as u64)).await,
+                    Some(at) => {
+                        tokio::time::sleep(std::time::Duration::from_millis((at - now_millis()).max(0) as u64)).await
+                    }
                     None => std::future::pending().await,
                 }
             };
@@ -319,7 +321,9 @@ impl RoutingTask {
             return Ok(RouteOutcome::NotRoutable {
                 reason: format!(
                     "{} already has this conversation",
-                    conversation.assignee_name.unwrap_or_else(|| format!("agent {assignee}"))
+                    conversation
+                        .assignee_name
+                        .unwrap_or_else(|| format!("agent {assignee}"))
                 ),
             });
         }
@@ -375,7 +379,12 @@ impl RoutingTask {
     async fn write(&mut self, organization_id: Id, decision: &Decision) -> bool {
         let written = self
             .store
-            .route_to(organization_id, decision.conversation_id, decision.user_id, &decision.line)
+            .route_to(
+                organization_id,
+                decision.conversation_id,
+                decision.user_id,
+                &decision.line,
+            )
             .await;
         match written {
             Ok(Some(written)) => {
@@ -403,7 +412,11 @@ impl RoutingTask {
     }
 
     async fn release(&mut self, organization_id: Id, conversation_id: Id, from_user: Id, line: &str) {
-        match self.store.release(organization_id, conversation_id, from_user, line).await {
+        match self
+            .store
+            .release(organization_id, conversation_id, from_user, line)
+            .await
+        {
             Ok(Some(written)) => {
                 let wake = self
                     .organizations
@@ -432,7 +445,7 @@ impl RoutingTask {
     /// A skill-based fallback opened or a reply deadline passed.
     async fn timers(&mut self) {
         let now = now_millis();
-        let due: Vec<(Id, Vec<Id>, Vec<(Id, Id)>)> = self
+        let due: Vec<Due> = self
             .organizations
             .iter()
             .map(|(org, r)| (*org, r.fallback_teams(now), r.overdue(now)))
@@ -458,6 +471,10 @@ impl RoutingTask {
         }
     }
 }
+
+/// One organization's timers that went off: teams whose skill fallback opened, and
+/// (conversation, holder) pairs whose reply is overdue.
+type Due = (Id, Vec<Id>, Vec<(Id, Id)>);
 
 fn not_in_a_team() -> RouteOutcome {
     RouteOutcome::NotRoutable {

@@ -227,9 +227,12 @@ impl Roster {
         }
         let avoid = previous.or_else(|| self.waiting_avoid(conversation.id));
         self.dequeue(conversation.id);
-        if let (true, None, Some(team_id), Some(queued_at)) =
-            (open, conversation.assignee_id, conversation.team_id, conversation.queued_at)
-        {
+        if let (true, None, Some(team_id), Some(queued_at)) = (
+            open,
+            conversation.assignee_id,
+            conversation.team_id,
+            conversation.queued_at,
+        ) {
             self.enqueue(
                 WaitingConversation {
                     conversation_id: conversation.id,
@@ -313,16 +316,14 @@ impl Roster {
                 Some(user_id)
             }
             RoutingStrategy::LoadBalanced => least_loaded(&mut free.iter().copied()),
-            RoutingStrategy::SkillBased => {
-                least_loaded(&mut free.iter().copied().filter(covers)).or_else(|| {
-                    let waited_enough = now >= queued_at + team.fallback_ms;
-                    if waited_enough {
-                        least_loaded(&mut free.iter().copied())
-                    } else {
-                        None
-                    }
-                })
-            }
+            RoutingStrategy::SkillBased => least_loaded(&mut free.iter().copied().filter(covers)).or_else(|| {
+                let waited_enough = now >= queued_at + team.fallback_ms;
+                if waited_enough {
+                    least_loaded(&mut free.iter().copied())
+                } else {
+                    None
+                }
+            }),
             RoutingStrategy::Priority => {
                 let senior = |id: &Id| self.agents.get(id).is_some_and(|a| a.senior);
                 // Urgent and high go to seniors first; the rest spare them while others have room.
@@ -384,7 +385,12 @@ impl Roster {
 
     /// Routes one waiting conversation now, by `strategy` if given; `None` when nobody can
     /// take it (it keeps its place in the queue).
-    pub fn route_one(&mut self, conversation_id: Id, strategy: Option<RoutingStrategy>, now: Millis) -> Option<Decision> {
+    pub fn route_one(
+        &mut self,
+        conversation_id: Id,
+        strategy: Option<RoutingStrategy>,
+        now: Millis,
+    ) -> Option<Decision> {
         let waiting = self.waiting.get(&conversation_id)?.clone();
         let team = self.teams.get(&waiting.team_id)?;
         let strategy = strategy.unwrap_or(team.strategy);
@@ -451,9 +457,9 @@ impl Roster {
             .values()
             .filter(|w| !w.skills.is_empty())
             .filter(|w| {
-                self.teams
-                    .get(&w.team_id)
-                    .is_some_and(|t| t.strategy == RoutingStrategy::SkillBased && w.key.queued_at + t.fallback_ms <= now)
+                self.teams.get(&w.team_id).is_some_and(|t| {
+                    t.strategy == RoutingStrategy::SkillBased && w.key.queued_at + t.fallback_ms <= now
+                })
             })
             .map(|w| w.team_id)
             .collect();
@@ -636,12 +642,23 @@ mod tests {
     fn skill_based_waits_for_a_skilled_agent_until_the_fallback() {
         let agents = vec![agent(1, &["french"], false), agent(2, &[], false)];
         let mut r = roster(RoutingStrategy::SkillBased, 1, agents);
-        let french = [waiting(10, Priority::None, 1_000, &["French"]), waiting(11, Priority::None, 1_001, &["french"])];
+        let french = [
+            waiting(10, Priority::None, 1_000, &["French"]),
+            waiting(11, Priority::None, 1_001, &["french"]),
+        ];
         assert_eq!(route(&mut r, &french, 1_500), vec![(10, 1)]);
         assert_eq!(r.next_fallback(1_500), Some(61_001));
-        assert_eq!(r.drain(TEAM, 61_000), vec![], "agent 2 lacks French before the wait is over");
+        assert_eq!(
+            r.drain(TEAM, 61_000),
+            vec![],
+            "agent 2 lacks French before the wait is over"
+        );
         assert_eq!(r.fallback_teams(61_001), vec![TEAM]);
-        let picks: Vec<(Id, Id)> = r.drain(TEAM, 61_001).iter().map(|d| (d.conversation_id, d.user_id)).collect();
+        let picks: Vec<(Id, Id)> = r
+            .drain(TEAM, 61_001)
+            .iter()
+            .map(|d| (d.conversation_id, d.user_id))
+            .collect();
         assert_eq!(picks, vec![(11, 2)]);
     }
 
@@ -680,7 +697,11 @@ mod tests {
             let next = r.drain(TEAM, 10);
             assert_eq!(next.len(), 1);
             order.push(next[0].conversation_id);
-            current = arrivals.iter().find(|c| c.id == next[0].conversation_id).unwrap().clone();
+            current = arrivals
+                .iter()
+                .find(|c| c.id == next[0].conversation_id)
+                .unwrap()
+                .clone();
         }
         assert_eq!(order, vec![12, 14, 13, 11]);
     }
@@ -698,7 +719,11 @@ mod tests {
 
     #[test]
     fn a_released_conversation_goes_to_someone_else_if_anyone_can() {
-        let mut r = roster(RoutingStrategy::RoundRobin, 5, vec![agent(1, &[], false), agent(2, &[], false)]);
+        let mut r = roster(
+            RoutingStrategy::RoundRobin,
+            5,
+            vec![agent(1, &[], false), agent(2, &[], false)],
+        );
         let mut conversation = waiting(10, Priority::None, 1, &[]);
         conversation.assignee_id = Some(1);
         r.observe(&conversation);

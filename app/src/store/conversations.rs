@@ -252,7 +252,12 @@ pub(super) async fn save_activity(
 }
 
 /// Adds a quiet line ("Ana resolved the conversation") to a thread.
-pub(super) async fn system_message(conn: &mut Conn, conversation: &Conversation, org_id: Id, text: &str) -> StoreResult<Message> {
+pub(super) async fn system_message(
+    conn: &mut Conn,
+    conversation: &Conversation,
+    org_id: Id,
+    text: &str,
+) -> StoreResult<Message> {
     let id: Id = sqlx::query_scalar(
         "INSERT INTO messages (organization_id, conversation_id, channel_id, direction, body, status, created_at) \
          VALUES ($1, $2, $3, 'system', $4, 'received', $5) RETURNING id",
@@ -409,12 +414,14 @@ impl<B: Backend> ConversationStore for SqlStore<B> {
             tx.rollback().await?;
             return Ok(Written::unchanged(before));
         }
-        sqlx::query(&format!("UPDATE conversations SET status = $1, {QUEUE_FOLLOWS_STATUS} WHERE id = $2"))
-            .bind(status.as_str())
-            .bind(conversation_id)
-            .bind(now_millis())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(&format!(
+            "UPDATE conversations SET status = $1, {QUEUE_FOLLOWS_STATUS} WHERE id = $2"
+        ))
+        .bind(status.as_str())
+        .bind(conversation_id)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?;
         let conversation = conversation_in(&mut tx, org_id, conversation_id).await?;
         let line = system_message(
             &mut tx,

@@ -142,7 +142,12 @@ async fn set_assignee(
 
 /// Sets a conversation's assignee whatever it was (an agent or admin chose), keeping the
 /// queue and reply timer in step. Used by `ConversationStore::assign_conversation`.
-pub(super) async fn reassign(conn: &mut Conn, org_id: Id, conversation_id: Id, assignee: Option<Id>) -> StoreResult<()> {
+pub(super) async fn reassign(
+    conn: &mut Conn,
+    org_id: Id,
+    conversation_id: Id,
+    assignee: Option<Id>,
+) -> StoreResult<()> {
     set_assignee(conn, org_id, conversation_id, assignee, "").await?;
     Ok(())
 }
@@ -294,7 +299,15 @@ impl<B: Backend> RoutingStore for SqlStore<B> {
 
     async fn claim(&self, org_id: Id, conversation_id: Id, agent: &User) -> StoreResult<Written<Conversation>> {
         let mut tx = self.writer.begin().await?;
-        if !set_assignee(&mut tx, org_id, conversation_id, Some(agent.id), " AND assignee_id IS NULL").await? {
+        if !set_assignee(
+            &mut tx,
+            org_id,
+            conversation_id,
+            Some(agent.id),
+            " AND assignee_id IS NULL",
+        )
+        .await?
+        {
             let holder: Option<Option<String>> = sqlx::query_scalar(
                 "SELECT u.name FROM conversations c LEFT JOIN users u ON u.id = c.assignee_id \
                  WHERE c.organization_id = $1 AND c.id = $2",
@@ -376,7 +389,9 @@ impl<B: Backend> RoutingStore for SqlStore<B> {
         let mut tx = self.writer.begin().await?;
         let before = conversation_for_update::<B>(&mut tx, org_id, conversation_id).await?;
         let priority = priority.unwrap_or(before.priority);
-        let skills = required_skills.map(<[String]>::to_vec).unwrap_or(before.required_skills.clone());
+        let skills = required_skills
+            .map(<[String]>::to_vec)
+            .unwrap_or(before.required_skills.clone());
         if priority == before.priority && skills == before.required_skills {
             tx.rollback().await?;
             return Ok(Written::unchanged(before));

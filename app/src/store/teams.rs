@@ -25,7 +25,12 @@ pub trait TeamStore: Send + Sync {
     async fn delete_team(&self, org_id: Id, team_id: Id) -> StoreResult<()>;
     /// Every member of the organization with their routing profile.
     async fn agent_profiles(&self, org_id: Id) -> StoreResult<Vec<AgentProfile>>;
-    async fn set_agent_profile(&self, org_id: Id, user_id: Id, update: &AgentProfileUpdate) -> StoreResult<AgentProfile>;
+    async fn set_agent_profile(
+        &self,
+        org_id: Id,
+        user_id: Id,
+        update: &AgentProfileUpdate,
+    ) -> StoreResult<AgentProfile>;
     /// Points a channel's new conversations at a team (or none), asking for skills.
     async fn set_channel_routing(&self, org_id: Id, channel_id: Id, routing: &ChannelRouting) -> StoreResult<()>;
     async fn channel_routing(&self, org_id: Id, channel_id: Id) -> StoreResult<ChannelRouting>;
@@ -99,13 +104,16 @@ async fn replace_members(conn: &mut Conn, org_id: Id, team_id: Id, user_ids: &[I
         .execute(&mut *conn)
         .await?;
         if added.rows_affected() == 0 {
-            let known: Option<Id> = sqlx::query_scalar("SELECT user_id FROM team_members WHERE team_id = $1 AND user_id = $2")
-                .bind(team_id)
-                .bind(user_id)
-                .fetch_optional(&mut *conn)
-                .await?;
+            let known: Option<Id> =
+                sqlx::query_scalar("SELECT user_id FROM team_members WHERE team_id = $1 AND user_id = $2")
+                    .bind(team_id)
+                    .bind(user_id)
+                    .fetch_optional(&mut *conn)
+                    .await?;
             if known.is_none() {
-                return Err(StoreError::Invalid(format!("no such agent in this organization: {user_id}")));
+                return Err(StoreError::Invalid(format!(
+                    "no such agent in this organization: {user_id}"
+                )));
             }
         }
     }
@@ -124,10 +132,11 @@ async fn profile_in(conn: &mut Conn, org_id: Id, user_id: Option<Id>) -> StoreRe
     }
     let rows = query.fetch_all(&mut *conn).await?;
     let mut teams_of = std::collections::HashMap::<Id, Vec<Id>>::new();
-    let memberships = sqlx::query("SELECT user_id, team_id FROM team_members WHERE organization_id = $1 ORDER BY team_id")
-        .bind(org_id)
-        .fetch_all(&mut *conn)
-        .await?;
+    let memberships =
+        sqlx::query("SELECT user_id, team_id FROM team_members WHERE organization_id = $1 ORDER BY team_id")
+            .bind(org_id)
+            .fetch_all(&mut *conn)
+            .await?;
     for row in &memberships {
         teams_of
             .entry(row.try_get("user_id")?)
@@ -252,7 +261,12 @@ impl<B: Backend> TeamStore for SqlStore<B> {
         profile_in(&mut conn, org_id, None).await
     }
 
-    async fn set_agent_profile(&self, org_id: Id, user_id: Id, update: &AgentProfileUpdate) -> StoreResult<AgentProfile> {
+    async fn set_agent_profile(
+        &self,
+        org_id: Id,
+        user_id: Id,
+        update: &AgentProfileUpdate,
+    ) -> StoreResult<AgentProfile> {
         let mut tx = self.writer.begin().await?;
         let changed = sqlx::query(
             "UPDATE memberships SET capacity = $1, skills = $2, senior = $3 WHERE organization_id = $4 AND user_id = $5",

@@ -271,11 +271,19 @@ pub struct ChannelRouting {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "outcome")]
 pub enum RouteOutcome {
-    Assigned { user_id: Id, name: String },
+    Assigned {
+        user_id: Id,
+        name: String,
+    },
     /// Nobody could take it; it waits at `position` (1 = next).
-    Queued { position: usize, queued_at: Millis },
+    Queued {
+        position: usize,
+        queued_at: Millis,
+    },
     /// It is not the routing's to place: already assigned, finished, or in no team.
-    NotRoutable { reason: String },
+    NotRoutable {
+        reason: String,
+    },
 }
 
 /// `GET /api/inbox/team/:teamId/workload`.
@@ -406,4 +414,16 @@ pub async fn save_channel_routing(channel_id: Id, routing: ChannelRouting) -> Re
 pub async fn team_presence(team_id: Id) -> Result<Vec<PresenceEntry>, AppError> {
     let user = context::user().await?;
     context::services()?.team_presence(&user, team_id).await
+}
+
+/// Where a waiting conversation stands in its team's queue (1 = next) and since when.
+#[server(prefix = "/rpc")]
+pub async fn queue_position(conversation_id: Id) -> Result<Option<(usize, Millis)>, AppError> {
+    let user = context::user().await?;
+    let services = context::services()?;
+    services
+        .store
+        .conversation(user.organization_id, conversation_id)
+        .await?;
+    Ok(services.queue_position(&user, conversation_id).await)
 }

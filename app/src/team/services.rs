@@ -67,7 +67,12 @@ impl Services {
         Ok(self.store.agent_profiles(user.organization_id).await?)
     }
 
-    pub async fn set_agent_profile(&self, user: &User, agent_id: Id, update: AgentProfileUpdate) -> AppResult<AgentProfile> {
+    pub async fn set_agent_profile(
+        &self,
+        user: &User,
+        agent_id: Id,
+        update: AgentProfileUpdate,
+    ) -> AppResult<AgentProfile> {
         require_manager(user)?;
         let update = update.normalized().map_err(AppError::Invalid)?;
         let profile = self
@@ -78,7 +83,12 @@ impl Services {
         Ok(profile)
     }
 
-    pub async fn set_channel_routing(&self, user: &User, channel_id: Id, routing: ChannelRouting) -> AppResult<ChannelRouting> {
+    pub async fn set_channel_routing(
+        &self,
+        user: &User,
+        channel_id: Id,
+        routing: ChannelRouting,
+    ) -> AppResult<ChannelRouting> {
         require_manager(user)?;
         let routing = ChannelRouting {
             team_id: routing.team_id,
@@ -106,7 +116,12 @@ impl Services {
     }
 
     /// `PATCH …/assign` and `POST /api/inbox/assign`: to an agent, or into a team's queue.
-    pub async fn assign_request(&self, user: &User, conversation_id: Id, request: AssignRequest) -> AppResult<Conversation> {
+    pub async fn assign_request(
+        &self,
+        user: &User,
+        conversation_id: Id,
+        request: AssignRequest,
+    ) -> AppResult<Conversation> {
         let team = match (request.assignee_type, request.assign_to_team_id) {
             (_, Some(team_id)) => Some(team_id),
             (Some(AssigneeType::Team), None) => Some(
@@ -157,7 +172,13 @@ impl Services {
         may_move(user, &conversation)?;
         Ok(self.publish(
             self.store
-                .transfer(user.organization_id, request.conversation_id, user, target, &request.reason)
+                .transfer(
+                    user.organization_id,
+                    request.conversation_id,
+                    user,
+                    target,
+                    &request.reason,
+                )
                 .await?,
         ))
     }
@@ -274,7 +295,12 @@ impl Services {
             .map_err(AppError::Invalid)?;
         Ok(self.publish(
             self.store
-                .set_conversation_routing(user.organization_id, conversation_id, update.priority, skills.as_deref())
+                .set_conversation_routing(
+                    user.organization_id,
+                    conversation_id,
+                    update.priority,
+                    skills.as_deref(),
+                )
                 .await?,
         ))
     }
@@ -389,7 +415,8 @@ impl Services {
         let Some(change) = change else {
             return;
         };
-        self.router.presence(change.organization_id, change.user_id, change.after);
+        self.router
+            .presence(change.organization_id, change.user_id, change.after);
         self.events.signal(Signal {
             organization_id: change.organization_id,
             name: events::PRESENCE_UPDATE.into(),

@@ -6,6 +6,7 @@ pub mod components;
 pub mod inbox;
 mod mentions;
 mod settings;
+pub mod workload;
 pub mod xhr_upload;
 
 use crate::auth::{Logout, SessionInfo, get_session};
@@ -66,10 +67,12 @@ pub fn App() -> impl IntoView {
                         <Route path=path!(":id") view=inbox::thread::ConversationPane/>
                     </ParentRoute>
                     <Route path=path!("/mentions") view=mentions::MentionsPage/>
+                    <Route path=path!("/workload") view=workload::WorkloadPage/>
                     <Route path=path!("/settings") view=|| view! { <Redirect path="/settings/channels"/> }/>
                     <Route path=path!("/settings/channels") view=settings::channels::ChannelsPage/>
                     <Route path=path!("/settings/channels/facebook") view=settings::facebook_pick::FacebookPickPage/>
                     <Route path=path!("/settings/team") view=settings::team::TeamPage/>
+                    <Route path=path!("/settings/teams") view=settings::teams::TeamsPage/>
                     <Route path=path!("/settings/templates") view=settings::templates::TemplatesPage/>
                 </ParentRoute>
             </Routes>
@@ -252,6 +255,12 @@ fn Sidebar(session: SessionInfo, live: Live) -> impl IntoView {
                         })
                     }}
                 </A>
+                <A href="/workload" attr:data-testid="nav-workload">
+                    <span class="nav-icon" aria-hidden="true">
+                        <svg viewBox="0 0 24 24"><path d="M4 20h16"/><path d="M7 16v-5M12 16V6M17 16v-8"/></svg>
+                    </span>
+                    <span class="nav-label">"Workload"</span>
+                </A>
                 <span class="nav-section" aria-hidden="true">"Settings"</span>
                 <A href="/settings/channels">
                     <span class="nav-icon" aria-hidden="true">
@@ -264,6 +273,12 @@ fn Sidebar(session: SessionInfo, live: Live) -> impl IntoView {
                         <svg viewBox="0 0 24 24"><circle cx="9" cy="8" r="3.5"/><path d="M2.5 20c.8-3.6 3.4-5.5 6.5-5.5s5.7 1.9 6.5 5.5"/><path d="M16 4.8a3.5 3.5 0 0 1 0 6.4M18 14.8c1.8.8 3 2.5 3.5 5.2"/></svg>
                     </span>
                     <span class="nav-label">"Team"</span>
+                </A>
+                <A href="/settings/teams" attr:data-testid="nav-teams">
+                    <span class="nav-icon" aria-hidden="true">
+                        <svg viewBox="0 0 24 24"><circle cx="6.5" cy="7" r="2.5"/><circle cx="17.5" cy="7" r="2.5"/><circle cx="12" cy="14" r="2.5"/><path d="M8.5 8.5l2 3.5M15.5 8.5l-2 3.5M7.5 21c.6-2.2 2.3-3.5 4.5-3.5s3.9 1.3 4.5 3.5"/></svg>
+                    </span>
+                    <span class="nav-label">"Teams"</span>
                 </A>
                 <A href="/settings/templates" attr:data-testid="nav-templates">
                     <span class="nav-icon" aria-hidden="true">

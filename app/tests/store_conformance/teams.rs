@@ -35,7 +35,10 @@ async fn teams_hold_their_organizations_agents_only(store: DynStore) {
     members.sort_unstable();
     assert_eq!(members, vec![owner.id, lea.id]);
     assert_eq!(team.strategy, RoutingStrategy::RoundRobin);
-    assert_conflict(store.create_team(acme.id, &TeamDraft::named("Support")).await, "same name");
+    assert_conflict(
+        store.create_team(acme.id, &TeamDraft::named("Support")).await,
+        "same name",
+    );
     let mut foreign = TeamDraft::named("Other");
     foreign.members = Some(vec![stranger.id]);
     assert_invalid(store.create_team(acme.id, &foreign).await, "a stranger as member");
@@ -45,7 +48,10 @@ async fn teams_hold_their_organizations_agents_only(store: DynStore) {
         store.update_team(rival.id, team.id, &TeamDraft::named("Hijack")).await,
         "updating another organization's team",
     );
-    assert_not_found(store.delete_team(rival.id, team.id).await, "deleting another organization's team");
+    assert_not_found(
+        store.delete_team(rival.id, team.id).await,
+        "deleting another organization's team",
+    );
 
     let profile = store
         .set_agent_profile(
@@ -70,7 +76,12 @@ async fn teams_hold_their_organizations_agents_only(store: DynStore) {
     );
     let snapshot = store.routing_snapshot(acme.id).await.unwrap();
     assert_eq!(snapshot.teams.len(), 1);
-    assert!(snapshot.agents.iter().any(|a| a.user_id == lea.id && a.senior && a.capacity == Some(4)));
+    assert!(
+        snapshot
+            .agents
+            .iter()
+            .any(|a| a.user_id == lea.id && a.senior && a.capacity == Some(4))
+    );
     assert_eq!(store.routed_organizations().await.unwrap(), vec![acme.id]);
     store.delete_team(acme.id, team.id).await.unwrap();
     assert!(store.routed_organizations().await.unwrap().is_empty());
@@ -121,7 +132,10 @@ async fn a_routed_channel_queues_its_conversations_and_picks_are_guarded(store: 
     let due = routed.value.reply_due_at.expect("the team's reply timer runs");
     assert!(due > now_millis() + 250_000 && due <= now_millis() + 300_000);
     assert_eq!(names(&routed.events), vec![events::CONVERSATION_ASSIGNED]);
-    assert_eq!(routed.events[0].payload["message"]["body"], "Routed to Lea (round-robin)");
+    assert_eq!(
+        routed.events[0].payload["message"]["body"],
+        "Routed to Lea (round-robin)"
+    );
     assert!(
         store.route_to(acme.id, id, ben.id, "again").await.unwrap().is_none(),
         "a held conversation is never picked again"
@@ -129,13 +143,21 @@ async fn a_routed_channel_queues_its_conversations_and_picks_are_guarded(store: 
     assert!(store.route_to(rival.id, id, ben.id, "x").await.unwrap().is_none());
 
     // Lea replies: her timer stops.
-    store.queue_outbound(acme.id, reply(id, &lea, "on it", None)).await.unwrap();
+    store
+        .queue_outbound(acme.id, reply(id, &lea, "on it", None))
+        .await
+        .unwrap();
     assert_eq!(store.conversation(acme.id, id).await.unwrap().reply_due_at, None);
 
     // Released by someone who does not hold it: nothing happens.
     assert!(store.release(acme.id, id, ben.id, "x").await.unwrap().is_none());
     let released = store
-        .release(acme.id, id, lea.id, "Lea went away; the conversation goes back to the queue")
+        .release(
+            acme.id,
+            id,
+            lea.id,
+            "Lea went away; the conversation goes back to the queue",
+        )
         .await
         .unwrap()
         .expect("Lea held it");
@@ -156,8 +178,18 @@ async fn a_routed_channel_queues_its_conversations_and_picks_are_guarded(store: 
         priority: Some(Priority::Urgent),
         ..Default::default()
     };
-    assert_eq!(store.conversations(acme.id, lea.id, &filter).await.unwrap().items.len(), 1);
-    assert!(store.conversations(rival.id, lea.id, &filter).await.unwrap().items.is_empty());
+    assert_eq!(
+        store.conversations(acme.id, lea.id, &filter).await.unwrap().items.len(),
+        1
+    );
+    assert!(
+        store
+            .conversations(rival.id, lea.id, &filter)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }
 
 async fn concurrent_claims_leave_one_holder(store: DynStore) {
@@ -167,16 +199,29 @@ async fn concurrent_claims_leave_one_holder(store: DynStore) {
     for i in 0..4 {
         agents.push(
             store
-                .add_user(acme.id, &format!("A{i}"), &format!("a{i}@acme.test"), "hash", Role::Agent)
+                .add_user(
+                    acme.id,
+                    &format!("A{i}"),
+                    &format!("a{i}@acme.test"),
+                    "hash",
+                    Role::Agent,
+                )
                 .await
                 .unwrap(),
         );
     }
     for round in 0..5 {
-        let id = receive(&store, &channel, &format!("c{round}"), &format!("m{round}"), "hi", earlier())
-            .await
-            .value
-            .conversation_id;
+        let id = receive(
+            &store,
+            &channel,
+            &format!("c{round}"),
+            &format!("m{round}"),
+            "hi",
+            earlier(),
+        )
+        .await
+        .value
+        .conversation_id;
         let claims: Vec<_> = agents
             .iter()
             .map(|agent| {
@@ -194,7 +239,9 @@ async fn concurrent_claims_leave_one_holder(store: DynStore) {
         let holder = winners[0].value.assignee_name.clone().unwrap();
         for lost in results.iter().filter_map(|r| r.as_ref().err()) {
             match lost {
-                StoreError::Conflict(message) => assert_eq!(message, &format!("{holder} already took this conversation")),
+                StoreError::Conflict(message) => {
+                    assert_eq!(message, &format!("{holder} already took this conversation"))
+                }
                 other => panic!("a lost claim is a conflict, not {other:?}"),
             }
         }
@@ -215,7 +262,11 @@ async fn transfers_and_status_keep_the_queue_and_timer_in_step(store: DynStore) 
         .await
         .value
         .conversation_id;
-    assert_eq!(store.conversation(acme.id, id).await.unwrap().queued_at, None, "the channel routes nowhere");
+    assert_eq!(
+        store.conversation(acme.id, id).await.unwrap().queued_at,
+        None,
+        "the channel routes nowhere"
+    );
 
     let to_team = store
         .transfer(acme.id, id, &owner, TransferTarget::Team(team.id), "billing")
@@ -225,7 +276,10 @@ async fn transfers_and_status_keep_the_queue_and_timer_in_step(store: DynStore) 
     assert!(to_team.value.queued_at.is_some());
     assert_eq!(
         to_team.events[0].payload["message"]["body"],
-        format!("{} transferred the conversation to the Support team: billing", owner.name)
+        format!(
+            "{} transferred the conversation to the Support team: billing",
+            owner.name
+        )
     );
     let to_lea = store
         .transfer(acme.id, id, &owner, TransferTarget::Agent(lea.id), "")
@@ -235,11 +289,15 @@ async fn transfers_and_status_keep_the_queue_and_timer_in_step(store: DynStore) 
     assert_eq!(to_lea.value.queued_at, None);
     assert!(to_lea.value.reply_due_at.is_some());
     assert_invalid(
-        store.transfer(acme.id, id, &owner, TransferTarget::Agent(lea.id), "").await,
+        store
+            .transfer(acme.id, id, &owner, TransferTarget::Agent(lea.id), "")
+            .await,
         "to whoever has it already",
     );
     assert_invalid(
-        store.transfer(acme.id, id, &owner, TransferTarget::Team(999_999), "").await,
+        store
+            .transfer(acme.id, id, &owner, TransferTarget::Team(999_999), "")
+            .await,
         "to a team that is not there",
     );
 
@@ -248,8 +306,16 @@ async fn transfers_and_status_keep_the_queue_and_timer_in_step(store: DynStore) 
         .await
         .unwrap()
         .value;
-    assert_eq!((resolved.queued_at, resolved.reply_due_at), (None, None), "finished: no timer");
-    let unassigned = store.assign_conversation(acme.id, id, None, &owner).await.unwrap().value;
+    assert_eq!(
+        (resolved.queued_at, resolved.reply_due_at),
+        (None, None),
+        "finished: no timer"
+    );
+    let unassigned = store
+        .assign_conversation(acme.id, id, None, &owner)
+        .await
+        .unwrap()
+        .value;
     assert_eq!(unassigned.queued_at, None, "finished conversations do not wait");
     // The customer writes again: it reopens, nobody holds it, so it waits in its team's queue.
     let again = receive(&store, &channel, "cust", "mid-2", "still there?", now_millis()).await;

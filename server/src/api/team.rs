@@ -26,8 +26,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/inbox/team/{id}/presence", get(presence))
         .route("/api/inbox/agents", get(agents))
         .route("/api/inbox/agents/{id}", put(set_agent))
-        .route("/api/inbox/channels/{id}/routing", get(channel_routing).put(set_channel_routing))
-        .route("/api/channels/{id}/routing", get(channel_routing).put(set_channel_routing))
+        .route(
+            "/api/inbox/channels/{id}/routing",
+            get(channel_routing).put(set_channel_routing),
+        )
+        .route(
+            "/api/channels/{id}/routing",
+            get(channel_routing).put(set_channel_routing),
+        )
         .route("/api/inbox/conversations/{id}/assign", patch(assign))
         .route("/api/inbox/conversations/{id}/routing", patch(set_routing))
         .route("/api/inbox/conversations/{id}/queue", get(queue_position))
@@ -59,7 +65,10 @@ async fn create_team(
     CurrentUser(user): CurrentUser,
     ApiJson(draft): ApiJson<TeamDraft>,
 ) -> AppResult<(StatusCode, Json<Team>)> {
-    Ok((StatusCode::CREATED, Json(state.services.create_team(&user, draft).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.services.create_team(&user, draft).await?),
+    ))
 }
 
 async fn update_team(

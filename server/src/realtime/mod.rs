@@ -158,7 +158,12 @@ async fn on_connect(
                State(state): State<RealtimeState>,
                Extension(SocketUser(user)): Extension<SocketUser>,
                Data(req): Data<TypingRequest>| {
-            if state.store.conversation(user.organization_id, req.conversation_id).await.is_ok() {
+            if state
+                .store
+                .conversation(user.organization_id, req.conversation_id)
+                .await
+                .is_ok()
+            {
                 let kind = req.kind.unwrap_or(Typing::Reply);
                 state
                     .services

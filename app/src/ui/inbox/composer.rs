@@ -185,6 +185,11 @@ pub fn Composer() -> impl IntoView {
     // Buttons offered with the reply, on kinds that take them.
     let buttons = RwSignal::new(Vec::<String>::new());
     let buttons_open = RwSignal::new(false);
+    let typing = super::team::TypingSignal::new(thread.id, false);
+    // Collision: a teammate replied since this agent last looked (opened the thread or sent).
+    let seen_at = StoredValue::new(clock.now());
+    let collision = RwSignal::new(None::<(String, Millis)>);
+    let me = crate::ui::my_id();
 
     let window = Memo::new(move |_| {
         let now = clock.now();
@@ -235,7 +240,7 @@ pub fn Composer() -> impl IntoView {
     let attach_disabled = Signal::derive(move || !hydrated.get() || blocked() || uploader.busy());
     let has_file = move || uploader.ready.with(Option::is_some);
 
-    let submit = move || {
+    let submit = move |anyway: bool| {
         // While a file uploads, the reply waits for it.
         if blocked() || uploader.busy_untracked() {
             return;
@@ -248,6 +253,30 @@ pub fn Composer() -> impl IntoView {
             save_edit(thread, editing.id, body, draft);
             return;
         }
+        let since = seen_at.get_value();
+        let teammate_reply = thread.messages.with_untracked(|messages| {
+            messages
+                .iter()
+                .rev()
+                .find(|m| {
+                    m.direction == Direction::Outbound
+                        && m.sender_user_id.is_some_and(|s| s != me)
+                        && m.created_at > since
+                })
+                .map(|m| {
+                    (
+                        m.sender_name.clone().unwrap_or_else(|| "A teammate".into()),
+                        m.created_at,
+                    )
+                })
+        });
+        if let (false, Some(reply)) = (anyway, teammate_reply) {
+            collision.set(Some(reply));
+            return;
+        }
+        collision.set(None);
+        seen_at.set_value(clock.now());
+        typing.stop();
         let files: Vec<Attachment> = uploader.take().iter().map(|f| f.attachment()).collect();
         draft.set(String::new());
         let offered = buttons.get_untracked();
@@ -258,12 +287,12 @@ pub fn Composer() -> impl IntoView {
     };
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        submit();
+        submit(false);
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
             ev.prevent_default();
-            submit();
+            submit(false);
         } else if ev.key() == "Escape" && uploader.busy_untracked() {
             ev.prevent_default();
             uploader.cancel();
@@ -338,6 +367,29 @@ pub fn Composer() -> impl IntoView {
                 <TemplatePicker open=picker_open opener=picker_opener/>
             </Show>
             <AttachmentTray uploader/>
+            {move || collision.get().map(|(name, at)| {
+                let ago = super::team::waited(clock.now() - at);
+                view! {
+                    <div class="notice notice-warn collision" data-testid="collision-warning" role="alertdialog" aria-label="A teammate replied">
+                        <span>{format!("{name} replied {ago} ago — send anyway?")}</span>
+                        <button type="button" class="btn btn-sm btn-primary" data-testid="send-anyway" on:click=move |_| submit(true)>
+                            "Send anyway"
+                        </button>
+                        <button
+                            type="button"
+                            class="btn btn-sm btn-ghost"
+                            data-testid="collision-cancel"
+                            on:click=move |_| {
+                                collision.set(None);
+                                seen_at.set_value(clock.now());
+                                focus_later("composer-input");
+                            }
+                        >
+                            "Read it first"
+                        </button>
+                    </div>
+                }
+            })}
             {move || thread.editing.get().map(|_| view! {
                 <div class="composer-replying composer-editing" data-testid="composer-editing" role="status">
                     <span class="composer-replying-label">"Editing your message"</span>
@@ -392,7 +444,11 @@ pub fn Composer() -> impl IntoView {
                     aria-describedby="composer-hint"
                     disabled=blocked
                     prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        draft.set(event_target_value(&ev));
+                        typing.input();
+                    }
+                    on:blur=move |_| typing.stop()
                     on:keydown=on_keydown
                     on:paste=on_paste
                 ></textarea>

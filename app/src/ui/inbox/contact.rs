@@ -90,6 +90,13 @@ fn NotesSection() -> impl IntoView {
     let busy = RwSignal::new(false);
     let me = Shell::get().and_then(Shell::session_untracked).map(|s| s.user);
     let (my_id, manager) = me.map_or((0, false), |u| (u.id, u.role.can_manage()));
+    let typing = super::team::TypingSignal::new(conversation_id, true);
+    let suggestions = super::team::mention_suggestions(draft);
+    let active = RwSignal::new(0usize);
+    let pick = move |name: String| {
+        draft.update(|d| *d = super::team::insert_mention(d, &name));
+        active.set(0);
+    };
 
     Effect::new(move |_| {
         leptos::task::spawn_local(async move {
@@ -123,6 +130,7 @@ fn NotesSection() -> impl IntoView {
         if text.is_empty() || busy.get_untracked() {
             return;
         }
+        typing.stop();
         busy.set(true);
         leptos::task::spawn_local(async move {
             match add_note(conversation_id, text).await {
@@ -199,15 +207,50 @@ fn NotesSection() -> impl IntoView {
                     data-testid="note-input"
                     rows="2"
                     placeholder="Add a note for your team; @Name mentions a teammate…"
+                    aria-autocomplete="list"
+                    aria-controls="mention-suggestions"
                     prop:value=move || draft.get()
-                    on:input=move |ev| draft.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        draft.set(event_target_value(&ev));
+                        active.set(0);
+                        typing.input();
+                    }
+                    on:blur=move |_| typing.stop()
                     on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                        let open = suggestions();
+                        if !open.is_empty() {
+                            match ev.key().as_str() {
+                                "ArrowDown" => {
+                                    ev.prevent_default();
+                                    active.update(|a| *a = (*a + 1) % open.len());
+                                    return;
+                                }
+                                "ArrowUp" => {
+                                    ev.prevent_default();
+                                    active.update(|a| *a = (*a + open.len() - 1) % open.len());
+                                    return;
+                                }
+                                "Enter" | "Tab" => {
+                                    ev.prevent_default();
+                                    let index = active.get_untracked().min(open.len() - 1);
+                                    pick(open[index].clone());
+                                    return;
+                                }
+                                "Escape" => {
+                                    ev.prevent_default();
+                                    draft.update(|d| d.push(' '));
+                                    return;
+                                }
+                                _ => {}
+                            }
+                        }
                         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                             ev.prevent_default();
                             add();
                         }
                     }
                 ></textarea>
+                <super::team::MentionSuggestions draft active pick=pick/>
                 <button
                     type="submit"
                     class="btn btn-sm"

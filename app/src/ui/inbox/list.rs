@@ -4,7 +4,9 @@ use super::live::on_live_event;
 use super::{InboxCtx, ListState, query_string};
 use crate::error::AppError;
 use crate::inbox::list_conversations;
-use crate::model::{Channel, ChannelKind, Conversation, ConversationFilter, ConversationStatus, Id, InboxView, Page};
+use crate::model::{
+    Channel, ChannelKind, Conversation, ConversationFilter, ConversationStatus, Id, InboxView, Page, Priority,
+};
 use crate::ui::components::{
     Avatar, ChannelIcon, EmptyState, ErrorState, RelTime, conversation_status_label, toast_error, use_hydrated,
 };
@@ -41,6 +43,7 @@ pub fn ConversationList() -> impl IntoView {
                 <div class="list-title">
                     <h1>"Inbox"</h1>
                     {move || pending.get().then(|| view! { <span class="spinner spinner-sm" role="status" aria-label="Updating"></span> })}
+                    <super::team::MyStatus/>
                 </div>
                 <ViewTabs/>
                 <Filters/>
@@ -215,8 +218,95 @@ fn Filters() -> impl IntoView {
                     })}
                 </Transition>
             </div>
+            <TeamFilters/>
             <button type="submit" class="btn btn-sm" class:hidden=hydrated>"Apply"</button>
         </form>
+    }
+}
+
+/// Team, priority and assignee: narrow the list to one team's inbox, an urgency, an agent.
+#[component]
+fn TeamFilters() -> impl IntoView {
+    let ctx = expect_context::<InboxCtx>();
+    let location = use_location();
+    let navigate = use_navigate();
+    let live = super::team::TeamLive::get();
+    let go = move |update: Box<dyn FnOnce(&mut ConversationFilter)>| {
+        let mut filter = ctx.filter.get_untracked();
+        update(&mut filter);
+        let href = location.pathname.with_untracked(|path| filtered_href(path, &filter));
+        navigate(
+            &href,
+            NavigateOptions {
+                scroll: false,
+                ..Default::default()
+            },
+        );
+    };
+    let value_of =
+        move |pick: fn(&ConversationFilter) -> Option<String>| move || ctx.filter.with(pick).unwrap_or_default();
+    let team_value = value_of(|f| f.team.map(|t| t.to_string()));
+    let priority_value = value_of(|f| f.priority.map(|p| p.as_str().to_string()));
+    let assignee_value = value_of(|f| f.assignee.map(|a| a.to_string()));
+    let on_team = {
+        let go = go.clone();
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            go(Box::new(move |f| f.team = value.parse::<Id>().ok()));
+        }
+    };
+    let on_priority = {
+        let go = go.clone();
+        move |ev: leptos::ev::Event| {
+            let value = event_target_value(&ev);
+            go(Box::new(move |f| f.priority = value.parse::<Priority>().ok()));
+        }
+    };
+    let on_assignee = move |ev: leptos::ev::Event| {
+        let value = event_target_value(&ev);
+        go(Box::new(move |f| f.assignee = value.parse::<Id>().ok()));
+    };
+    let teams = move || live.and_then(|l| l.teams.get()).unwrap_or_default();
+    let members = move || ctx.team.get().and_then(Result::ok).unwrap_or_default();
+    view! {
+        <div class="filter">
+            <label for="filter-team" class="sr-only">"Team"</label>
+            <select id="filter-team" name="team" data-testid="filter-team" on:change=on_team prop:value=team_value>
+                <option value="" selected=move || team_value().is_empty()>"All teams"</option>
+                {move || teams()
+                    .into_iter()
+                    .map(|t| {
+                        let value = t.id.to_string();
+                        let check = value.clone();
+                        view! { <option value=value selected=move || team_value() == check>{t.name}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+        <div class="filter">
+            <label for="filter-priority" class="sr-only">"Priority"</label>
+            <select id="filter-priority" name="priority" data-testid="filter-priority" on:change=on_priority prop:value=priority_value>
+                <option value="" selected=move || priority_value().is_empty()>"Any priority"</option>
+                {Priority::ALL
+                    .iter()
+                    .map(|p| view! { <option value=p.as_str() selected=move || priority_value() == p.as_str()>{p.label()}</option> })
+                    .collect_view()}
+            </select>
+        </div>
+        <div class="filter">
+            <label for="filter-assignee" class="sr-only">"Assignee"</label>
+            <select id="filter-assignee" name="assignee" data-testid="filter-assignee" on:change=on_assignee prop:value=assignee_value>
+                <option value="" selected=move || assignee_value().is_empty()>"Any agent"</option>
+                {move || members()
+                    .into_iter()
+                    .map(|m| {
+                        let value = m.id.to_string();
+                        let check = value.clone();
+                        view! { <option value=value selected=move || assignee_value() == check>{m.name}</option> }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
     }
 }
 
@@ -265,6 +355,9 @@ struct RowKey {
     preview: Option<String>,
     contact_name: String,
     avatar: Option<String>,
+    priority: Priority,
+    queued: bool,
+    team: Option<Id>,
 }
 
 fn row_key(c: &Conversation) -> RowKey {
@@ -277,6 +370,9 @@ fn row_key(c: &Conversation) -> RowKey {
         preview: c.last_message_preview.clone(),
         contact_name: c.contact_name.clone(),
         avatar: c.contact_avatar_url.clone(),
+        priority: c.priority,
+        queued: c.queued_at.is_some(),
+        team: c.team_id,
     }
 }
 
@@ -391,6 +487,9 @@ fn ConversationRow(conversation: Conversation) -> impl IntoView {
         unread_count,
         last_message_preview,
         last_message_at,
+        priority,
+        queued_at,
+        team_name,
         ..
     } = conversation;
     let selected = Memo::new(move |_| ctx.selected.get() == Some(id));
@@ -423,6 +522,13 @@ fn ConversationRow(conversation: Conversation) -> impl IntoView {
                         <span class="conv-channel">{channel_name}</span>
                         {closed.then(|| view! { <span class="conv-state">{conversation_status_label(status)}</span> })}
                         {assignee_name.map(|name| view! { <span class="conv-assignee" title="Assignee">{name}</span> })}
+                        {(priority != Priority::None).then(|| view! {
+                            <span class=format!("badge priority-badge priority-{}", priority.as_str()) data-testid="priority-badge">{priority.label()}</span>
+                        })}
+                        {queued_at.map(|_| view! {
+                            <span class="badge queue-badge" title=format!("Waiting in {}'s queue", team_name.clone().unwrap_or_default())>"Waiting"</span>
+                        })}
+                        <super::team::ViewerAvatars conversation_id=id compact=true/>
                     </div>
                     <div class="conv-line">
                         <span class="conv-preview">{preview}</span>

@@ -286,7 +286,10 @@ impl Live {
             return;
         }
         self.viewing.try_set_value(conversation_id);
-        self.emit(events::CONVERSATION_VIEWING, serde_json::json!({ "conversationId": conversation_id }));
+        self.emit(
+            events::CONVERSATION_VIEWING,
+            serde_json::json!({ "conversationId": conversation_id }),
+        );
     }
 
     #[cfg(feature = "hydrate")]

@@ -8,6 +8,7 @@ pub mod composer;
 pub mod contact;
 pub mod list;
 pub mod live;
+pub mod team;
 pub mod thread;
 pub mod upload;
 
@@ -209,6 +210,7 @@ pub fn InboxLayout() -> impl IntoView {
         team: Resource::new(|| (), |_| list_team()),
     };
     provide_context(ctx);
+    team::TeamLive::provide();
 
     keyboard_shortcuts(ctx);
 

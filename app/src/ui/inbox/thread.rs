@@ -380,6 +380,13 @@ fn ThreadBody(detail: ConversationDetail, page: Page<Message>, switching: ReadSi
         }
     });
 
+    // The team sees who has it open.
+    if let Some(live) = super::live::Live::get() {
+        let id = thread.id;
+        Effect::new(move |_| live.set_viewing(Some(id)));
+        on_cleanup(move || live.set_viewing(None));
+    }
+
     // Opening the conversation reads it.
     Effect::new(move |done: Option<()>| {
         if done.is_none() && thread.conversation.with_untracked(|c| c.unread_count > 0) {
@@ -405,6 +412,7 @@ fn ThreadBody(detail: ConversationDetail, page: Page<Message>, switching: ReadSi
             <ThreadHeader/>
             <ChannelBanner/>
             <MessageList/>
+            <super::team::TypingIndicator conversation_id=thread.id/>
             <Composer/>
         </section>
         <ContactPanel/>
@@ -463,6 +471,7 @@ fn ThreadHeader() -> impl IntoView {
                 </div>
             </div>
             <div class="thread-actions">
+                <super::team::TeamControls me=Signal::derive(me)/>
                 <div class="assignee-picker">
                     <label for="assignee" class="sr-only">"Assignee"</label>
                     {move || {
@@ -494,6 +503,7 @@ fn ThreadHeader() -> impl IntoView {
                         }
                     }}
                 </div>
+                <Show when=move || conversation.with(|c| c.assignee_id.is_some())>
                 <ActionForm action=assign>
                     <input type="hidden" name="id" value=id.to_string()/>
                     <input type="hidden" name="assignee_id" value=move || me().to_string()/>
@@ -507,6 +517,7 @@ fn ThreadHeader() -> impl IntoView {
                         "Assign to me"
                     </button>
                 </ActionForm>
+                </Show>
                 {move || if is_open() {
                     view! {
                         <ActionForm action=set_status>

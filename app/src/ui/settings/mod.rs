@@ -1,9 +1,10 @@
-//! Settings pages for admins: channels (and the Facebook page picker), the team, and
-//! WhatsApp message templates.
+//! Settings pages for admins: channels (and the Facebook page picker), the team, the teams
+//! that route conversations, and WhatsApp message templates.
 
 pub mod channels;
 pub mod facebook_pick;
 pub mod team;
+pub mod teams;
 pub mod templates;
 
 use leptos::prelude::*;
@@ -25,6 +26,7 @@ pub fn SettingsFrame(
                 <nav class="tabs settings-tabs" aria-label="Settings sections">
                     <A href="/settings/channels">"Channels"</A>
                     <A href="/settings/team">"Team"</A>
+                    <A href="/settings/teams">"Teams"</A>
                     <A href="/settings/templates">"Templates"</A>
                 </nav>
             </div>
