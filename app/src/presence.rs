@@ -2,12 +2,36 @@
 //! stored in the database. An agent's status is what they chose (online, away, busy,
 //! offline), or, when they chose nothing, online while a tab of theirs is connected; the last
 //! tab closing makes them offline after a grace period (a reload or a flaky network does
-//! not). Kept in this process's memory: one instance needs nothing else. (Several instances
-//! keep each their own sockets' presence; see README, Known gaps.)
+//! not). [`Presence`] keeps it in this process's memory, which is all one instance needs;
+//! several instances share it through Redis (`server/src/realtime/redis_presence.rs`), behind
+//! the same [`PresenceStore`].
 
 use crate::model::{AgentStatus, Id, Millis};
+use async_trait::async_trait;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
+
+/// Where presence is kept: this process's memory, or Redis across instances.
+#[async_trait]
+pub trait PresenceStore: Send + Sync {
+    async fn status(&self, user_id: Id) -> AgentStatus;
+    /// Everyone of an organization presence knows, with their status.
+    async fn statuses(&self, organization_id: Id) -> HashMap<Id, AgentStatus>;
+    /// The agent chose a status.
+    async fn choose(&self, organization_id: Id, user_id: Id, status: AgentStatus) -> Option<StatusChange>;
+    /// A tab of theirs connected.
+    async fn connected(&self, organization_id: Id, user_id: Id) -> Option<StatusChange>;
+    /// A tab of theirs closed; the generation to pass to `grace_over` if it was their last here.
+    async fn disconnected(&self, user_id: Id) -> Option<u64>;
+    /// The grace period after their last tab closed is over: offline unless a tab came back.
+    async fn grace_over(&self, user_id: Id, generation: u64) -> Option<StatusChange>;
+    /// A socket shows a conversation (or none); the conversations whose viewers changed.
+    async fn view(&self, socket: &str, user_id: Id, conversation_id: Option<Id>, now: Millis) -> Vec<Id>;
+    /// Whether the socket's person types in the conversation; `true` when that changed.
+    async fn typing(&self, socket: &str, conversation_id: Id, typing: Option<Typing>) -> bool;
+    /// Who views a conversation, one entry per person.
+    async fn viewers(&self, conversation_id: Id) -> Vec<Viewer>;
+}
 
 #[derive(Debug, Default)]
 struct Person {
@@ -40,8 +64,10 @@ pub struct StatusChange {
     pub after: AgentStatus,
 }
 
-/// Someone looking at a conversation, and whether they are typing (a reply or a note).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Someone looking at a conversation, and whether they are typing (a reply or a note)
+/// (`GET /api/inbox/conversations/:id/viewers`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Viewer {
     pub user_id: Id,
     pub since: Millis,
@@ -73,7 +99,59 @@ fn change(person: &Person, user_id: Id, before: AgentStatus) -> Option<StatusCha
     })
 }
 
+#[async_trait]
+impl PresenceStore for Presence {
+    async fn status(&self, user_id: Id) -> AgentStatus {
+        Presence::status(self, user_id)
+    }
+    async fn statuses(&self, organization_id: Id) -> HashMap<Id, AgentStatus> {
+        Presence::statuses(self, organization_id)
+    }
+    async fn choose(&self, organization_id: Id, user_id: Id, status: AgentStatus) -> Option<StatusChange> {
+        Presence::choose(self, organization_id, user_id, status)
+    }
+    async fn connected(&self, organization_id: Id, user_id: Id) -> Option<StatusChange> {
+        Presence::connected(self, organization_id, user_id)
+    }
+    async fn disconnected(&self, user_id: Id) -> Option<u64> {
+        Presence::disconnected(self, user_id)
+    }
+    async fn grace_over(&self, user_id: Id, generation: u64) -> Option<StatusChange> {
+        Presence::grace_over(self, user_id, generation)
+    }
+    async fn view(&self, socket: &str, user_id: Id, conversation_id: Option<Id>, now: Millis) -> Vec<Id> {
+        Presence::view(self, socket, user_id, conversation_id, now)
+    }
+    async fn typing(&self, socket: &str, conversation_id: Id, typing: Option<Typing>) -> bool {
+        Presence::typing(self, socket, conversation_id, typing)
+    }
+    async fn viewers(&self, conversation_id: Id) -> Vec<Viewer> {
+        Presence::viewers(self, conversation_id)
+    }
+}
+
 impl Presence {
+    /// Tabs open here, per person (what an instance mirrors into Redis).
+    pub fn local_tabs(&self) -> Vec<(Id, u32)> {
+        self.people
+            .lock()
+            .map(|people| {
+                people
+                    .iter()
+                    .filter(|(_, p)| p.sockets > 0)
+                    .map(|(id, p)| (*id, p.sockets))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub fn local_tabs_of(&self, user_id: Id) -> u32 {
+        self.people
+            .lock()
+            .map(|people| people.get(&user_id).map_or(0, |p| p.sockets))
+            .unwrap_or_default()
+    }
+
     pub fn status(&self, user_id: Id) -> AgentStatus {
         self.people
             .lock()

@@ -79,8 +79,10 @@ pub struct Services {
     pub sms_segment_warning: usize,
     /// Hands out conversations by each team's strategy (`crate::routing`).
     pub router: crate::routing::Router,
-    /// Who is online, viewing, typing (`crate::presence`).
-    pub presence: Arc<crate::presence::Presence>,
+    /// Who is online, viewing, typing (`crate::presence`): memory, or Redis across instances.
+    pub presence: Arc<dyn crate::presence::PresenceStore>,
+    /// How long after someone's last tab closed they count as offline.
+    pub presence_grace: std::time::Duration,
 }
 
 pub type SharedServices = Arc<Services>;

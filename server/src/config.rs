@@ -61,6 +61,8 @@ pub struct Config {
     pub template_poll_every: Duration,
     /// Past how many segments the composer warns that an SMS is long.
     pub sms_segment_warning: usize,
+    /// How long after an agent's last tab closed they count as offline.
+    pub presence_grace: Duration,
 }
 
 impl Config {
@@ -145,6 +147,9 @@ pub struct Settings {
     /// past how many segments the composer warns that an SMS is long (each segment is billed)
     #[arg(long, env = "MESSIO_SMS_SEGMENT_WARNING", default_value = "3", value_parser = positive::<usize>)]
     pub sms_segment_warning: usize,
+    /// seconds after an agent's last tab closed before they count as offline (a reload or a flaky network is not leaving)
+    #[arg(long, env = "MESSIO_PRESENCE_GRACE_SECS", default_value = "20", value_parser = positive::<u64>)]
+    pub presence_grace_secs: u64,
     /// log filter (`tracing` directives)
     #[arg(long, env = "RUST_LOG", default_value = "info,sqlx=warn,tower_http=info", value_parser = log_filter)]
     pub log: String,
@@ -179,6 +184,7 @@ impl Settings {
             login_attempts_per_minute: self.login_attempts_per_minute,
             template_poll_every: Duration::from_secs(self.template_poll_secs),
             sms_segment_warning: self.sms_segment_warning,
+            presence_grace: Duration::from_secs(self.presence_grace_secs),
         }
     }
 }

@@ -32,6 +32,7 @@ use axum::routing::get;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
+use sha2::Digest as _;
 use std::sync::Arc;
 use tokio::sync::{Notify, watch};
 use tower_http::compression::CompressionLayer;
@@ -93,7 +94,13 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
         pollers: pollers.clone(),
         public_url: config.public_url.clone(),
     });
-    let presence = Arc::new(app::presence::Presence::default());
+    // Presence is shared through Redis when instances share the database; the namespace keeps
+    // databases apart that share one Redis.
+    let namespace = hex::encode(&sha2::Sha256::digest(config.database_url.as_bytes())[..6]);
+    let presence: Arc<dyn app::presence::PresenceStore> = match config.redis_url.as_deref() {
+        Some(url) => realtime::RedisPresence::start(url, &namespace, config.presence_grace).await?,
+        None => Arc::new(app::presence::Presence::default()),
+    };
     let services: SharedServices = Arc::new(Services {
         ingest: GroupCommit::start(store.clone(), events.clone()),
         router: app::routing::Router::start(store.clone(), events.clone(), presence.clone()),
@@ -106,9 +113,10 @@ pub async fn build(config: Config, leptos_options: LeptosOptions) -> Result<Mess
         secure_cookies: config.secure_cookies(),
         facebook_login: config.meta.login_available(),
         sms_segment_warning: config.sms_segment_warning,
+        presence_grace: config.presence_grace,
     });
     let (socket_layer, io) = realtime::layer(services.clone());
-    realtime::connect_sockets(&services.events, io, config.redis_url.as_deref()).await?;
+    realtime::connect_sockets(&services, io, config.redis_url.as_deref(), &namespace).await?;
     let config = Arc::new(config);
     let state = AppState {
         leptos_options: leptos_options.clone(),

@@ -15,7 +15,7 @@ pub mod roster;
 
 use crate::events::bus::{EventBus, Received};
 use crate::model::{AgentStatus, Conversation, Id, Millis, RoutingStrategy};
-use crate::presence::Presence;
+use crate::presence::PresenceStore;
 use crate::store::{DynStore, StoreResult, now_millis};
 use crate::team::RouteOutcome;
 use roster::{Decision, Roster};
@@ -65,7 +65,7 @@ enum Command {
 
 impl Router {
     /// Starts the routing task; it stops when the bus is dropped.
-    pub fn start(store: DynStore, bus: EventBus, presence: Arc<Presence>) -> Self {
+    pub fn start(store: DynStore, bus: EventBus, presence: Arc<dyn PresenceStore>) -> Self {
         let (commands, receiver) = mpsc::unbounded_channel();
         let task = RoutingTask {
             store,
@@ -137,7 +137,7 @@ impl Router {
 struct RoutingTask {
     store: DynStore,
     bus: EventBus,
-    presence: Arc<Presence>,
+    presence: Arc<dyn PresenceStore>,
     organizations: HashMap<Id, Roster>,
 }
 
@@ -216,7 +216,7 @@ impl RoutingTask {
     async fn load(&mut self, organization_id: Id) {
         match self.store.routing_snapshot(organization_id).await {
             Ok(snapshot) => {
-                let presence = self.presence.statuses(organization_id);
+                let presence = self.presence.statuses(organization_id).await;
                 let roster = Roster::from_snapshot(snapshot, |user| {
                     presence.get(&user).copied() == Some(AgentStatus::Online)
                 });

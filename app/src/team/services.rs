@@ -8,12 +8,9 @@ use crate::auth::ssr::require_manager;
 use crate::error::AppResult;
 use crate::events::bus::Signal;
 use crate::model::{AgentStatus, Conversation, ConversationStatus, Id, User, events};
-use crate::presence::{StatusChange, Typing};
+use crate::presence::{StatusChange, Typing, Viewer};
 use crate::services::Services;
 use crate::store::TransferTarget;
-
-/// How long after someone's last tab closed they count as offline.
-pub const OFFLINE_GRACE: std::time::Duration = std::time::Duration::from_secs(20);
 
 /// Whether `user` may change who holds `conversation`: managers always; an agent when
 /// nobody holds it or they do.
@@ -311,6 +308,7 @@ impl Services {
         let picture = self.router.team(user.organization_id, team_id).await;
         let names: std::collections::HashMap<Id, String> =
             team.members.iter().map(|m| (m.user_id, m.name.clone())).collect();
+        let statuses = self.presence.statuses(user.organization_id).await;
         let agents = team
             .members
             .iter()
@@ -325,7 +323,7 @@ impl Services {
                 AgentLoad {
                     user_id: member.user_id,
                     name: names.get(&member.user_id).cloned().unwrap_or_default(),
-                    status: self.presence.status(member.user_id),
+                    status: statuses.get(&member.user_id).copied().unwrap_or(AgentStatus::Offline),
                     open,
                     capacity,
                 }
@@ -360,11 +358,12 @@ impl Services {
     /// A team's people and their presence.
     pub async fn team_presence(&self, user: &User, team_id: Id) -> AppResult<Vec<PresenceEntry>> {
         let team = self.store.team(user.organization_id, team_id).await?;
+        let statuses = self.presence.statuses(user.organization_id).await;
         Ok(team
             .members
             .into_iter()
             .map(|m| PresenceEntry {
-                status: self.presence.status(m.user_id),
+                status: statuses.get(&m.user_id).copied().unwrap_or(AgentStatus::Offline),
                 user_id: m.user_id,
                 name: m.name,
             })
@@ -382,30 +381,30 @@ impl Services {
             .find(|u| u.id == agent_id)
             .map(|u| u.name)
             .ok_or(AppError::NotFound)?;
-        let change = self.presence.choose(user.organization_id, agent_id, status);
+        let change = self.presence.choose(user.organization_id, agent_id, status).await;
         self.announce_presence(change);
         Ok(PresenceEntry {
             user_id: agent_id,
             name,
-            status: self.presence.status(agent_id),
+            status: self.presence.status(agent_id).await,
         })
     }
 
     /// A tab of `user` connected (the socket server calls it).
-    pub fn socket_connected(&self, user: &User) {
-        let change = self.presence.connected(user.organization_id, user.id);
+    pub async fn socket_connected(&self, user: &User) {
+        let change = self.presence.connected(user.organization_id, user.id).await;
         self.announce_presence(change);
     }
 
     /// A tab of `user` closed: offline after the grace period unless another opens.
-    pub fn socket_disconnected(self: &std::sync::Arc<Self>, user: &User, socket: &str) {
-        self.viewing(user, socket, None);
-        if let Some(generation) = self.presence.disconnected(user.id) {
+    pub async fn socket_disconnected(self: &std::sync::Arc<Self>, user: &User, socket: &str) {
+        self.viewing(user, socket, None).await;
+        if let Some(generation) = self.presence.disconnected(user.id).await {
             let services = self.clone();
             let user_id = user.id;
             tokio::spawn(async move {
-                tokio::time::sleep(OFFLINE_GRACE).await;
-                let change = services.presence.grace_over(user_id, generation);
+                tokio::time::sleep(services.presence_grace).await;
+                let change = services.presence.grace_over(user_id, generation).await;
                 services.announce_presence(change);
             });
         }
@@ -426,23 +425,29 @@ impl Services {
     }
 
     /// A socket of `user` opened a conversation (or none); its viewers hear who is there.
-    pub fn viewing(&self, user: &User, socket: &str, conversation_id: Option<Id>) {
+    pub async fn viewing(&self, user: &User, socket: &str, conversation_id: Option<Id>) {
         for changed in self
             .presence
             .view(socket, user.id, conversation_id, crate::store::now_millis())
+            .await
         {
-            self.announce_viewers(user.organization_id, changed);
+            self.announce_viewers(user.organization_id, changed).await;
         }
     }
 
     /// `typing:start` / `typing:stop` (and `POST /api/inbox/typing`).
-    pub fn typing(&self, user: &User, socket: &str, conversation_id: Id, typing: Option<Typing>) {
+    pub async fn typing(&self, user: &User, socket: &str, conversation_id: Id, typing: Option<Typing>) {
         if typing.is_some() {
             // Typing in a conversation means viewing it (a REST client has no `viewing`).
-            self.presence
-                .view(socket, user.id, Some(conversation_id), crate::store::now_millis());
+            for changed in self
+                .presence
+                .view(socket, user.id, Some(conversation_id), crate::store::now_millis())
+                .await
+            {
+                self.announce_viewers(user.organization_id, changed).await;
+            }
         }
-        if self.presence.typing(socket, conversation_id, typing) {
+        if self.presence.typing(socket, conversation_id, typing).await {
             self.events.signal(Signal {
                 organization_id: user.organization_id,
                 name: events::TYPING_INDICATOR.into(),
@@ -458,8 +463,8 @@ impl Services {
         }
     }
 
-    fn announce_viewers(&self, organization_id: Id, conversation_id: Id) {
-        let viewers = self.presence.viewers(conversation_id);
+    async fn announce_viewers(&self, organization_id: Id, conversation_id: Id) {
+        let viewers = self.presence.viewers(conversation_id).await;
         let list: Vec<serde_json::Value> = viewers
             .iter()
             .map(|v| serde_json::json!({ "userId": v.user_id, "since": v.since, "typing": v.typing }))
@@ -475,26 +480,8 @@ impl Services {
     /// Who is viewing a conversation of the user's organization.
     pub async fn viewers(&self, user: &User, conversation_id: Id) -> AppResult<Vec<Viewer>> {
         self.store.conversation(user.organization_id, conversation_id).await?;
-        Ok(self
-            .presence
-            .viewers(conversation_id)
-            .into_iter()
-            .map(|v| Viewer {
-                user_id: v.user_id,
-                since: v.since,
-                typing: v.typing,
-            })
-            .collect())
+        Ok(self.presence.viewers(conversation_id).await)
     }
-}
-
-/// Someone viewing a conversation (`GET /api/inbox/conversations/:id/viewers`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Viewer {
-    pub user_id: Id,
-    pub since: crate::model::Millis,
-    pub typing: Option<Typing>,
 }
 
 #[cfg(test)]

@@ -27,13 +27,23 @@ impl UnreadMentions {
                 }
             });
         });
+        // Looked up now: event handlers run outside the component tree, where context is gone.
+        let shell = Shell::get();
+        let toasts = crate::ui::components::Toasts::get();
         on_live_event(move |event| {
-            let me = Shell::get().and_then(Shell::session_untracked).map(|s| s.user.id);
+            let me = shell.and_then(Shell::session_untracked).map(|s| s.user.id);
             if let (Some(note), Some(me)) = (&event.note, me)
                 && note.mentions.contains(&me)
                 && note.author_id != me
             {
                 count.0.update(|n| *n += 1);
+                if let Some(toasts) = toasts {
+                    toasts.info(format!(
+                        "{} mentioned you: {}",
+                        note.author_name,
+                        crate::model::preview(&note.body, &[])
+                    ));
+                }
             }
         });
         count

@@ -8,8 +8,7 @@ use super::{ApiJson, ApiPath, ApiQuery, CurrentUser};
 use crate::state::AppState;
 use app::error::{AppError, AppResult};
 use app::model::{AgentStatus, Conversation, ConversationFilter, Id, Millis, Page, RoutingStrategy};
-use app::presence::Typing;
-use app::team::services::Viewer;
+use app::presence::{Typing, Viewer};
 use app::team::*;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -283,7 +282,8 @@ async fn typing(
     let typing = body.is_typing.then(|| body.kind.unwrap_or(Typing::Reply));
     state
         .services
-        .typing(&user, &format!("rest:{}", user.id), body.conversation_id, typing);
+        .typing(&user, &format!("rest:{}", user.id), body.conversation_id, typing)
+        .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

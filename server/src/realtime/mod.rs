@@ -12,8 +12,10 @@
 //! organization gets `conversation:viewers` and `typing:indicator`, ephemeral (no `seq`).
 
 mod fanout;
+mod redis_presence;
 
 pub use fanout::connect_sockets;
+pub use redis_presence::RedisPresence;
 
 use app::auth::ssr::{cookie_token, user_for_token};
 use app::model::{Id, User};
@@ -119,7 +121,7 @@ async fn on_connect(
 ) {
     socket.join(room(user.organization_id));
     socket.join(user_room(user.id));
-    state.services.socket_connected(&user);
+    state.services.socket_connected(&user).await;
     let since = auth.ok().and_then(|a| a.since);
     if let Some(since) = since {
         replay(&socket, &state.store, user.organization_id, since).await;
@@ -149,7 +151,10 @@ async fn on_connect(
                 Some(id) if state.store.conversation(user.organization_id, id).await.is_ok() => Some(id),
                 Some(_) | None => None,
             };
-            state.services.viewing(&user, &socket.id.to_string(), conversation);
+            state
+                .services
+                .viewing(&user, &socket.id.to_string(), conversation)
+                .await;
         },
     );
     socket.on(
@@ -167,7 +172,8 @@ async fn on_connect(
                 let kind = req.kind.unwrap_or(Typing::Reply);
                 state
                     .services
-                    .typing(&user, &socket.id.to_string(), req.conversation_id, Some(kind));
+                    .typing(&user, &socket.id.to_string(), req.conversation_id, Some(kind))
+                    .await;
             }
         },
     );
@@ -179,14 +185,15 @@ async fn on_connect(
                Data(req): Data<TypingRequest>| {
             state
                 .services
-                .typing(&user, &socket.id.to_string(), req.conversation_id, None);
+                .typing(&user, &socket.id.to_string(), req.conversation_id, None)
+                .await;
         },
     );
     socket.on_disconnect(
         async |socket: SocketRef,
                State(state): State<RealtimeState>,
                Extension(SocketUser(user)): Extension<SocketUser>| {
-            state.services.socket_disconnected(&user, &socket.id.to_string());
+            state.services.socket_disconnected(&user, &socket.id.to_string()).await;
         },
     );
 }

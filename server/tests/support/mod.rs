@@ -81,6 +81,7 @@ impl TestApp {
             },
             template_poll_every: std::time::Duration::from_secs(3600),
             sms_segment_warning: 3,
+            presence_grace: std::time::Duration::from_secs(20),
         };
         tweak(&mut config);
         let options = leptos::config::LeptosOptions::builder()

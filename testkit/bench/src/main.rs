@@ -22,9 +22,15 @@
 //!    (a tenth of them in one long thread); every inbox view and filter, and a thread's first
 //!    page, each asked 200 times through the HTTP API (p50/p99), with the database's plan.
 //!
+//! 5. **routing** (`--routing` runs only this; see `routing.rs`): routing decisions per second
+//!    with 1,000 agents and 10,000 queued conversations, in memory and written through a real
+//!    server, and the time from a conversation's arrival to its assignment event.
+//!
 //! Usage: messio-bench [--backend sqlite|postgres|both] [--concurrency C] [--seconds S]
 //!                     [--rate R] [--orgs O] [--sockets N]
-//!                     [--no-reads] [--conversations N] [--messages N]
+//!                     [--no-reads] [--conversations N] [--messages N] [--routing]
+
+mod routing;
 
 use app::events::bus::EventBus;
 use app::inbound::group_commit::GroupCommit;
@@ -58,6 +64,8 @@ struct Options {
     reads: bool,
     conversations: usize,
     messages: usize,
+    /// Run only the routing benchmark.
+    routing: bool,
 }
 
 fn options() -> Result<Options, String> {
@@ -71,6 +79,7 @@ fn options() -> Result<Options, String> {
         reads: true,
         conversations: 100_000,
         messages: 1_000_000,
+        routing: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -91,6 +100,7 @@ fn options() -> Result<Options, String> {
             "--orgs" => o.orgs = number(value()?, "--orgs")?.max(1) as usize,
             "--sockets" => o.sockets = number(value()?, "--sockets")?.max(1) as usize,
             "--no-reads" => o.reads = false,
+            "--routing" => o.routing = true,
             "--conversations" => o.conversations = number(value()?, "--conversations")?.max(2) as usize,
             "--messages" => o.messages = number(value()?, "--messages")?.max(20) as usize,
             other => return Err(format!("unknown option {other}")),
@@ -130,6 +140,17 @@ struct BackendReport {
 #[tokio::main]
 async fn main() -> Result<(), server::BoxError> {
     let options = options()?;
+    if options.routing {
+        eprintln!("routing in memory…");
+        let memory = routing::in_memory();
+        let mut servers = Vec::new();
+        for backend in &options.backends {
+            eprintln!("{backend}: routing through a real server…");
+            servers.push(routing::through_server(backend, options.concurrency).await?);
+        }
+        routing::print(&memory, &servers);
+        return Ok(());
+    }
     let shapes = [
         Shape {
             label: "flat out",
@@ -272,6 +293,7 @@ fn scratch_config(addr: std::net::SocketAddr, dir: &ScratchDir, database_url: St
         },
         template_poll_every: Duration::from_secs(3600),
         sms_segment_warning: 3,
+        presence_grace: std::time::Duration::from_secs(20),
     }
 }
 

@@ -1,7 +1,7 @@
 //! A small Socket.IO v4 client over a WebSocket, for the benchmark and the Rust tests
 //! (browsers use the wasm client in `app::realtime`; other tools, the official JS client).
 
-use app::realtime::protocol::{Packet, encode_connect, encode_pong, parse_packet};
+use app::realtime::protocol::{Packet, encode_connect, encode_event, encode_pong, parse_packet};
 use futures::{SinkExt, StreamExt};
 use serde_json::Value;
 use std::sync::Arc;
@@ -21,6 +21,7 @@ pub struct Received {
 
 pub struct SocketClient {
     events: mpsc::UnboundedReceiver<Received>,
+    outgoing: mpsc::UnboundedSender<(String, Value)>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -35,8 +36,19 @@ impl SocketClient {
     pub async fn connect(base: &str, auth: Value) -> Result<SocketClient, String> {
         let mut ws = handshake(base, &auth).await?;
         let (tx, events) = mpsc::unbounded_channel();
+        let (outgoing, mut to_send) = mpsc::unbounded_channel::<(String, Value)>();
         let task = tokio::spawn(async move {
-            while let Some(Ok(frame)) = ws.next().await {
+            loop {
+                let frame = tokio::select! {
+                    frame = ws.next() => frame,
+                    sending = to_send.recv() => {
+                        if let Some((name, payload)) = sending {
+                            let _ = ws.send(WsMessage::text(encode_event(&name, payload))).await;
+                        }
+                        continue;
+                    }
+                };
+                let Some(Ok(frame)) = frame else { return };
                 let WsMessage::Text(text) = frame else { continue };
                 match parse_packet(text.as_str()) {
                     Packet::Ping { data } => {
@@ -59,7 +71,12 @@ impl SocketClient {
                 }
             }
         });
-        Ok(SocketClient { events, task })
+        Ok(SocketClient { events, outgoing, task })
+    }
+
+    /// Sends an event (`42["name",payload]`).
+    pub fn emit(&self, name: &str, payload: Value) {
+        let _ = self.outgoing.send((name.to_string(), payload));
     }
 
     pub async fn next(&mut self, timeout: Duration) -> Option<Received> {

@@ -266,22 +266,35 @@ fn TeamFilters() -> impl IntoView {
         let value = event_target_value(&ev);
         go(Box::new(move |f| f.assignee = value.parse::<Id>().ok()));
     };
-    let teams = move || live.and_then(|l| l.teams.get()).unwrap_or_default();
-    let members = move || ctx.team.get().and_then(Result::ok).unwrap_or_default();
     view! {
         <div class="filter">
             <label for="filter-team" class="sr-only">"Team"</label>
-            <select id="filter-team" name="team" data-testid="filter-team" on:change=on_team prop:value=team_value>
-                <option value="" selected=move || team_value().is_empty()>"All teams"</option>
-                {move || teams()
-                    .into_iter()
-                    .map(|t| {
-                        let value = t.id.to_string();
-                        let check = value.clone();
-                        view! { <option value=value selected=move || team_value() == check>{t.name}</option> }
-                    })
-                    .collect_view()}
-            </select>
+            <Transition fallback=|| view! {
+                <select id="filter-team" name="team" disabled><option value="">"All teams"</option></select>
+            }>
+                {move || Suspend::new({
+                    let on_team = on_team.clone();
+                    async move {
+                        let teams = match live {
+                            Some(live) => live.teams.await,
+                            None => Vec::new(),
+                        };
+                        view! {
+                            <select id="filter-team" name="team" data-testid="filter-team" on:change=on_team prop:value=team_value>
+                                <option value="" selected=move || team_value().is_empty()>"All teams"</option>
+                                {teams
+                                    .into_iter()
+                                    .map(|t| {
+                                        let value = t.id.to_string();
+                                        let check = value.clone();
+                                        view! { <option value=value selected=move || team_value() == check>{t.name}</option> }
+                                    })
+                                    .collect_view()}
+                            </select>
+                        }
+                    }
+                })}
+            </Transition>
         </div>
         <div class="filter">
             <label for="filter-priority" class="sr-only">"Priority"</label>
@@ -295,17 +308,29 @@ fn TeamFilters() -> impl IntoView {
         </div>
         <div class="filter">
             <label for="filter-assignee" class="sr-only">"Assignee"</label>
-            <select id="filter-assignee" name="assignee" data-testid="filter-assignee" on:change=on_assignee prop:value=assignee_value>
-                <option value="" selected=move || assignee_value().is_empty()>"Any agent"</option>
-                {move || members()
-                    .into_iter()
-                    .map(|m| {
-                        let value = m.id.to_string();
-                        let check = value.clone();
-                        view! { <option value=value selected=move || assignee_value() == check>{m.name}</option> }
-                    })
-                    .collect_view()}
-            </select>
+            <Transition fallback=|| view! {
+                <select id="filter-assignee" name="assignee" disabled><option value="">"Any agent"</option></select>
+            }>
+                {move || Suspend::new({
+                    let on_assignee = on_assignee.clone();
+                    async move {
+                        let members = ctx.team.await.unwrap_or_default();
+                        view! {
+                            <select id="filter-assignee" name="assignee" data-testid="filter-assignee" on:change=on_assignee prop:value=assignee_value>
+                                <option value="" selected=move || assignee_value().is_empty()>"Any agent"</option>
+                                {members
+                                    .into_iter()
+                                    .map(|m| {
+                                        let value = m.id.to_string();
+                                        let check = value.clone();
+                                        view! { <option value=value selected=move || assignee_value() == check>{m.name}</option> }
+                                    })
+                                    .collect_view()}
+                            </select>
+                        }
+                    }
+                })}
+            </Transition>
         </div>
     }
 }

@@ -182,7 +182,7 @@ pub fn TypingIndicator(conversation_id: Id) -> impl IntoView {
         }
     };
     view! {
-        <p class="typing-indicator" role="status" aria-live="polite" data-testid="typing-indicator" class:hidden=move || text().is_none()>
+        <p class="typing-indicator" role="status" aria-live="polite" data-testid="typing-indicator" class:typing-idle=move || text().is_none()>
             {move || text().unwrap_or_default()}
         </p>
     }
@@ -296,15 +296,17 @@ pub fn MyStatus() -> impl IntoView {
 #[component]
 fn QueueInfo(conversation: RwSignal<Conversation>) -> impl IntoView {
     let clock = Clock::get();
-    let position = Resource::new(
-        move || conversation.with(|c| (c.id, c.queued_at)),
-        |(id, queued_at)| async move {
+    // Asked from the browser only: the place changes by the second, the server's render
+    // shows the wait without it.
+    let position = LocalResource::new(move || {
+        let (id, queued_at) = conversation.with(|c| (c.id, c.queued_at));
+        async move {
             match queued_at {
                 Some(_) => queue_position(id).await.ok().flatten(),
                 None => None,
             }
-        },
-    );
+        }
+    });
     move || {
         let (team, queued_at) = conversation.with(|c| (c.team_name.clone(), c.queued_at));
         let (team, queued_at) = (team?, queued_at?);
