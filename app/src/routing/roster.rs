@@ -8,6 +8,7 @@ use crate::model::{Conversation, ConversationStatus, Id, Millis, Priority, Routi
 use crate::store::{RoutingSnapshot, WaitingConversation};
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::ops::Bound;
 
 #[derive(Debug, Clone)]
 pub struct AgentState {
@@ -351,11 +352,21 @@ impl Roster {
         if strategy == RoutingStrategy::Manual {
             return decisions;
         }
-        let queue: Vec<QueueKey> = team.queue.iter().copied().collect();
-        for key in queue {
+        // Walked in order without copying the queue: a long queue with one free place costs
+        // one step, not a pass over every waiting conversation.
+        let mut after: Option<QueueKey> = None;
+        loop {
             let Some(team) = self.teams.get(&team_id) else {
                 break;
             };
+            let next = match after {
+                Some(last) => team.queue.range((Bound::Excluded(last), Bound::Unbounded)).next(),
+                None => team.queue.iter().next(),
+            };
+            let Some(&key) = next else {
+                break;
+            };
+            after = Some(key);
             if !team.members.iter().any(|&m| self.can_take(m, team)) {
                 break;
             }
