@@ -4,7 +4,7 @@
 // leaves), and "Lea is typing a reply…" while she types; a note's @ autocomplete mentions Lea,
 // who is told live and finds it in her mentions; Tess claims the conversation and it leaves
 // Lea's Unassigned view at once; Lea, who opened the thread before Tess replied, is asked
-// before her own reply goes out.
+// before her own reply goes out; the team's workload shows who carries what.
 //
 // The steps share one organization and build on each other, so they run in order.
 import { test, expect, type Browser, type BrowserContext, type Page, type APIRequestContext } from '@playwright/test';
@@ -194,5 +194,16 @@ test.describe('Team inbox, two agents', () => {
     await warning.getByTestId('send-anyway').click();
     await expect(warning).toHaveCount(0);
     await expect(bubble(leaPage, leaReply)).toBeVisible(SLOW);
+  });
+
+  test("the team's workload shows each agent's load against capacity and who is online", async () => {
+    await tess.getByTestId('nav-workload').click();
+    await expect(tess).toHaveURL(/\/workload/);
+    await expectLive(tess);
+    const leaRow = tess.getByTestId(`workload-agent-${leaId}`);
+    await expect(leaRow).toBeVisible(SLOW);
+    await expect(leaRow).toContainText('Online');
+    await expect(tess.getByTestId(`workload-open-${leaId}`)).toHaveText('0 / 10');
+    await expect(tess.getByTestId('workload-queue')).toContainText('Nobody is waiting');
   });
 });

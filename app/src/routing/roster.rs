@@ -355,10 +355,7 @@ impl Roster {
         // Walked in order without copying the queue: a long queue with one free place costs
         // one step, not a pass over every waiting conversation.
         let mut after: Option<QueueKey> = None;
-        loop {
-            let Some(team) = self.teams.get(&team_id) else {
-                break;
-            };
+        while let Some(team) = self.teams.get(&team_id) {
             let next = match after {
                 Some(last) => team.queue.range((Bound::Excluded(last), Bound::Unbounded)).next(),
                 None => team.queue.iter().next(),
