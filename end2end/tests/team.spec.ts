@@ -4,11 +4,12 @@
 // leaves), and "Lea is typing a reply…" while she types; a note's @ autocomplete mentions Lea,
 // who is told live and finds it in her mentions; Tess claims the conversation and it leaves
 // Lea's Unassigned view at once; Lea, who opened the thread before Tess replied, is asked
-// before her own reply goes out; the team's workload shows who carries what.
+// before her own reply goes out; ticked conversations are assigned in bulk; the team's
+// workload shows who carries what.
 //
 // The steps share one organization and build on each other, so they run in order.
 import { test, expect, type Browser, type BrowserContext, type Page, type APIRequestContext } from '@playwright/test';
-import { SLOW, bubble, conversationItem, expectLive, signUp, watchForScriptErrors } from './support';
+import { SLOW, bubble, conversationItem, expectLive, scriptErrors, signUp, watchForScriptErrors } from './support';
 
 const TELEGRAM = process.env.FAKE_TELEGRAM_URL ?? 'http://127.0.0.1:3902';
 const BOT = { id: 7000000002, token: '7000000002:AAFakeTokenForAcmeSalesBot000000000' };
@@ -196,6 +197,20 @@ test.describe('Team inbox, two agents', () => {
     await expect(bubble(leaPage, leaReply)).toBeVisible(SLOW);
   });
 
+  test('ticked conversations are assigned in bulk', async () => {
+    await tess.goto('/inbox');
+    await expectLive(tess);
+    const row = tess.getByTestId('conversation-list').locator('li.conv-item').filter({ hasText: LINUS.name });
+    await row.hover();
+    await row.getByTestId('conv-pick').check();
+    const bar = tess.getByTestId('bulk-bar');
+    await expect(bar).toContainText('1 selected');
+    await bar.getByTestId('bulk-assignee').selectOption({ label: lea.name });
+    await bar.getByTestId('bulk-assign').click();
+    await expect(bar).toHaveCount(0, SLOW);
+    await expect(leaPage.getByTestId('assignee-name')).toContainText('Assigned to you', SLOW);
+  });
+
   test("the team's workload shows each agent's load against capacity and who is online", async () => {
     await tess.getByTestId('nav-workload').click();
     await expect(tess).toHaveURL(/\/workload/);
@@ -203,7 +218,11 @@ test.describe('Team inbox, two agents', () => {
     const leaRow = tess.getByTestId(`workload-agent-${leaId}`);
     await expect(leaRow).toBeVisible(SLOW);
     await expect(leaRow).toContainText('Online');
-    await expect(tess.getByTestId(`workload-open-${leaId}`)).toHaveText('0 / 10');
+    await expect(tess.getByTestId(`workload-open-${leaId}`)).toHaveText('1 / 10');
     await expect(tess.getByTestId('workload-queue')).toContainText('Nobody is waiting');
+  });
+
+  test('no script errors or panics along the way', () => {
+    expect(scriptErrors).toEqual([]);
   });
 });

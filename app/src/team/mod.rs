@@ -427,3 +427,9 @@ pub async fn queue_position(conversation_id: Id) -> Result<Option<(usize, Millis
         .await?;
     Ok(services.queue_position(&user, conversation_id).await)
 }
+
+#[server(prefix = "/rpc")]
+pub async fn bulk_assign_conversations(request: BulkAssignRequest) -> Result<BulkResult, AppError> {
+    let user = context::user().await?;
+    context::services()?.bulk_assign(&user, request).await
+}

@@ -48,6 +48,7 @@ pub fn ConversationList() -> impl IntoView {
                 <ViewTabs/>
                 <Filters/>
             </div>
+            <super::team::BulkBar/>
             <Transition fallback=ListSkeleton set_pending>
                 {move || Suspend::new(async move {
                     match page.await {
@@ -524,8 +525,27 @@ fn ConversationRow(conversation: Conversation) -> impl IntoView {
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| "No messages yet".into());
     let closed = matches!(status, ConversationStatus::Resolved | ConversationStatus::Closed);
+    let picked = move || ctx.picked.with(|p| p.contains(&id));
+    let on_pick = move |ev: leptos::ev::Event| {
+        let checked = event_target_checked(&ev);
+        ctx.picked.update(|p| {
+            p.retain(|c| *c != id);
+            if checked {
+                p.push(id);
+            }
+        });
+    };
+    let pick_label = format!("Select the conversation with {contact_name}");
     view! {
-        <li>
+        <li class="conv-item" class:picking=move || ctx.picked.with(|p| !p.is_empty())>
+            <input
+                type="checkbox"
+                class="conv-pick"
+                data-testid="conv-pick"
+                aria-label=pick_label
+                prop:checked=picked
+                on:change=on_pick
+            />
             <a
                 href=href
                 class="conv"

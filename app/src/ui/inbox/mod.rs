@@ -46,6 +46,8 @@ pub struct InboxCtx {
     pub selected: Memo<Option<Id>>,
     pub channels: Resource<Result<Vec<Channel>, AppError>>,
     pub team: Resource<Result<Vec<User>, AppError>>,
+    /// Conversations ticked in the list for a bulk action.
+    pub picked: RwSignal<Vec<Id>>,
 }
 
 impl InboxCtx {
@@ -208,6 +210,7 @@ pub fn InboxLayout() -> impl IntoView {
         selected,
         channels: Resource::new(|| (), |_| list_channels()),
         team: Resource::new(|| (), |_| list_team()),
+        picked: RwSignal::new(Vec::new()),
     };
     provide_context(ctx);
     team::TeamLive::provide();

@@ -1,15 +1,16 @@
 //! The team inbox inside the inbox page: who else is viewing a conversation and who is
 //! typing (from the socket's ephemeral `conversation:viewers` and `typing:indicator`), the
 //! agent's own status, the team / priority / assignee filters, and the `@` autocomplete of
-//! notes. The header's claim / transfer / priority controls (`TeamControls`) live here too.
+//! notes. The header's claim / transfer / priority controls (`TeamControls`) and the list's
+//! bulk assignment bar (`BulkBar`) live here too.
 
 use super::InboxCtx;
 use super::live::{Live, on_live_event};
 use super::thread::ThreadState;
 use crate::model::{AgentStatus, Conversation, Id, Millis, Priority, User, events};
 use crate::team::{
-    RoutingUpdate, Team, TransferRequest, claim_conversation, list_teams, queue_position, set_conversation_routing,
-    set_my_status, transfer_conversation,
+    BulkAssignRequest, RoutingUpdate, Team, TransferRequest, bulk_assign_conversations, claim_conversation, list_teams,
+    queue_position, set_conversation_routing, set_my_status, transfer_conversation,
 };
 use crate::ui::components::{Avatar, Clock, toast_error};
 use crate::ui::my_id;
@@ -470,6 +471,66 @@ pub fn TeamControls(me: Signal<Id>) -> impl IntoView {
                     <button type="submit" class="btn btn-sm btn-primary" data-testid="transfer-submit" disabled=move || busy.get() || target.with(String::is_empty)>"Transfer"</button>
                 </div>
             </form>
+        </Show>
+    }
+}
+
+/// Above the list while conversations are ticked: assign them all to one agent (or nobody).
+#[component]
+pub fn BulkBar() -> impl IntoView {
+    let ctx = expect_context::<InboxCtx>();
+    let target = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let count = move || ctx.picked.with(Vec::len);
+    let assign = move |_| {
+        let conversation_ids = ctx.picked.get_untracked();
+        let assignee_id = target.get_untracked().parse::<Id>().ok();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match bulk_assign_conversations(BulkAssignRequest {
+                conversation_ids,
+                assignee_id,
+            })
+            .await
+            {
+                Ok(result) => {
+                    if let Some(toasts) = crate::ui::components::Toasts::get() {
+                        let mut text = format!("{} assigned", result.updated.len());
+                        if let Some(first) = result.skipped.first() {
+                            text.push_str(&format!(
+                                "; {} left as they were ({})",
+                                result.skipped.len(),
+                                first.reason
+                            ));
+                        }
+                        toasts.info(text);
+                    }
+                    let _ = ctx.picked.try_set(Vec::new());
+                }
+                Err(error) => toast_error(&error),
+            }
+            let _ = busy.try_set(false);
+        });
+    };
+    let members = move || ctx.team.get().and_then(Result::ok).unwrap_or_default();
+    let any_picked = move || ctx.picked.with(|p| !p.is_empty());
+    view! {
+        <Show when=any_picked>
+            <div class="bulk-bar" role="region" aria-label="Selected conversations" data-testid="bulk-bar">
+                <span class="bulk-count">{move || format!("{} selected", count())}</span>
+                <label for="bulk-assignee" class="sr-only">"Assign the selected conversations to"</label>
+                <select id="bulk-assignee" data-testid="bulk-assignee" on:change=move |ev| target.set(event_target_value(&ev))>
+                    <option value="">"Nobody (unassign)"</option>
+                    {move || members()
+                        .into_iter()
+                        .map(|m| view! { <option value=m.id.to_string()>{m.name}</option> })
+                        .collect_view()}
+                </select>
+                <button type="button" class="btn btn-sm btn-primary" data-testid="bulk-assign" disabled=move || busy.get() on:click=assign>
+                    "Assign"
+                </button>
+                <button type="button" class="btn btn-sm btn-ghost" on:click=move |_| ctx.picked.set(Vec::new())>"Clear"</button>
+            </div>
         </Show>
     }
 }
