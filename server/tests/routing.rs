@@ -45,13 +45,12 @@ async fn team(backend: Backend, size: usize, team: Value) -> Team {
     let team: Value = response.json().await.unwrap();
     let team_id = team["id"].as_i64().unwrap();
     let routed = app
-        .http
-        .put(app.url(&format!("/api/inbox/channels/{channel}/routing")))
-        .bearer_auth(&owner)
-        .json(&json!({ "teamId": team_id }))
-        .send()
-        .await
-        .unwrap();
+        .put(
+            &owner,
+            &format!("/api/inbox/channels/{channel}/routing"),
+            json!({ "teamId": team_id }),
+        )
+        .await;
     assert_eq!(routed.status(), StatusCode::OK);
     for (id, token) in &agents {
         set_status(&app, token, *id, "online").await;
@@ -69,13 +68,8 @@ async fn team(backend: Backend, size: usize, team: Value) -> Team {
 
 async fn set_status(app: &TestApp, token: &str, user: i64, status: &str) -> Value {
     let response = app
-        .http
-        .put(app.url(&format!("/api/users/{user}/status")))
-        .bearer_auth(token)
-        .json(&json!({ "status": status }))
-        .send()
-        .await
-        .unwrap();
+        .put(token, &format!("/api/users/{user}/status"), json!({ "status": status }))
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     response.json().await.unwrap()
 }
@@ -303,13 +297,12 @@ async fn load_balanced_gives_the_least_loaded_and_skills_wait_for_the_fallback(b
     // Skill-based: only agent 2 speaks French; the rest of the team after a 2 s wait.
     let (agent2, _) = &t.agents[2];
     let response = app
-        .http
-        .put(app.url(&format!("/api/inbox/agents/{agent2}")))
-        .bearer_auth(&t.owner)
-        .json(&json!({ "skills": ["French"], "capacity": 2 }))
-        .send()
-        .await
-        .unwrap();
+        .put(
+            &t.owner,
+            &format!("/api/inbox/agents/{agent2}"),
+            json!({ "skills": ["French"], "capacity": 2 }),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let team: Value = app
         .get(&t.owner, &format!("/api/inbox/teams/{}", t.team))
@@ -321,23 +314,15 @@ async fn load_balanced_gives_the_least_loaded_and_skills_wait_for_the_fallback(b
     draft["strategy"] = json!("skill_based");
     draft["skillFallbackSecs"] = json!(2);
     draft["members"] = json!(t.agents.iter().map(|(id, _)| *id).collect::<Vec<_>>());
-    let response = app
-        .http
-        .put(app.url(&format!("/api/inbox/teams/{}", t.team)))
-        .bearer_auth(&t.owner)
-        .json(&draft)
-        .send()
-        .await
-        .unwrap();
+    let response = app.put(&t.owner, &format!("/api/inbox/teams/{}", t.team), draft).await;
     assert_eq!(response.status(), StatusCode::OK);
     let routed = app
-        .http
-        .put(app.url(&format!("/api/inbox/channels/{}/routing", t.channel)))
-        .bearer_auth(&t.owner)
-        .json(&json!({ "teamId": t.team, "requiredSkills": ["french"] }))
-        .send()
-        .await
-        .unwrap();
+        .put(
+            &t.owner,
+            &format!("/api/inbox/channels/{}/routing", t.channel),
+            json!({ "teamId": t.team, "requiredSkills": ["french"] }),
+        )
+        .await;
     assert_eq!(routed.status(), StatusCode::OK);
     // Agent 2 holds 2 already (capacity 2): a French conversation must wait for the fallback.
     let before = assignments(app, t.org).await.len();
@@ -503,14 +488,7 @@ async fn transfers_permissions_release_on_away_and_the_reply_timer(backend: Back
         .unwrap();
     draft["ownershipTimeoutSecs"] = Value::Null;
     draft["members"] = json!(t.agents.iter().map(|(id, _)| *id).collect::<Vec<_>>());
-    let response = app
-        .http
-        .put(app.url(&format!("/api/inbox/teams/{}", t.team)))
-        .bearer_auth(&t.owner)
-        .json(&draft)
-        .send()
-        .await
-        .unwrap();
+    let response = app.put(&t.owner, &format!("/api/inbox/teams/{}", t.team), draft).await;
     assert_eq!(response.status(), StatusCode::OK);
 
     // Going away hands back agent 2's open conversations (the team says so); they go to

@@ -94,13 +94,12 @@ async fn presence_and_viewers_are_the_same_on_every_instance() {
         .await
         .unwrap();
     let response = second
-        .http
-        .put(second.url(&format!("/api/users/{}/status", lea.id)))
-        .bearer_auth(&lea_token)
-        .json(&json!({ "status": "away" }))
-        .send()
-        .await
-        .unwrap();
+        .put(
+            &lea_token,
+            &format!("/api/users/{}/status", lea.id),
+            json!({ "status": "away" }),
+        )
+        .await;
     assert_eq!(response.status(), StatusCode::OK);
     let update = loop {
         let event = watcher

@@ -25,6 +25,8 @@ pub trait ConversationStore: Send + Sync {
         filter: &ConversationFilter,
     ) -> StoreResult<Page<Conversation>>;
     async fn conversation(&self, org_id: Id, conversation_id: Id) -> StoreResult<Conversation>;
+    /// The organization's conversations among `ids`, in no particular order (others' are left out).
+    async fn conversations_by_id(&self, org_id: Id, ids: &[Id]) -> StoreResult<Vec<Conversation>>;
     /// Sets the status an agent chose, leaving a line in the thread.
     async fn set_conversation_status(
         &self,
@@ -399,6 +401,23 @@ impl<B: Backend> ConversationStore for SqlStore<B> {
     async fn conversation(&self, org_id: Id, conversation_id: Id) -> StoreResult<Conversation> {
         let mut conn = self.reader.acquire().await?;
         conversation_in(&mut conn, org_id, conversation_id).await
+    }
+
+    async fn conversations_by_id(&self, org_id: Id, ids: &[Id]) -> StoreResult<Vec<Conversation>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (2..ids.len() + 2).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "{CONVERSATION_SELECT} WHERE c.organization_id = $1 AND c.id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(org_id);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&self.reader).await?;
+        rows.iter().map(conversation_from_row).collect()
     }
 
     async fn set_conversation_status(

@@ -113,30 +113,60 @@ pub trait RoutingStore: Send + Sync {
 /// The assignee column and what follows from it, set in one statement: a conversation that
 /// loses its assignee while open and in a team waits in the queue from `$now`; one that gets
 /// an assignee leaves the queue and, if its team has a reply timer, is due a reply by then.
-/// Binds: `$1` assignee (or NULL), `$2` now, `$3` organization, `$4` conversation; the
-/// caller appends its guard.
+/// Binds: `$1` assignee (or NULL), `$2` now, `$3` organization, `$4` conversation; a
+/// [`Guard`] adds its condition.
 const SET_ASSIGNEE: &str = "UPDATE conversations SET assignee_id = $1, \
     queued_at = CASE WHEN $1 IS NULL AND team_id IS NOT NULL AND status IN ('new', 'active') THEN $2 ELSE NULL END, \
     reply_due_at = CASE WHEN $1 IS NULL THEN NULL \
         ELSE (SELECT $2 + t.ownership_timeout_secs * 1000 FROM teams t WHERE t.id = conversations.team_id) END \
     WHERE organization_id = $3 AND id = $4";
 
-/// How a guarded change went: the guard held (and the row changed) or not.
+/// What must still hold for a change of assignee to happen, checked in the same statement.
+#[derive(Debug, Clone, Copy)]
+enum Guard {
+    /// Whatever it was (an agent or admin chose).
+    Any,
+    /// Nobody holds it (a claim).
+    Unheld,
+    /// Nobody holds it, it is open and in a team, and the pick is a member (routing).
+    Routable,
+    /// This person still holds it, open (a release).
+    HeldBy(Id),
+}
+
+impl Guard {
+    fn condition(self) -> &'static str {
+        match self {
+            Guard::Any => "",
+            Guard::Unheld => " AND assignee_id IS NULL",
+            Guard::Routable => {
+                " AND assignee_id IS NULL AND team_id IS NOT NULL AND status IN ('new', 'active') \
+                 AND EXISTS (SELECT 1 FROM memberships m WHERE m.organization_id = conversations.organization_id \
+                 AND m.user_id = $1)"
+            }
+            Guard::HeldBy(_) => " AND assignee_id = $5 AND status IN ('new', 'active')",
+        }
+    }
+}
+
+/// Changes the assignee if `guard` holds; whether it did.
 async fn set_assignee(
     conn: &mut Conn,
     org_id: Id,
     conversation_id: Id,
     assignee: Option<Id>,
-    guard: &str,
+    guard: Guard,
 ) -> StoreResult<bool> {
-    let sql = format!("{SET_ASSIGNEE}{guard}");
-    let changed = sqlx::query(&sql)
+    let sql = format!("{SET_ASSIGNEE}{}", guard.condition());
+    let mut query = sqlx::query(&sql)
         .bind(assignee)
         .bind(now_millis())
         .bind(org_id)
-        .bind(conversation_id)
-        .execute(&mut *conn)
-        .await?;
+        .bind(conversation_id);
+    if let Guard::HeldBy(holder) = guard {
+        query = query.bind(holder);
+    }
+    let changed = query.execute(&mut *conn).await?;
     Ok(changed.rows_affected() > 0)
 }
 
@@ -148,7 +178,7 @@ pub(super) async fn reassign(
     conversation_id: Id,
     assignee: Option<Id>,
 ) -> StoreResult<()> {
-    set_assignee(conn, org_id, conversation_id, assignee, "").await?;
+    set_assignee(conn, org_id, conversation_id, assignee, Guard::Any).await?;
     Ok(())
 }
 
@@ -268,9 +298,7 @@ impl<B: Backend> RoutingStore for SqlStore<B> {
         line: &str,
     ) -> StoreResult<Option<Written<Conversation>>> {
         let mut tx = self.writer.begin().await?;
-        let guard = " AND assignee_id IS NULL AND team_id IS NOT NULL AND status IN ('new', 'active') \
-            AND EXISTS (SELECT 1 FROM memberships m WHERE m.organization_id = conversations.organization_id AND m.user_id = $1)";
-        if !set_assignee(&mut tx, org_id, conversation_id, Some(user_id), guard).await? {
+        if !set_assignee(&mut tx, org_id, conversation_id, Some(user_id), Guard::Routable).await? {
             tx.rollback().await?;
             return Ok(None);
         }
@@ -287,8 +315,7 @@ impl<B: Backend> RoutingStore for SqlStore<B> {
         line: &str,
     ) -> StoreResult<Option<Written<Conversation>>> {
         let mut tx = self.writer.begin().await?;
-        let guard = format!(" AND assignee_id = {from_user} AND status IN ('new', 'active')");
-        if !set_assignee(&mut tx, org_id, conversation_id, None, &guard).await? {
+        if !set_assignee(&mut tx, org_id, conversation_id, None, Guard::HeldBy(from_user)).await? {
             tx.rollback().await?;
             return Ok(None);
         }
@@ -299,15 +326,7 @@ impl<B: Backend> RoutingStore for SqlStore<B> {
 
     async fn claim(&self, org_id: Id, conversation_id: Id, agent: &User) -> StoreResult<Written<Conversation>> {
         let mut tx = self.writer.begin().await?;
-        if !set_assignee(
-            &mut tx,
-            org_id,
-            conversation_id,
-            Some(agent.id),
-            " AND assignee_id IS NULL",
-        )
-        .await?
-        {
+        if !set_assignee(&mut tx, org_id, conversation_id, Some(agent.id), Guard::Unheld).await? {
             let holder: Option<Option<String>> = sqlx::query_scalar(
                 "SELECT u.name FROM conversations c LEFT JOIN users u ON u.id = c.assignee_id \
                  WHERE c.organization_id = $1 AND c.id = $2",
@@ -349,7 +368,7 @@ impl<B: Backend> RoutingStore for SqlStore<B> {
                 if before.assignee_id == Some(user_id) {
                     return Err(StoreError::Invalid(format!("{name} already has this conversation")));
                 }
-                set_assignee(&mut tx, org_id, conversation_id, Some(user_id), "").await?;
+                set_assignee(&mut tx, org_id, conversation_id, Some(user_id), Guard::Any).await?;
                 name
             }
             TransferTarget::Team(team_id) => {
@@ -364,7 +383,7 @@ impl<B: Backend> RoutingStore for SqlStore<B> {
                     .bind(conversation_id)
                     .execute(&mut *tx)
                     .await?;
-                set_assignee(&mut tx, org_id, conversation_id, None, "").await?;
+                set_assignee(&mut tx, org_id, conversation_id, None, Guard::Any).await?;
                 format!("the {name} team")
             }
         };

@@ -329,19 +329,30 @@ impl Services {
                 }
             })
             .collect();
-        let mut queue = Vec::with_capacity(picture.queue.len());
-        for (index, (conversation_id, queued_at)) in picture.queue.into_iter().enumerate().take(200) {
-            let Ok(conversation) = self.store.conversation(user.organization_id, conversation_id).await else {
-                continue;
-            };
-            queue.push(QueuedConversation {
-                conversation_id,
-                contact_name: conversation.contact_name,
-                priority: conversation.priority,
-                queued_at,
-                position: index + 1,
-            });
-        }
+        // The first 200 waiting, read in one statement (the page asks again on every change).
+        let waiting: Vec<(Id, crate::model::Millis)> = picture.queue.into_iter().take(200).collect();
+        let ids: Vec<Id> = waiting.iter().map(|(id, _)| *id).collect();
+        let found: std::collections::HashMap<Id, Conversation> = self
+            .store
+            .conversations_by_id(user.organization_id, &ids)
+            .await?
+            .into_iter()
+            .map(|c| (c.id, c))
+            .collect();
+        let queue = waiting
+            .into_iter()
+            .enumerate()
+            .filter_map(|(index, (conversation_id, queued_at))| {
+                let conversation = found.get(&conversation_id)?;
+                Some(QueuedConversation {
+                    conversation_id,
+                    contact_name: conversation.contact_name.clone(),
+                    priority: conversation.priority,
+                    queued_at,
+                    position: index + 1,
+                })
+            })
+            .collect();
         Ok(Workload {
             team_id,
             team_name: team.name,

@@ -121,6 +121,14 @@ async fn a_routed_channel_queues_its_conversations_and_picks_are_guarded(store: 
     let snapshot = store.routing_snapshot(acme.id).await.unwrap();
     assert_eq!(snapshot.waiting.len(), 1);
     assert_eq!(snapshot.waiting[0].conversation_id, id);
+    assert_eq!(
+        store.conversations_by_id(acme.id, &[id, 999_999]).await.unwrap(),
+        vec![conversation.clone()]
+    );
+    assert!(
+        store.conversations_by_id(rival.id, &[id]).await.unwrap().is_empty(),
+        "not another organization's"
+    );
 
     let routed = store
         .route_to(acme.id, id, lea.id, "Routed to Lea (round-robin)")

@@ -246,6 +246,16 @@ impl TestApp {
             .unwrap()
     }
 
+    pub async fn put(&self, token: &str, path: &str, body: Value) -> Response {
+        self.http
+            .put(self.url(path))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn patch(&self, token: &str, path: &str, body: Value) -> Response {
         self.http
             .patch(self.url(path))

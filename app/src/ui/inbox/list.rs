@@ -101,13 +101,14 @@ fn ViewTabs() -> impl IntoView {
     }
 }
 
-#[component]
-fn Filters() -> impl IntoView {
-    let ctx = expect_context::<InboxCtx>();
+/// A change to the list's filter.
+type FilterChange = Box<dyn FnOnce(&mut ConversationFilter)>;
+
+/// Goes to the same page with the filter changed (keeping the open conversation).
+fn refilter(ctx: InboxCtx) -> impl Fn(FilterChange) + Clone + 'static {
     let location = use_location();
     let navigate = use_navigate();
-    let hydrated = use_hydrated();
-    let go = move |update: Box<dyn FnOnce(&mut ConversationFilter)>| {
+    move |update: FilterChange| {
         let mut filter = ctx.filter.get_untracked();
         update(&mut filter);
         let href = location.pathname.with_untracked(|path| filtered_href(path, &filter));
@@ -118,7 +119,39 @@ fn Filters() -> impl IntoView {
                 ..Default::default()
             },
         );
-    };
+    }
+}
+
+/// A filter's `<select>` over named things ("All teams", then each team), by id.
+fn id_select(
+    id: &'static str,
+    any: &'static str,
+    value: impl Fn() -> String + Copy + Send + Sync + 'static,
+    on_change: impl FnMut(leptos::ev::Event) + 'static,
+    options: Vec<(Id, String)>,
+) -> impl IntoView {
+    let name = id.trim_start_matches("filter-");
+    view! {
+        <select id=id name=name data-testid=id on:change=on_change prop:value=value>
+            <option value="" selected=move || value().is_empty()>{any}</option>
+            {options
+                .into_iter()
+                .map(|(option, label)| {
+                    let option = option.to_string();
+                    let check = option.clone();
+                    view! { <option value=option selected=move || value() == check>{label}</option> }
+                })
+                .collect_view()}
+        </select>
+    }
+}
+
+#[component]
+fn Filters() -> impl IntoView {
+    let ctx = expect_context::<InboxCtx>();
+    let location = use_location();
+    let hydrated = use_hydrated();
+    let go = refilter(ctx);
     let on_status = {
         let go = go.clone();
         move |ev: leptos::ev::Event| {
@@ -229,21 +262,8 @@ fn Filters() -> impl IntoView {
 #[component]
 fn TeamFilters() -> impl IntoView {
     let ctx = expect_context::<InboxCtx>();
-    let location = use_location();
-    let navigate = use_navigate();
     let live = super::team::TeamLive::get();
-    let go = move |update: Box<dyn FnOnce(&mut ConversationFilter)>| {
-        let mut filter = ctx.filter.get_untracked();
-        update(&mut filter);
-        let href = location.pathname.with_untracked(|path| filtered_href(path, &filter));
-        navigate(
-            &href,
-            NavigateOptions {
-                scroll: false,
-                ..Default::default()
-            },
-        );
-    };
+    let go = refilter(ctx);
     let value_of =
         move |pick: fn(&ConversationFilter) -> Option<String>| move || ctx.filter.with(pick).unwrap_or_default();
     let team_value = value_of(|f| f.team.map(|t| t.to_string()));
@@ -280,19 +300,8 @@ fn TeamFilters() -> impl IntoView {
                             Some(live) => live.teams.await,
                             None => Vec::new(),
                         };
-                        view! {
-                            <select id="filter-team" name="team" data-testid="filter-team" on:change=on_team prop:value=team_value>
-                                <option value="" selected=move || team_value().is_empty()>"All teams"</option>
-                                {teams
-                                    .into_iter()
-                                    .map(|t| {
-                                        let value = t.id.to_string();
-                                        let check = value.clone();
-                                        view! { <option value=value selected=move || team_value() == check>{t.name}</option> }
-                                    })
-                                    .collect_view()}
-                            </select>
-                        }
+                        let options = teams.into_iter().map(|t| (t.id, t.name)).collect();
+                        id_select("filter-team", "All teams", team_value, on_team, options)
                     }
                 })}
             </Transition>
@@ -316,19 +325,8 @@ fn TeamFilters() -> impl IntoView {
                     let on_assignee = on_assignee.clone();
                     async move {
                         let members = ctx.team.await.unwrap_or_default();
-                        view! {
-                            <select id="filter-assignee" name="assignee" data-testid="filter-assignee" on:change=on_assignee prop:value=assignee_value>
-                                <option value="" selected=move || assignee_value().is_empty()>"Any agent"</option>
-                                {members
-                                    .into_iter()
-                                    .map(|m| {
-                                        let value = m.id.to_string();
-                                        let check = value.clone();
-                                        view! { <option value=value selected=move || assignee_value() == check>{m.name}</option> }
-                                    })
-                                    .collect_view()}
-                            </select>
-                        }
+                        let options = members.into_iter().map(|m| (m.id, m.name)).collect();
+                        id_select("filter-assignee", "Any agent", assignee_value, on_assignee, options)
                     }
                 })}
             </Transition>
